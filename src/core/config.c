@@ -1,0 +1,68 @@
+/* Helpers over the configuration model. */
+#include "core/config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+long xd_config_find(const struct xd_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_domains; i++)
+		if (strcmp(cfg->domains[i].name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+static void domain_cfg_free(struct xd_domain_cfg *d)
+{
+	free(d->xl_path);
+	free(d->after);
+	free(d->requires);
+	free(d->exec_start_pre);
+	free(d->exec_stop_post);
+}
+
+void xd_config_free(struct xd_config *cfg)
+{
+	if (!cfg)
+		return;
+	struct xd_global *g = &cfg->global;
+	free(g->xen_config_dir);
+	free(g->auto_dir);
+	free(g->include_dir);
+	free(g->state_dir);
+	free(g->save_dir);
+	free(g->socket);
+	free(g->socket_group);
+	for (size_t i = 0; i < cfg->n_domains; i++)
+		domain_cfg_free(&cfg->domains[i]);
+	free(cfg->domains);
+	for (size_t i = 0; i < cfg->n_files; i++)
+		free(cfg->files[i]);
+	free(cfg->files);
+	free(cfg);
+}
+
+const char *xd_action_name(enum xd_action a)
+{
+	switch (a) {
+	case XD_ACT_DESTROY: return "destroy";
+	case XD_ACT_RESTART: return "restart";
+	case XD_ACT_RENAME_RESTART: return "rename-restart";
+	case XD_ACT_PRESERVE: return "preserve";
+	case XD_ACT_COREDUMP_DESTROY: return "coredump-destroy";
+	case XD_ACT_COREDUMP_RESTART: return "coredump-restart";
+	case XD_ACT_SOFT_RESET: return "soft-reset";
+	}
+	return "?";
+}
+
+const char *xd_host_action_name(enum xd_host_action a)
+{
+	switch (a) {
+	case XD_HOST_SHUTDOWN: return "shutdown";
+	case XD_HOST_SAVE: return "save";
+	case XD_HOST_DESTROY: return "destroy";
+	case XD_HOST_LEAVE: return "leave";
+	}
+	return "?";
+}

@@ -1,0 +1,136 @@
+/*
+ * The configuration model: what xendomd.conf (SPEC §2) and each domain's
+ * xl cfg say, after parsing and validation.  Pure data, no I/O; built by
+ * src/config/ and consumed by the core.  All durations are milliseconds.
+ */
+#ifndef XD_CONFIG_H
+#define XD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define XD_NAME_MAX 64           /* Xen domain names, including the NUL */
+#define XD_KEY_MAX 256           /* readiness XenStore path/value bound */
+
+enum xd_host_action {            /* on_host_shutdown */
+	XD_HOST_SHUTDOWN,
+	XD_HOST_SAVE,
+	XD_HOST_DESTROY,
+	XD_HOST_LEAVE,
+};
+
+enum xd_fallback {               /* shutdown_fallback */
+	XD_FALLBACK_DESTROY,
+	XD_FALLBACK_LEAVE,
+};
+
+enum xd_restore_failure {        /* on_restore_failure */
+	XD_RESTORE_FAIL,
+	XD_RESTORE_BOOT,
+};
+
+enum xd_notify_ready {
+	XD_NOTIFY_AFTER_BOOT,
+	XD_NOTIFY_IMMEDIATELY,
+};
+
+enum xd_ready_kind {
+	XD_READY_RUNNING,        /* created and unpaused */
+	XD_READY_PV_DRIVERS,     /* control/feature-poweroff == "1" */
+	XD_READY_XENSTORE,       /* key exists (and equals value) */
+	XD_READY_DELAY,          /* fixed delay after unpause */
+};
+
+struct xd_ready {
+	enum xd_ready_kind kind;
+	char path[XD_KEY_MAX];   /* XENSTORE: guest-relative path */
+	char value[XD_KEY_MAX];  /* XENSTORE: expected value */
+	bool has_value;          /* XENSTORE: compare against value */
+	uint64_t delay_ms;       /* DELAY */
+};
+
+/* xl cfg lifecycle actions (xl.cfg(5) on_poweroff & co.) */
+enum xd_action {
+	XD_ACT_DESTROY,
+	XD_ACT_RESTART,
+	XD_ACT_RENAME_RESTART,
+	XD_ACT_PRESERVE,
+	XD_ACT_COREDUMP_DESTROY,
+	XD_ACT_COREDUMP_RESTART,
+	XD_ACT_SOFT_RESET,
+};
+
+/* Where a setting came from, for FILE:LINE messages. */
+struct xd_origin {
+	const char *file;        /* interned in xd_config.files */
+	int line;
+};
+
+struct xd_domain_cfg {
+	char name[XD_NAME_MAX];
+	struct xd_origin origin;         /* the [domain NAME] header, or the auto file */
+	char *xl_path;                   /* resolved xl cfg path */
+	bool from_auto_dir;
+	bool autostart;
+
+	/* dependencies, as indices into xd_config.domains (resolved) */
+	size_t *after, n_after;
+	size_t *requires, n_requires;
+
+	struct xd_ready ready;
+	uint64_t ready_timeout_ms;
+	uint64_t start_delay_ms;
+	unsigned start_retries;
+	uint64_t retry_delay_ms;
+	unsigned restart_limit;          /* restarts ... */
+	uint64_t restart_window_ms;      /* ... per this window */
+	enum xd_host_action on_host_shutdown;
+	uint64_t shutdown_timeout_ms;
+	char *exec_start_pre;            /* NULL = none */
+	char *exec_stop_post;
+	uint64_t hook_timeout_ms;
+
+	/* from the xl cfg */
+	uint64_t memory_mb;              /* memory= (xl default 128 when absent) */
+	uint64_t maxmem_mb;              /* maxmem=, else memory */
+	bool hvm;                        /* type="hvm" or builder="hvm" */
+	enum xd_action on_poweroff, on_reboot, on_crash, on_watchdog, on_soft_reset;
+};
+
+struct xd_global {
+	char *xen_config_dir;
+	char *auto_dir;                  /* "" = disabled */
+	char *include_dir;
+	char *state_dir;
+	char *save_dir;
+	char *socket;
+	char *socket_group;              /* "" = none */
+	unsigned max_parallel_starts;    /* 0 = unlimited */
+	unsigned max_parallel_stops;     /* 0 = unlimited */
+	uint64_t start_timeout_ms;
+	enum xd_host_action on_host_shutdown;
+	uint64_t shutdown_timeout_ms;
+	enum xd_fallback shutdown_fallback;
+	bool stop_unmanaged;
+	bool restore_on_boot;
+	enum xd_restore_failure on_restore_failure;
+	enum xd_notify_ready notify_ready;
+};
+
+struct xd_config {
+	struct xd_global global;
+	struct xd_domain_cfg *domains;   /* in boot order: sections, then auto_dir */
+	size_t n_domains;
+	char **files;                    /* every file read, for xd_origin */
+	size_t n_files;
+};
+
+/* Lookup by name; returns the index or -1. */
+long xd_config_find(const struct xd_config *cfg, const char *name);
+void xd_config_free(struct xd_config *cfg);
+
+const char *xd_action_name(enum xd_action a);
+const char *xd_host_action_name(enum xd_host_action a);
+
+#endif

@@ -1,0 +1,2 @@
+/* The orchestration engine (see engine.h).  Being written. */
+#include "core/engine.h"

@@ -1,0 +1,133 @@
+/*
+ * The orchestration engine: per-domain state machines, the start and stop
+ * schedulers, lifecycle policy and the host-shutdown sequence (SPEC §3).
+ *
+ * No I/O and no Xen headers: the engine reaches the world only through
+ * the hypervisor port (hv.h), the timer queue (timer.h) and the callbacks
+ * of struct xd_engine_env.  The daemon's loop calls xd_engine_pump() after
+ * every wake-up; tests do the same on a virtual clock.
+ */
+#ifndef XD_ENGINE_H
+#define XD_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/timer.h"
+#include "hv/hv.h"
+
+/* SPEC §4, in this order. */
+enum xd_state {
+	XD_INACTIVE,
+	XD_WAITING,
+	XD_STARTING,
+	XD_RESTORING,
+	XD_BOOTING,
+	XD_RUNNING,
+	XD_STOPPING,
+	XD_SAVING,
+	XD_SAVED,
+	XD_FAILED,
+	XD_RESTARTING,
+};
+const char *xd_state_name(enum xd_state s);
+
+/* Why a domain is being started or stopped; hooks see it as XENDOMD_REASON. */
+enum xd_cause {
+	XD_CAUSE_BOOT,
+	XD_CAUSE_ON_DEMAND,
+	XD_CAUSE_RESTART,
+	XD_CAUSE_HOST_SHUTDOWN,
+};
+const char *xd_cause_name(enum xd_cause c);
+
+#define XD_REASON_MAX 256
+
+struct xd_dom_status {
+	const char *name;
+	enum xd_state state;
+	long domid;                      /* -1 when no domain exists */
+	const char *reason;              /* NULL or a sentence */
+	unsigned attempts;               /* create attempts in the current start */
+	uint64_t since_ms;               /* when the state was entered (timer clock) */
+	bool managed;                    /* in the configuration */
+};
+
+/* When things happened at the last start/stop, XD_NEVER if they did not. */
+struct xd_timeline {
+	uint64_t queued, started, created, ready, stopping, stopped;
+	unsigned attempts;
+};
+
+struct xd_hook_req {
+	const char *path;                /* absolute executable, run without a shell */
+	const char *domain;
+	long domid;                      /* -1 for pre hooks */
+	enum xd_cause cause;
+	uint64_t timeout_ms;
+	uint64_t op;                     /* pass back to xd_engine_hook_done() */
+};
+
+enum xd_log_level { XD_LOG_ERR, XD_LOG_WARNING, XD_LOG_NOTICE, XD_LOG_INFO, XD_LOG_DEBUG };
+
+struct xd_engine;
+
+struct xd_engine_env {
+	struct xd_timers *timers;
+	struct hv *hv;
+	void *ctx;                       /* passed to every callback */
+	/* Start a hook; its end is reported with xd_engine_hook_done().
+	 * Return -1 if it could not be started (the attempt fails). */
+	int (*run_hook)(void *ctx, const struct xd_hook_req *req);
+	/* Delete a restored save image, or (aside=true) rename it out of the
+	 * way so it is never restored again but nothing is lost. */
+	int (*discard_image)(void *ctx, const char *file, bool aside);
+	/* A log line about one domain (domain may be NULL). */
+	void (*log)(void *ctx, enum xd_log_level lvl, const char *domain, long domid,
+		    const char *msg);
+	/* A domain changed state (after the change). */
+	void (*changed)(void *ctx, size_t dom, const struct xd_dom_status *st);
+	/* The boot has settled (every boot domain running, failed or given
+	 * up), or a host-shutdown sequence has finished. */
+	void (*boot_settled)(void *ctx);
+	void (*host_down)(void *ctx);
+};
+
+/* The engine keeps pointers into cfg; cfg must outlive it (or be replaced
+ * with xd_engine_reload). */
+struct xd_engine *xd_engine_new(const struct xd_config *cfg, const struct xd_engine_env *env);
+void xd_engine_free(struct xd_engine *e);
+
+/* Find managed domains already running and adopt them (no second create). */
+int xd_engine_adopt(struct xd_engine *e);
+/* Start every autostart domain (restoring saved ones). */
+void xd_engine_boot(struct xd_engine *e);
+/* On-demand start of doms (indices into cfg) and what they require. */
+void xd_engine_start(struct xd_engine *e, const size_t *doms, size_t n, enum xd_cause cause);
+/* Clean stop of doms; domains that require them stop first.  When
+ * cascade is non-NULL it gets a malloc'ed list of those extra domains. */
+void xd_engine_stop(struct xd_engine *e, const size_t *doms, size_t n,
+		    size_t **cascade, size_t *n_cascade);
+/* Save doms to save_dir (no fallback: a failed save leaves the guest running). */
+void xd_engine_save(struct xd_engine *e, const size_t *doms, size_t n);
+/* Run the host-shutdown sequence now. */
+void xd_engine_shutdown_host(struct xd_engine *e);
+
+/* Process every queued hypervisor event and pending decision.  Call after
+ * each loop iteration (timers, fds, signals). */
+void xd_engine_pump(struct xd_engine *e);
+/* Report a hook's end: ok = exited 0 in time; msg says what happened. */
+void xd_engine_hook_done(struct xd_engine *e, uint64_t op, bool ok, const char *msg);
+
+/* Queries. */
+size_t xd_engine_count(const struct xd_engine *e);   /* managed + unmanaged known */
+void xd_engine_status(const struct xd_engine *e, size_t dom, struct xd_dom_status *st);
+void xd_engine_timeline(const struct xd_engine *e, size_t dom, struct xd_timeline *tl);
+/* True when nothing is in flight or pending (no op, no hook, no timer of ours). */
+bool xd_engine_idle(const struct xd_engine *e);
+/* True when no domain we would stop at halt is still alive. */
+bool xd_engine_host_is_down(const struct xd_engine *e);
+
+#endif
