@@ -115,6 +115,12 @@ void xd_engine_save(struct xd_engine *e, const size_t *doms, size_t n);
 /* Run the host-shutdown sequence now. */
 void xd_engine_shutdown_host(struct xd_engine *e);
 
+/* Switch to a new, already validated configuration (matched by domain
+ * name; the engine keeps running state).  Added autostart domains start,
+ * removed domains stay running but unmanaged, changed policies apply from
+ * now on.  The old cfg may be freed after this returns. */
+void xd_engine_reload(struct xd_engine *e, const struct xd_config *cfg);
+
 /* Process every queued hypervisor event and pending decision.  Call after
  * each loop iteration (timers, fds, signals). */
 void xd_engine_pump(struct xd_engine *e);
