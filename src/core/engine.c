@@ -1,2 +1,1923 @@
-/* The orchestration engine (see engine.h).  Being written. */
+/*
+ * The orchestration engine (engine.h).
+ *
+ * Every domain has a goal (up, down, or none) and a state (SPEC §4).
+ * Commands only set goals; evaluate() turns goals into work when the
+ * dependency rules allow it, level-triggered, so the same code serves the
+ * boot, on-demand commands, lifecycle restarts, reloads and the host
+ * shutdown.  Whenever a domain changes in a way its neighbours care about,
+ * they are marked dirty and re-evaluated in xd_engine_pump(); nothing scans
+ * every domain per event, so 10,000 domains cost little.
+ *
+ * Domains live in stable slots: slot i is config domain i until a reload
+ * appends new ones; domains that are running but not configured
+ * ("unmanaged") get slots too.  An op id carries its slot and type, so a
+ * completion finds its domain in O(1), and a stale completion (of an op we
+ * gave up on) is recognised.
+ */
 #include "core/engine.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KEY_CHECK_INTERVAL_MS 100     /* at most 10 readiness reads/s per domain */
+#define MEM_RECHECK_MS 1000           /* free memory can change behind our back */
+#define RETRY_DELAY_CAP_MS 300000
+#define DUMP_DIR "/var/lib/xen/dump"  /* where xl's coredump-* actions write */
+
+enum op_type { OP_CREATE = 1, OP_RESTORE, OP_UNPAUSE, OP_SHUTDOWN, OP_DESTROY, OP_SAVE, OP_DUMP, OP_HOOK };
+
+#define OP_MAKE(seq, type, slot) (((uint64_t)(seq) << 32) | ((uint64_t)(type) << 24) | (uint64_t)(slot))
+#define OP_TYPE(op) ((enum op_type)(((op) >> 24) & 0xff))
+#define OP_SLOT(op) ((size_t)((op) & 0xffffff))
+
+enum goal { GOAL_NONE, GOAL_UP, GOAL_DOWN };
+
+enum stop_kind { STOP_SHUTDOWN, STOP_SAVE, STOP_DESTROY, STOP_LEAVE };
+
+/* What happens once the domain is gone. */
+enum after_death {
+	AD_UNEXPECTED,   /* nobody here destroyed it */
+	AD_STOPPED,      /* -> inactive */
+	AD_SAVED,        /* -> saved */
+	AD_RESTART,      /* -> create again (lifecycle restart) */
+	AD_RETRY,        /* a failed start attempt was cleaned up -> retry or fail */
+	AD_FAILED,       /* -> failed with pending_reason */
+};
+
+enum wake_kind { WK_NONE, WK_START_DELAY, WK_RETRY, WK_READY_DELAY, WK_KEY_CHECK };
+enum deadline_kind { DL_NONE, DL_START, DL_READY, DL_STOP, DL_MEMORY };
+
+struct rdep {
+	size_t slot;
+	bool requires;
+};
+
+struct dom {
+	struct xd_engine *e;
+	size_t slot;
+	const struct xd_domain_cfg *cfg;     /* NULL: unmanaged */
+	size_t order;                        /* config index: priority, lower first */
+	char name[XD_NAME_MAX];
+
+	enum xd_state state;
+	char reason[XD_REASON_MAX];
+	uint64_t since;
+	long domid;
+	unsigned attempts;
+	struct xd_timeline tl;
+
+	/* dependencies (slots) and dependents */
+	size_t *req, n_req;
+	size_t *aft, n_aft;
+	struct rdep *rdep;
+	size_t n_rdep, cap_rdep;
+
+	enum goal goal;
+	enum xd_cause cause;
+	enum stop_kind stop_kind;
+	bool save_fallback;                  /* host shutdown: a failed save -> shutdown */
+	bool delay_done;                     /* start_delay has passed */
+	bool retry_wait;                     /* backoff before the next attempt */
+	bool holds_start_slot;
+	bool holds_stop_slot;
+	bool stop_requested;                 /* our shutdown/save/destroy is under way */
+	bool stop_left;                      /* left running at host shutdown */
+	bool paused_adopted;
+	uint64_t reserved_kb;                /* memory promised to our create in flight */
+	uint64_t mem_wait_since;
+	char *restore_image;                 /* restore instead of create */
+	bool restoring;
+
+	uint64_t op;                         /* the op we wait for (0 = none) */
+	uint64_t hook_op;
+	enum after_death after_death;
+	char pending_reason[XD_REASON_MAX];
+
+	struct xd_timer t_wake, t_deadline;
+	enum wake_kind wake;
+	enum deadline_kind deadline;
+	bool key_watched;
+	uint64_t last_key_check;
+
+	uint64_t *restarts;                  /* ring of restart times */
+	size_t n_restarts;
+
+	bool in_boot, in_halt;
+	bool dirty, in_runq, in_stopq, mem_waiting;
+};
+
+struct slot_heap {
+	size_t *v;
+	size_t n, cap;
+};
+
+struct xd_engine {
+	const struct xd_config *cfg;
+	struct xd_engine_env env;
+	struct xd_timers *timers;
+	struct hv *hv;
+
+	struct dom **doms;
+	size_t n_doms, cap_doms;
+	size_t *cfg_slot;                    /* config index -> slot */
+
+	uint32_t *by_domid;                  /* domid -> slot + 1 */
+	size_t n_by_domid;
+
+	size_t *dirty;
+	size_t n_dirty, cap_dirty;
+	struct slot_heap runq, stopq;
+	size_t *memq;
+	size_t n_memq, cap_memq;
+	struct xd_timer mem_timer;
+
+	unsigned starts_inflight, stops_inflight;
+	uint64_t reserved_kb;
+	uint32_t op_seq;
+	unsigned ops_inflight, hooks_inflight;
+
+	bool booting;
+	size_t boot_pending;
+	bool halting;
+	size_t halt_pending;
+	bool pumping;
+};
+
+/* ------------------------------------------------------------------ names */
+
+const char *xd_state_name(enum xd_state s)
+{
+	static const char *const names[] = {
+		"inactive", "waiting", "starting", "restoring", "booting", "running",
+		"stopping", "saving", "saved", "failed", "restarting",
+	};
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+}
+
+const char *xd_cause_name(enum xd_cause c)
+{
+	switch (c) {
+	case XD_CAUSE_BOOT: return "boot";
+	case XD_CAUSE_ON_DEMAND: return "on-demand";
+	case XD_CAUSE_RESTART: return "restart";
+	case XD_CAUSE_HOST_SHUTDOWN: return "host-shutdown";
+	}
+	return "?";
+}
+
+/* ------------------------------------------------------------ small utils */
+
+static void *xmalloc(size_t n)
+{
+	void *p = calloc(1, n ? n : 1);
+	if (!p) {
+		fputs("xendomd: out of memory\n", stderr);
+		abort();
+	}
+	return p;
+}
+
+static void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p) {
+		fputs("xendomd: out of memory\n", stderr);
+		abort();
+	}
+	return p;
+}
+
+#define GROW(arr, n, cap) do {                                          \
+		if ((n) == (cap)) {                                     \
+			(cap) = (cap) ? (cap) * 2 : 16;                 \
+			(arr) = xrealloc((arr), (cap) * sizeof(*(arr))); \
+		}                                                       \
+	} while (0)
+
+static char *xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	return memcpy(xmalloc(n), s, n);
+}
+
+static uint64_t now(const struct xd_engine *e)
+{
+	return xd_timers_now(e->timers);
+}
+
+static void logf_(struct xd_engine *e, enum xd_log_level lvl, const struct dom *d,
+		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void logf_(struct xd_engine *e, enum xd_log_level lvl, const struct dom *d,
+		  const char *fmt, ...)
+{
+	if (!e->env.log)
+		return;
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	e->env.log(e->env.ctx, lvl, d ? d->name : NULL, d ? d->domid : -1, msg);
+}
+
+static struct dom *slot_dom(const struct xd_engine *e, size_t slot)
+{
+	return slot < e->n_doms ? e->doms[slot] : NULL;
+}
+
+static bool alive(const struct dom *d)
+{
+	return d->domid >= 0;
+}
+
+static uint64_t next_op(struct xd_engine *e, enum op_type type, const struct dom *d)
+{
+	if (++e->op_seq == 0)
+		e->op_seq = 1;
+	return OP_MAKE(e->op_seq, type, d->slot);
+}
+
+/* ------------------------------------------------------------ slot heap */
+
+static uint64_t run_key(const struct xd_engine *e, size_t slot)
+{
+	return e->doms[slot]->order;
+}
+
+static uint64_t stop_key(const struct xd_engine *e, size_t slot)
+{
+	return UINT64_MAX - e->doms[slot]->order;   /* reverse config order */
+}
+
+typedef uint64_t heap_key_fn(const struct xd_engine *, size_t);
+
+static void heap_push(struct xd_engine *e, struct slot_heap *h, heap_key_fn *key, size_t slot)
+{
+	GROW(h->v, h->n, h->cap);
+	size_t i = h->n++;
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+		if (key(e, h->v[p]) <= key(e, slot))
+			break;
+		h->v[i] = h->v[p];
+		i = p;
+	}
+	h->v[i] = slot;
+}
+
+static size_t heap_pop(struct xd_engine *e, struct slot_heap *h, heap_key_fn *key)
+{
+	size_t top = h->v[0], last = h->v[--h->n], i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= h->n)
+			break;
+		if (c + 1 < h->n && key(e, h->v[c + 1]) < key(e, h->v[c]))
+			c++;
+		if (key(e, last) <= key(e, h->v[c]))
+			break;
+		h->v[i] = h->v[c];
+		i = c;
+	}
+	if (h->n)
+		h->v[i] = last;
+	return top;
+}
+
+/* ------------------------------------------------------------ domid map */
+
+static void map_domid(struct xd_engine *e, struct dom *d, long domid)
+{
+	if (d->domid >= 0 && (size_t)d->domid < e->n_by_domid &&
+	    e->by_domid[d->domid] == d->slot + 1)
+		e->by_domid[d->domid] = 0;
+	d->domid = domid;
+	if (domid < 0)
+		return;
+	if ((size_t)domid >= e->n_by_domid) {
+		size_t n = e->n_by_domid ? e->n_by_domid : 1024;
+		while (n <= (size_t)domid)
+			n *= 2;
+		e->by_domid = xrealloc(e->by_domid, n * sizeof(*e->by_domid));
+		memset(e->by_domid + e->n_by_domid, 0, (n - e->n_by_domid) * sizeof(*e->by_domid));
+		e->n_by_domid = n;
+	}
+	e->by_domid[domid] = (uint32_t)(d->slot + 1);
+}
+
+static struct dom *dom_by_domid(const struct xd_engine *e, uint32_t domid)
+{
+	if (domid >= e->n_by_domid || !e->by_domid[domid])
+		return NULL;
+	return e->doms[e->by_domid[domid] - 1];
+}
+
+/* ------------------------------------------------------------ state */
+
+static bool settled_for_boot(enum xd_state s)
+{
+	return s == XD_RUNNING || s == XD_FAILED || s == XD_INACTIVE || s == XD_SAVED;
+}
+
+static void boot_done(struct xd_engine *e, struct dom *d)
+{
+	if (!d->in_boot)
+		return;
+	d->in_boot = false;
+	e->boot_pending--;
+}
+
+static void halt_done(struct xd_engine *e, struct dom *d)
+{
+	if (!d->in_halt)
+		return;
+	d->in_halt = false;
+	e->halt_pending--;
+}
+
+static void set_state(struct xd_engine *e, struct dom *d, enum xd_state s,
+		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void set_state(struct xd_engine *e, struct dom *d, enum xd_state s, const char *fmt, ...)
+{
+	char reason[XD_REASON_MAX] = "";
+	if (fmt) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(reason, sizeof(reason), fmt, ap);
+		va_end(ap);
+	}
+	if (d->state == s && strcmp(d->reason, reason) == 0)
+		return;
+	if (d->state != s)
+		d->since = now(e);
+	d->state = s;
+	memcpy(d->reason, reason, sizeof(reason));
+	if (settled_for_boot(s))
+		boot_done(e, d);
+	if (e->env.changed) {
+		struct xd_dom_status st;
+		xd_engine_status(e, d->slot, &st);
+		e->env.changed(e->env.ctx, d->slot, &st);
+	}
+}
+
+static void mark_dirty(struct xd_engine *e, struct dom *d)
+{
+	if (d->dirty)
+		return;
+	d->dirty = true;
+	GROW(e->dirty, e->n_dirty, e->cap_dirty);
+	e->dirty[e->n_dirty++] = d->slot;
+}
+
+static void mark_neighbours_dirty(struct xd_engine *e, struct dom *d)
+{
+	for (size_t i = 0; i < d->n_req; i++)
+		mark_dirty(e, e->doms[d->req[i]]);
+	for (size_t i = 0; i < d->n_aft; i++)
+		mark_dirty(e, e->doms[d->aft[i]]);
+	for (size_t i = 0; i < d->n_rdep; i++)
+		mark_dirty(e, e->doms[d->rdep[i].slot]);
+}
+
+static void arm_wake(struct xd_engine *e, struct dom *d, enum wake_kind k, uint64_t in_ms)
+{
+	d->wake = k;
+	xd_timer_arm_in(e->timers, &d->t_wake, in_ms);
+}
+
+static void arm_deadline(struct xd_engine *e, struct dom *d, enum deadline_kind k, uint64_t in_ms)
+{
+	d->deadline = k;
+	xd_timer_arm_in(e->timers, &d->t_deadline, in_ms);
+}
+
+static void disarm_timers(struct xd_engine *e, struct dom *d)
+{
+	xd_timer_disarm(e->timers, &d->t_wake);
+	xd_timer_disarm(e->timers, &d->t_deadline);
+	d->wake = WK_NONE;
+	d->deadline = DL_NONE;
+}
+
+/* ------------------------------------------------------------ slots */
+
+static void release_start_slot(struct xd_engine *e, struct dom *d)
+{
+	if (d->holds_start_slot) {
+		d->holds_start_slot = false;
+		e->starts_inflight--;
+	}
+	e->reserved_kb -= d->reserved_kb;
+	d->reserved_kb = 0;
+}
+
+static void release_stop_slot(struct xd_engine *e, struct dom *d)
+{
+	if (d->holds_stop_slot) {
+		d->holds_stop_slot = false;
+		e->stops_inflight--;
+	}
+}
+
+static void unwatch_key(struct xd_engine *e, struct dom *d)
+{
+	if (d->key_watched && alive(d)) {
+		const struct xd_ready *r = &d->cfg->ready;
+		e->hv->ops->unwatch_key(e->hv, (uint32_t)d->domid,
+				       r->kind == XD_READY_PV_DRIVERS ? "control/feature-poweroff" : r->path);
+	}
+	d->key_watched = false;
+}
+
+/* ------------------------------------------------------------ ops */
+
+static bool op_started(struct xd_engine *e, struct dom *d, uint64_t op, int rc)
+{
+	if (rc < 0)
+		return false;
+	d->op = op;
+	e->ops_inflight++;
+	return true;
+}
+
+static void destroy_domain(struct xd_engine *e, struct dom *d, enum after_death ad)
+{
+	d->after_death = ad;
+	uint64_t op = next_op(e, OP_DESTROY, d);
+	int rc = e->hv->ops->destroy(e->hv, (uint32_t)d->domid, op);
+	if (!op_started(e, d, op, rc))
+		logf_(e, XD_LOG_ERR, d, "destroy failed: %s", hv_strerror(rc));
+}
+
+/* ------------------------------------------------------------ hooks */
+
+static bool run_hook(struct xd_engine *e, struct dom *d, const char *path)
+{
+	if (!e->env.run_hook)
+		return false;
+	struct xd_hook_req req = {
+		.path = path,
+		.domain = d->name,
+		.domid = d->domid,
+		.cause = d->cause,
+		.timeout_ms = d->cfg->hook_timeout_ms,
+		.op = next_op(e, OP_HOOK, d),
+	};
+	if (e->env.run_hook(e->env.ctx, &req) < 0)
+		return false;
+	d->hook_op = req.op;
+	e->hooks_inflight++;
+	return true;
+}
+
+/* ------------------------------------------------------------ starting */
+
+static void fail_domain(struct xd_engine *e, struct dom *d, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Give up on starting d; requires-dependents learn it when re-evaluated. */
+static void fail_domain(struct xd_engine *e, struct dom *d, const char *fmt, ...)
+{
+	char reason[XD_REASON_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	disarm_timers(e, d);
+	release_start_slot(e, d);
+	d->goal = GOAL_NONE;
+	d->retry_wait = false;
+	set_state(e, d, XD_FAILED, "%s", reason);
+	mark_neighbours_dirty(e, d);
+}
+
+static uint64_t retry_delay(const struct dom *d)
+{
+	uint64_t delay = d->cfg->retry_delay_ms;
+	for (unsigned i = 1; i < d->attempts && delay < RETRY_DELAY_CAP_MS; i++)
+		delay *= 2;
+	return delay < RETRY_DELAY_CAP_MS ? delay : RETRY_DELAY_CAP_MS;
+}
+
+static void retry_or_fail(struct xd_engine *e, struct dom *d)
+{
+	if (d->goal != GOAL_UP) {
+		set_state(e, d, XD_INACTIVE, "start abandoned: %s", d->pending_reason);
+		mark_neighbours_dirty(e, d);
+		return;
+	}
+	if (d->attempts > d->cfg->start_retries) {
+		fail_domain(e, d, "%s (gave up after %u attempts)", d->pending_reason, d->attempts);
+		return;
+	}
+	uint64_t delay = retry_delay(d);
+	d->retry_wait = true;
+	arm_wake(e, d, WK_RETRY, delay);
+	set_state(e, d, XD_WAITING, "retry in %.1f s after attempt %u of %u failed: %s",
+		  (double)delay / 1000, d->attempts, d->cfg->start_retries + 1, d->pending_reason);
+}
+
+/* One start attempt failed: clean up what it left, then retry or fail. */
+static void attempt_failed(struct xd_engine *e, struct dom *d, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void attempt_failed(struct xd_engine *e, struct dom *d, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(d->pending_reason, sizeof(d->pending_reason), fmt, ap);
+	va_end(ap);
+	logf_(e, XD_LOG_WARNING, d, "start attempt %u failed: %s", d->attempts, d->pending_reason);
+	disarm_timers(e, d);
+	release_start_slot(e, d);
+	unwatch_key(e, d);
+	d->op = 0;
+	if (alive(d)) {
+		/* A half-built domain holds the name; wait for it to go. */
+		destroy_domain(e, d, AD_RETRY);
+		return;
+	}
+	retry_or_fail(e, d);
+}
+
+static void restore_failed(struct xd_engine *e, struct dom *d, const char *why)
+{
+	if (e->cfg->global.on_restore_failure == XD_RESTORE_BOOT) {
+		logf_(e, XD_LOG_WARNING, d, "restore from %s failed (%s); booting instead, image set aside",
+		      d->restore_image, why);
+		if (e->env.discard_image)
+			e->env.discard_image(e->env.ctx, d->restore_image, true);
+		free(d->restore_image);
+		d->restore_image = NULL;
+		d->attempts = 0;
+		retry_or_fail(e, d);   /* attempts 0 <= retries: queued again at once-ish */
+		return;
+	}
+	fail_domain(e, d, "restore from %s failed: %s (file kept; on_restore_failure=fail)",
+		    d->restore_image, why);
+}
+
+static void do_create(struct xd_engine *e, struct dom *d)
+{
+	int rc;
+	uint64_t op;
+	d->restoring = d->restore_image != NULL;
+	if (d->restoring) {
+		op = next_op(e, OP_RESTORE, d);
+		set_state(e, d, XD_RESTORING, "restoring from %s", d->restore_image);
+		rc = e->hv->ops->restore(e->hv, d->cfg, d->restore_image, op);
+	} else {
+		op = next_op(e, OP_CREATE, d);
+		set_state(e, d, XD_STARTING, "attempt %u of %u", d->attempts, d->cfg->start_retries + 1);
+		rc = e->hv->ops->create(e->hv, d->cfg, op);
+	}
+	if (op_started(e, d, op, rc))
+		return;
+	if (d->restoring) {
+		release_start_slot(e, d);
+		disarm_timers(e, d);
+		restore_failed(e, d, hv_strerror(rc));
+	} else {
+		attempt_failed(e, d, "create: %s", hv_strerror(rc));
+	}
+}
+
+static void start_attempt(struct xd_engine *e, struct dom *d, uint64_t need_kb)
+{
+	d->attempts++;
+	d->tl.attempts = d->attempts;
+	if (d->tl.started == XD_NEVER)
+		d->tl.started = now(e);
+	d->holds_start_slot = true;
+	e->starts_inflight++;
+	d->reserved_kb = need_kb;
+	e->reserved_kb += need_kb;
+	arm_deadline(e, d, DL_START, e->cfg->global.start_timeout_ms);
+	if (d->cfg->exec_start_pre) {
+		set_state(e, d, XD_STARTING, "running exec_start_pre (attempt %u)", d->attempts);
+		if (!run_hook(e, d, d->cfg->exec_start_pre))
+			attempt_failed(e, d, "exec_start_pre %s could not be run", d->cfg->exec_start_pre);
+		return;
+	}
+	do_create(e, d);
+}
+
+static bool start_slot_free(const struct xd_engine *e)
+{
+	unsigned max = e->cfg->global.max_parallel_starts;
+	return max == 0 || e->starts_inflight < max;
+}
+
+static void wait_for_memory(struct xd_engine *e, struct dom *d, uint64_t need_kb, uint64_t free_kb)
+{
+	if (!d->mem_wait_since) {
+		d->mem_wait_since = now(e) ? now(e) : 1;
+		arm_deadline(e, d, DL_MEMORY, e->cfg->global.start_timeout_ms);
+	}
+	d->mem_waiting = true;
+	GROW(e->memq, e->n_memq, e->cap_memq);
+	e->memq[e->n_memq++] = d->slot;
+	set_state(e, d, XD_WAITING, "memory: need %llu MiB, free %llu MiB",
+		  (unsigned long long)(need_kb / 1024), (unsigned long long)(free_kb / 1024));
+	if (!xd_timer_armed(&e->mem_timer))
+		xd_timer_arm_in(e->timers, &e->mem_timer, MEM_RECHECK_MS);
+}
+
+/* Memory may have been freed: give every memory waiter another go. */
+static void requeue_memory_waiters(struct xd_engine *e)
+{
+	for (size_t i = 0; i < e->n_memq; i++) {
+		struct dom *d = e->doms[e->memq[i]];
+		d->mem_waiting = false;
+		mark_dirty(e, d);
+	}
+	e->n_memq = 0;
+}
+
+static void mem_timer_fired(struct xd_timer *t, void *arg)
+{
+	(void)t;
+	requeue_memory_waiters(arg);
+}
+
+/* Start as many queued domains as slots and memory allow, config order
+ * first; a domain that does not fit in memory waits and lets smaller
+ * ones past (nothing frees memory at boot, so holding the line would only
+ * stall everyone until start_timeout). */
+static void dispatch_starts(struct xd_engine *e)
+{
+	while (e->runq.n && start_slot_free(e)) {
+		struct dom *d = e->doms[heap_pop(e, &e->runq, run_key)];
+		d->in_runq = false;
+		if (d->state != XD_WAITING || d->goal != GOAL_UP || d->retry_wait || d->mem_waiting)
+			continue;
+		uint64_t need = 0, free_kb = 0;
+		if (e->hv->ops->mem_need(e->hv, d->cfg, &need) < 0 ||
+		    e->hv->ops->mem_free(e->hv, &free_kb) < 0) {
+			attempt_failed(e, d, "cannot read memory figures from the hypervisor");
+			continue;
+		}
+		free_kb = free_kb > e->reserved_kb ? free_kb - e->reserved_kb : 0;
+		if (need > free_kb) {
+			wait_for_memory(e, d, need, free_kb);
+			continue;
+		}
+		if (d->mem_wait_since) {
+			d->mem_wait_since = 0;
+			xd_timer_disarm(e->timers, &d->t_deadline);
+		}
+		start_attempt(e, d, need);
+	}
+}
+
+/* ------------------------------------------------------------ readiness */
+
+static void become_ready(struct xd_engine *e, struct dom *d)
+{
+	disarm_timers(e, d);
+	unwatch_key(e, d);
+	d->tl.ready = now(e);
+	set_state(e, d, XD_RUNNING, d->paused_adopted ? "paused (adopted)" : NULL);
+	mark_neighbours_dirty(e, d);
+}
+
+static const char *ready_key(const struct dom *d)
+{
+	const struct xd_ready *r = &d->cfg->ready;
+	return r->kind == XD_READY_PV_DRIVERS ? "control/feature-poweroff" : r->path;
+}
+
+static bool key_says_ready(struct xd_engine *e, struct dom *d)
+{
+	const struct xd_ready *r = &d->cfg->ready;
+	char buf[XD_KEY_MAX];
+	int rc = e->hv->ops->read_key(e->hv, (uint32_t)d->domid, ready_key(d), buf, sizeof(buf));
+	if (r->kind == XD_READY_PV_DRIVERS)
+		return rc == 0 && strcmp(buf, "1") == 0;
+	if (!r->has_value)
+		return rc == 0 || rc == HV_ETOOBIG;
+	return rc == 0 && strcmp(buf, r->value) == 0;
+}
+
+static void check_ready_key(struct xd_engine *e, struct dom *d)
+{
+	if (d->state != XD_BOOTING || !d->key_watched)
+		return;
+	uint64_t t = now(e);
+	if (d->last_key_check && t < d->last_key_check + KEY_CHECK_INTERVAL_MS) {
+		/* A guest writing in a loop gets at most one read per interval. */
+		if (!xd_timer_armed(&d->t_wake))
+			arm_wake(e, d, WK_KEY_CHECK, d->last_key_check + KEY_CHECK_INTERVAL_MS - t);
+		return;
+	}
+	d->last_key_check = t;
+	if (key_says_ready(e, d))
+		become_ready(e, d);
+}
+
+static void start_readiness(struct xd_engine *e, struct dom *d)
+{
+	const struct xd_ready *r = &d->cfg->ready;
+	set_state(e, d, XD_BOOTING, NULL);
+	switch (r->kind) {
+	case XD_READY_RUNNING:
+		become_ready(e, d);
+		return;
+	case XD_READY_DELAY:
+		arm_wake(e, d, WK_READY_DELAY, r->delay_ms);
+		set_state(e, d, XD_BOOTING, "ready after %.1f s", (double)r->delay_ms / 1000);
+		break;
+	case XD_READY_PV_DRIVERS:
+	case XD_READY_XENSTORE:
+		d->last_key_check = 0;
+		if (e->hv->ops->watch_key(e->hv, (uint32_t)d->domid, ready_key(d)) < 0) {
+			logf_(e, XD_LOG_ERR, d, "cannot watch %s", ready_key(d));
+			break;
+		}
+		d->key_watched = true;
+		set_state(e, d, XD_BOOTING, "waiting for %s%s%s", ready_key(d),
+			  r->has_value ? " = " : "", r->has_value ? r->value : "");
+		break;
+	}
+	arm_deadline(e, d, DL_READY, d->cfg->ready_timeout_ms);
+}
+
+static void discard_restored_image(struct xd_engine *e, struct dom *d)
+{
+	if (!d->restore_image)
+		return;
+	if (e->env.discard_image && e->env.discard_image(e->env.ctx, d->restore_image, false) < 0)
+		logf_(e, XD_LOG_WARNING, d, "could not remove restored image %s", d->restore_image);
+	free(d->restore_image);
+	d->restore_image = NULL;
+}
+
+/* ------------------------------------------------------------ stopping */
+
+static enum xd_action action_for(const struct dom *d, enum hv_reason r)
+{
+	const struct xd_domain_cfg *c = d->cfg;
+	switch (r) {
+	case HV_SD_POWEROFF: return c->on_poweroff;
+	case HV_SD_REBOOT: return c->on_reboot;
+	case HV_SD_CRASH: return c->on_crash;
+	case HV_SD_WATCHDOG: return c->on_watchdog;
+	case HV_SD_SOFT_RESET: return c->on_soft_reset;
+	default: return XD_ACT_DESTROY;
+	}
+}
+
+static uint64_t shutdown_timeout(const struct xd_engine *e, const struct dom *d)
+{
+	return d->cfg ? d->cfg->shutdown_timeout_ms : e->cfg->global.shutdown_timeout_ms;
+}
+
+static void request_shutdown(struct xd_engine *e, struct dom *d, const char *why)
+{
+	uint64_t op = next_op(e, OP_SHUTDOWN, d);
+	int rc = e->hv->ops->shutdown(e->hv, (uint32_t)d->domid, op);
+	if (rc == HV_ENOPV) {
+		rc = e->hv->ops->power_button(e->hv, (uint32_t)d->domid);
+		set_state(e, d, XD_STOPPING, "%sACPI power button (no PV drivers)", why);
+		if (rc < 0)
+			logf_(e, XD_LOG_WARNING, d, "power button: %s", hv_strerror(rc));
+	} else if (op_started(e, d, op, rc)) {
+		set_state(e, d, XD_STOPPING, "%sshutdown requested", why);
+	} else {
+		set_state(e, d, XD_STOPPING, "%sshutdown request failed: %s", why, hv_strerror(rc));
+	}
+	arm_deadline(e, d, DL_STOP, shutdown_timeout(e, d));
+}
+
+static void start_save(struct xd_engine *e, struct dom *d)
+{
+	char file[4096];
+	snprintf(file, sizeof(file), "%s/%s", e->cfg->global.save_dir, d->name);
+	uint64_t op = next_op(e, OP_SAVE, d);
+	set_state(e, d, XD_SAVING, "saving to %s", file);
+	int rc = e->hv->ops->save(e->hv, (uint32_t)d->domid, file, op);
+	if (op_started(e, d, op, rc))
+		return;
+	logf_(e, XD_LOG_ERR, d, "save to %s failed: %s", file, hv_strerror(rc));
+	if (d->save_fallback) {
+		request_shutdown(e, d, "save failed; ");
+		return;
+	}
+	release_stop_slot(e, d);
+	d->goal = GOAL_NONE;
+	d->stop_requested = false;
+	set_state(e, d, XD_RUNNING, "save failed: %s", hv_strerror(rc));
+}
+
+static void begin_stop(struct xd_engine *e, struct dom *d)
+{
+	d->stop_requested = true;
+	d->tl.stopping = now(e);
+	switch (d->stop_kind) {
+	case STOP_LEAVE:
+		release_stop_slot(e, d);
+		d->stop_left = true;
+		d->goal = GOAL_NONE;
+		set_state(e, d, d->state, "left running (on_host_shutdown=leave)");
+		halt_done(e, d);
+		mark_neighbours_dirty(e, d);
+		return;
+	case STOP_DESTROY:
+		set_state(e, d, XD_STOPPING, "destroying");
+		destroy_domain(e, d, AD_STOPPED);
+		return;
+	case STOP_SAVE:
+		start_save(e, d);
+		return;
+	case STOP_SHUTDOWN:
+		request_shutdown(e, d, "");
+		return;
+	}
+}
+
+static bool stop_slot_free(const struct xd_engine *e)
+{
+	unsigned max = e->cfg->global.max_parallel_stops;
+	return max == 0 || e->stops_inflight < max;
+}
+
+static void dispatch_stops(struct xd_engine *e)
+{
+	while (e->stopq.n && stop_slot_free(e)) {
+		struct dom *d = e->doms[heap_pop(e, &e->stopq, stop_key)];
+		d->in_stopq = false;
+		if (d->goal != GOAL_DOWN || !alive(d) || d->stop_requested)
+			continue;
+		d->holds_stop_slot = true;
+		e->stops_inflight++;
+		begin_stop(e, d);
+	}
+}
+
+/* ------------------------------------------------------------ death */
+
+static void finish_death(struct xd_engine *e, struct dom *d)
+{
+	d->tl.stopped = now(e);
+	d->stop_requested = false;
+	release_stop_slot(e, d);
+	enum after_death ad = d->after_death;
+	d->after_death = AD_UNEXPECTED;
+	switch (ad) {
+	case AD_RETRY:
+		retry_or_fail(e, d);
+		break;
+	case AD_RESTART:
+		if (d->goal == GOAL_UP && !e->halting) {
+			d->attempts = 0;
+			d->delay_done = true;
+			set_state(e, d, XD_WAITING, "%s", d->pending_reason);
+			mark_dirty(e, d);
+			break;
+		}
+		d->goal = GOAL_NONE;
+		set_state(e, d, XD_INACTIVE, "restart cancelled");
+		break;
+	case AD_FAILED:
+		d->goal = GOAL_NONE;
+		set_state(e, d, XD_FAILED, "%s", d->pending_reason);
+		break;
+	case AD_SAVED:
+		d->goal = GOAL_NONE;
+		set_state(e, d, XD_SAVED, "%s", d->pending_reason);
+		break;
+	case AD_STOPPED:
+		d->goal = GOAL_NONE;
+		set_state(e, d, XD_INACTIVE, "%s", d->pending_reason[0] ? d->pending_reason : "stopped");
+		break;
+	case AD_UNEXPECTED:
+		d->goal = GOAL_NONE;
+		set_state(e, d, XD_INACTIVE, "destroyed outside xendomd");
+		break;
+	}
+	d->pending_reason[0] = '\0';
+	halt_done(e, d);
+	mark_neighbours_dirty(e, d);
+	requeue_memory_waiters(e);
+}
+
+static void domain_gone(struct xd_engine *e, struct dom *d)
+{
+	long old = d->domid;
+	unwatch_key(e, d);
+	e->hv->ops->unwatch_domain(e->hv, (uint32_t)old);
+	map_domid(e, d, -1);
+	disarm_timers(e, d);
+	release_start_slot(e, d);
+	d->paused_adopted = false;
+	if (d->state == XD_STARTING || d->state == XD_RESTORING) {
+		/* died under our create/unpause: count it as a failed attempt */
+		if (d->after_death == AD_UNEXPECTED) {
+			snprintf(d->pending_reason, sizeof(d->pending_reason), "domain died while starting");
+			d->after_death = AD_RETRY;
+		}
+	}
+	if (d->cfg && d->cfg->exec_stop_post) {
+		d->domid = old;   /* the hook gets the old domid */
+		bool ok = run_hook(e, d, d->cfg->exec_stop_post);
+		d->domid = -1;
+		if (ok)
+			return;
+		logf_(e, XD_LOG_ERR, d, "exec_stop_post %s could not be run", d->cfg->exec_stop_post);
+	}
+	finish_death(e, d);
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+static bool restart_allowed(struct xd_engine *e, struct dom *d)
+{
+	unsigned limit = d->cfg->restart_limit;
+	uint64_t t = now(e), window = d->cfg->restart_window_ms;
+	size_t kept = 0;
+	for (size_t i = 0; i < d->n_restarts; i++)
+		if (t - d->restarts[i] < window)
+			d->restarts[kept++] = d->restarts[i];
+	d->n_restarts = kept;
+	if (kept >= limit)
+		return false;
+	d->restarts = xrealloc(d->restarts, (kept + 1) * sizeof(*d->restarts));
+	d->restarts[d->n_restarts++] = t;
+	return true;
+}
+
+static void lifecycle_restart(struct xd_engine *e, struct dom *d, enum hv_reason r, enum xd_action a)
+{
+	if (e->halting) {
+		snprintf(d->pending_reason, sizeof(d->pending_reason), "%s during host shutdown",
+			 hv_reason_name(r));
+		set_state(e, d, XD_STOPPING, "%s", d->pending_reason);
+		destroy_domain(e, d, AD_STOPPED);
+		return;
+	}
+	if (!restart_allowed(e, d)) {
+		snprintf(d->pending_reason, sizeof(d->pending_reason),
+			 "restart limit reached (%u in %llu s) after %s", d->cfg->restart_limit,
+			 (unsigned long long)(d->cfg->restart_window_ms / 1000), hv_reason_name(r));
+		set_state(e, d, XD_STOPPING, "%s", d->pending_reason);
+		destroy_domain(e, d, AD_FAILED);
+		return;
+	}
+	d->goal = GOAL_UP;
+	d->cause = XD_CAUSE_RESTART;
+	snprintf(d->pending_reason, sizeof(d->pending_reason), "restarting after %s (%s)",
+		 hv_reason_name(r), xd_action_name(a));
+	set_state(e, d, XD_RESTARTING, "%s", d->pending_reason);
+	if (a == XD_ACT_RENAME_RESTART) {
+		char renamed[XD_NAME_MAX];
+		snprintf(renamed, sizeof(renamed), "%.40s--%ld", d->name, d->domid);
+		if (e->hv->ops->rename(e->hv, (uint32_t)d->domid, renamed) == 0) {
+			logf_(e, XD_LOG_NOTICE, d, "kept the old domain as %s", renamed);
+			e->hv->ops->unwatch_domain(e->hv, (uint32_t)d->domid);
+			map_domid(e, d, -1);
+			d->after_death = AD_RESTART;
+			finish_death(e, d);
+			return;
+		}
+		logf_(e, XD_LOG_WARNING, d, "rename to %s failed; destroying instead", renamed);
+	}
+	destroy_domain(e, d, AD_RESTART);
+}
+
+static void core_dump(struct xd_engine *e, struct dom *d)
+{
+	char file[4096];
+	snprintf(file, sizeof(file), "%s/%s", DUMP_DIR, d->name);
+	uint64_t op = next_op(e, OP_DUMP, d);
+	int rc = e->hv->ops->core_dump(e->hv, (uint32_t)d->domid, file, op);
+	if (rc < 0)
+		logf_(e, XD_LOG_ERR, d, "core dump to %s failed: %s", file, hv_strerror(rc));
+	else
+		logf_(e, XD_LOG_NOTICE, d, "core dump to %s", file);
+}
+
+/* The guest shut itself down (or crashed): apply its xl cfg policy, as
+ * xl's per-domain monitor would (xl_vmcontrol.c handle_domain_death). */
+static void apply_lifecycle(struct xd_engine *e, struct dom *d, enum hv_reason r)
+{
+	enum xd_action a = action_for(d, r);
+	bool failure = r == HV_SD_CRASH || r == HV_SD_WATCHDOG;
+	logf_(e, failure ? XD_LOG_WARNING : XD_LOG_NOTICE, d, "guest %s; on_%s=%s",
+	      r == HV_SD_CRASH ? "crashed" : r == HV_SD_REBOOT ? "asked to reboot" :
+	      r == HV_SD_POWEROFF ? "powered off" : hv_reason_name(r),
+	      r == HV_SD_SOFT_RESET ? "soft_reset" : hv_reason_name(r), xd_action_name(a));
+	disarm_timers(e, d);
+	unwatch_key(e, d);
+	boot_done(e, d);
+	if (a == XD_ACT_COREDUMP_DESTROY || a == XD_ACT_COREDUMP_RESTART)
+		core_dump(e, d);
+	switch (a) {
+	case XD_ACT_PRESERVE:
+		d->goal = GOAL_NONE;
+		set_state(e, d, XD_FAILED, "%s; preserved for inspection (on_%s=preserve)",
+			  hv_reason_name(r), hv_reason_name(r));
+		mark_neighbours_dirty(e, d);
+		return;
+	case XD_ACT_RESTART:
+	case XD_ACT_RENAME_RESTART:
+	case XD_ACT_COREDUMP_RESTART:
+	case XD_ACT_SOFT_RESET:
+		lifecycle_restart(e, d, r, a);
+		return;
+	case XD_ACT_DESTROY:
+	case XD_ACT_COREDUMP_DESTROY:
+		snprintf(d->pending_reason, sizeof(d->pending_reason), "%s",
+			 r == HV_SD_POWEROFF ? "powered off by the guest" : hv_reason_name(r));
+		set_state(e, d, XD_STOPPING, "%s", d->pending_reason);
+		destroy_domain(e, d, failure ? AD_FAILED : AD_STOPPED);
+		return;
+	}
+}
+
+static void on_shutdown(struct xd_engine *e, struct dom *d, enum hv_reason r)
+{
+	if (d->after_death != AD_UNEXPECTED)
+		return;                       /* already on its way out */
+	if (r == HV_SD_SUSPEND)
+		return;                       /* a save (ours or xl's): the domain goes next */
+	if (d->stop_requested && d->state == XD_STOPPING) {
+		xd_timer_disarm(e->timers, &d->t_deadline);
+		snprintf(d->pending_reason, sizeof(d->pending_reason), "stopped (%s)", hv_reason_name(r));
+		destroy_domain(e, d, AD_STOPPED);
+		return;
+	}
+	if (!d->cfg) {
+		/* Unmanaged: it may have its own xl monitor; never double-handle. */
+		return;
+	}
+	if (d->state == XD_STARTING || d->state == XD_RESTORING) {
+		attempt_failed(e, d, "domain shut down (%s) while starting", hv_reason_name(r));
+		return;
+	}
+	apply_lifecycle(e, d, r);
+}
+
+/* ------------------------------------------------------------ op completion */
+
+static void on_create_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev)
+{
+	if (ev->rc < 0) {
+		if (d->restoring) {
+			release_start_slot(e, d);
+			disarm_timers(e, d);
+			restore_failed(e, d, ev->msg[0] ? ev->msg : hv_strerror(ev->rc));
+		} else {
+			attempt_failed(e, d, "%s", ev->msg[0] ? ev->msg : hv_strerror(ev->rc));
+		}
+		requeue_memory_waiters(e);
+		return;
+	}
+	map_domid(e, d, ev->domid);
+	d->tl.created = now(e);
+	/* the memory is the domain's now, not a promise */
+	e->reserved_kb -= d->reserved_kb;
+	d->reserved_kb = 0;
+	e->hv->ops->watch_domain(e->hv, ev->domid);
+	uint64_t op = next_op(e, OP_UNPAUSE, d);
+	int rc = e->hv->ops->unpause(e->hv, ev->domid, op);
+	if (!op_started(e, d, op, rc))
+		attempt_failed(e, d, "unpause: %s", hv_strerror(rc));
+}
+
+static void on_unpause_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev)
+{
+	if (ev->rc < 0) {
+		attempt_failed(e, d, "unpause: %s", ev->msg[0] ? ev->msg : hv_strerror(ev->rc));
+		return;
+	}
+	xd_timer_disarm(e->timers, &d->t_deadline);
+	release_start_slot(e, d);
+	if (d->restoring) {
+		/* Readiness was established before the save (SPEC §3). */
+		d->restoring = false;
+		discard_restored_image(e, d);
+		become_ready(e, d);
+		return;
+	}
+	start_readiness(e, d);
+}
+
+static void on_save_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev)
+{
+	if (ev->rc == 0) {
+		snprintf(d->pending_reason, sizeof(d->pending_reason), "saved to %s/%s",
+			 e->cfg->global.save_dir, d->name);
+		destroy_domain(e, d, AD_SAVED);
+		return;
+	}
+	const char *why = ev->msg[0] ? ev->msg : hv_strerror(ev->rc);
+	logf_(e, XD_LOG_ERR, d, "save failed: %s", why);
+	if (d->save_fallback) {
+		char prefix[XD_REASON_MAX];
+		snprintf(prefix, sizeof(prefix), "save failed (%.150s); ", why);
+		request_shutdown(e, d, prefix);
+		return;
+	}
+	release_stop_slot(e, d);
+	d->goal = GOAL_NONE;
+	d->stop_requested = false;
+	set_state(e, d, XD_RUNNING, "save failed: %s", why);
+	halt_done(e, d);
+	mark_neighbours_dirty(e, d);
+}
+
+/* The completion of an op we no longer wait for. */
+static void on_stale_op(struct xd_engine *e, struct dom *d, const struct hv_event *ev)
+{
+	enum op_type t = OP_TYPE(ev->op);
+	if ((t == OP_CREATE || t == OP_RESTORE) && ev->rc == 0) {
+		logf_(e, XD_LOG_WARNING, d, "an abandoned create finished late (domid %u); destroying it",
+		      ev->domid);
+		e->hv->ops->destroy(e->hv, ev->domid, next_op(e, OP_DESTROY, d));
+	}
+}
+
+static void on_op_done(struct xd_engine *e, const struct hv_event *ev)
+{
+	struct dom *d = slot_dom(e, OP_SLOT(ev->op));
+	if (!d)
+		return;
+	if (d->op != ev->op) {
+		on_stale_op(e, d, ev);
+		return;
+	}
+	d->op = 0;
+	e->ops_inflight--;
+	switch (OP_TYPE(ev->op)) {
+	case OP_CREATE:
+	case OP_RESTORE:
+		on_create_done(e, d, ev);
+		break;
+	case OP_UNPAUSE:
+		on_unpause_done(e, d, ev);
+		break;
+	case OP_SAVE:
+		on_save_done(e, d, ev);
+		break;
+	case OP_SHUTDOWN:
+		if (ev->rc == HV_ENOPV) {
+			int rc = e->hv->ops->power_button(e->hv, (uint32_t)d->domid);
+			set_state(e, d, XD_STOPPING, "ACPI power button (no PV drivers)%s",
+				  rc < 0 ? ": failed" : "");
+		} else if (ev->rc < 0) {
+			logf_(e, XD_LOG_WARNING, d, "shutdown request: %s",
+			      ev->msg[0] ? ev->msg : hv_strerror(ev->rc));
+		}
+		break;
+	case OP_DESTROY:
+		if (ev->rc < 0)
+			logf_(e, XD_LOG_ERR, d, "destroy failed: %s", ev->msg[0] ? ev->msg : hv_strerror(ev->rc));
+		break;
+	case OP_DUMP:
+	case OP_HOOK:
+		break;
+	}
+}
+
+void xd_engine_hook_done(struct xd_engine *e, uint64_t op, bool ok, const char *msg)
+{
+	struct dom *d = slot_dom(e, OP_SLOT(op));
+	if (!d || d->hook_op != op)
+		return;
+	d->hook_op = 0;
+	e->hooks_inflight--;
+	if (!alive(d) && d->state != XD_STARTING) {
+		/* exec_stop_post: the domain is gone; log and move on */
+		if (!ok)
+			logf_(e, XD_LOG_WARNING, d, "exec_stop_post: %s", msg);
+		finish_death(e, d);
+	} else if (!ok) {
+		attempt_failed(e, d, "exec_start_pre: %s", msg);
+	} else if (d->state == XD_STARTING && d->goal == GOAL_UP) {
+		do_create(e, d);
+	} else {
+		/* the start was abandoned while the hook ran */
+		release_start_slot(e, d);
+		disarm_timers(e, d);
+		set_state(e, d, XD_INACTIVE, "start abandoned");
+		mark_neighbours_dirty(e, d);
+	}
+	xd_engine_pump(e);
+}
+
+/* ------------------------------------------------------------ evaluate */
+
+static bool requirement_ready(const struct dom *r)
+{
+	return r->state == XD_RUNNING && alive(r);
+}
+
+/* An `after` dependency holds us back only while it is part of the same
+ * start and not yet settled. */
+static bool after_settled(const struct dom *a)
+{
+	if (a->goal != GOAL_UP)
+		return true;
+	return a->state == XD_RUNNING || a->state == XD_FAILED;
+}
+
+static void evaluate_start(struct xd_engine *e, struct dom *d)
+{
+	if (d->state != XD_INACTIVE && d->state != XD_WAITING && d->state != XD_SAVED &&
+	    d->state != XD_FAILED)
+		return;
+	if (d->retry_wait || d->mem_waiting || d->in_runq)
+		return;
+	for (size_t i = 0; i < d->n_req; i++) {
+		struct dom *r = e->doms[d->req[i]];
+		if (r->state == XD_FAILED && !alive(r)) {
+			fail_domain(e, d, "dependency %s failed", r->name);
+			return;
+		}
+		if (!requirement_ready(r)) {
+			if (r->goal != GOAL_UP && !alive(r) && r->state != XD_WAITING) {
+				fail_domain(e, d, "dependency %s is not running", r->name);
+				return;
+			}
+			set_state(e, d, XD_WAITING, "waiting for %s", r->name);
+			return;
+		}
+	}
+	for (size_t i = 0; i < d->n_aft; i++) {
+		struct dom *a = e->doms[d->aft[i]];
+		if (!after_settled(a)) {
+			set_state(e, d, XD_WAITING, "waiting for %s", a->name);
+			return;
+		}
+	}
+	if (d->cfg->start_delay_ms && !d->delay_done) {
+		if (d->wake != WK_START_DELAY) {
+			arm_wake(e, d, WK_START_DELAY, d->cfg->start_delay_ms);
+			set_state(e, d, XD_WAITING, "start delay %.1f s",
+				  (double)d->cfg->start_delay_ms / 1000);
+		}
+		return;
+	}
+	set_state(e, d, XD_WAITING, "queued");
+	d->in_runq = true;
+	heap_push(e, &e->runq, run_key, d->slot);
+}
+
+static bool stops_before(const struct dom *dep)
+{
+	/* a dependent that is still alive and on its way down holds us */
+	return alive(dep) && dep->goal == GOAL_DOWN && !dep->stop_left;
+}
+
+static void evaluate_stop(struct xd_engine *e, struct dom *d)
+{
+	if (!alive(d)) {
+		if (d->state == XD_WAITING) {
+			disarm_timers(e, d);
+			d->retry_wait = false;
+			d->goal = GOAL_NONE;
+			set_state(e, d, XD_INACTIVE, "start cancelled");
+			halt_done(e, d);
+			mark_neighbours_dirty(e, d);
+		}
+		return;
+	}
+	if (d->stop_requested || d->in_stopq || d->after_death != AD_UNEXPECTED)
+		return;
+	if (d->state == XD_STARTING || d->state == XD_RESTORING)
+		return;   /* created but not yet unpaused: stop once it is */
+	for (size_t i = 0; i < d->n_rdep; i++) {
+		struct dom *x = e->doms[d->rdep[i].slot];
+		if (stops_before(x)) {
+			if (d->state != XD_STOPPING)
+				set_state(e, d, d->state, "stops after %s", x->name);
+			return;
+		}
+	}
+	d->in_stopq = true;
+	heap_push(e, &e->stopq, stop_key, d->slot);
+}
+
+static void evaluate(struct xd_engine *e, struct dom *d)
+{
+	if (d->after_death != AD_UNEXPECTED || d->hook_op)
+		return;   /* something of ours is under way; its end re-evaluates */
+	if (d->goal == GOAL_UP && d->cfg)
+		evaluate_start(e, d);
+	else if (d->goal == GOAL_DOWN)
+		evaluate_stop(e, d);
+}
+
+/* ------------------------------------------------------------ events */
+
+static void on_hv_event(struct xd_engine *e, const struct hv_event *ev)
+{
+	struct dom *d;
+	switch (ev->kind) {
+	case HV_EV_OP_DONE:
+		on_op_done(e, ev);
+		break;
+	case HV_EV_SHUTDOWN:
+		if ((d = dom_by_domid(e, ev->domid)))
+			on_shutdown(e, d, ev->reason);
+		break;
+	case HV_EV_DEATH:
+		if ((d = dom_by_domid(e, ev->domid)))
+			domain_gone(e, d);
+		break;
+	case HV_EV_KEY:
+		if ((d = dom_by_domid(e, ev->domid)) && d->cfg && strcmp(ev->path, ready_key(d)) == 0)
+			check_ready_key(e, d);
+		break;
+	case HV_EV_FATAL:
+		logf_(e, XD_LOG_ERR, NULL, "hypervisor backend: %s", ev->msg);
+		break;
+	}
+}
+
+static void check_milestones(struct xd_engine *e)
+{
+	if (e->booting && e->boot_pending == 0) {
+		e->booting = false;
+		if (e->env.boot_settled)
+			e->env.boot_settled(e->env.ctx);
+	}
+	if (e->halting && e->halt_pending == 0 && e->hooks_inflight == 0) {
+		e->halting = false;
+		if (e->env.host_down)
+			e->env.host_down(e->env.ctx);
+	}
+}
+
+void xd_engine_pump(struct xd_engine *e)
+{
+	if (e->pumping)
+		return;
+	e->pumping = true;
+	for (;;) {
+		struct hv_event ev;
+		bool worked = false;
+		while (hv_next_event(e->hv, &ev)) {
+			on_hv_event(e, &ev);
+			worked = true;
+		}
+		while (e->n_dirty) {
+			struct dom *d = e->doms[e->dirty[--e->n_dirty]];
+			d->dirty = false;
+			evaluate(e, d);
+			worked = true;
+		}
+		dispatch_stops(e);
+		dispatch_starts(e);
+		if (!worked && !e->n_dirty && !e->hv->q.n)
+			break;
+	}
+	e->pumping = false;
+	check_milestones(e);
+}
+
+/* ------------------------------------------------------------ timers */
+
+static void wake_fired(struct xd_timer *t, void *arg)
+{
+	(void)t;
+	struct dom *d = arg;
+	struct xd_engine *e = d->e;
+	enum wake_kind k = d->wake;
+	d->wake = WK_NONE;
+	switch (k) {
+	case WK_START_DELAY:
+		d->delay_done = true;
+		mark_dirty(e, d);
+		break;
+	case WK_RETRY:
+		d->retry_wait = false;
+		mark_dirty(e, d);
+		break;
+	case WK_READY_DELAY:
+		if (d->state == XD_BOOTING)
+			become_ready(e, d);
+		break;
+	case WK_KEY_CHECK:
+		check_ready_key(e, d);
+		break;
+	case WK_NONE:
+		break;
+	}
+	xd_engine_pump(e);
+}
+
+static void deadline_fired(struct xd_timer *t, void *arg)
+{
+	(void)t;
+	struct dom *d = arg;
+	struct xd_engine *e = d->e;
+	enum deadline_kind k = d->deadline;
+	d->deadline = DL_NONE;
+	switch (k) {
+	case DL_START:
+		if (d->op) {
+			e->hv->ops->cancel(e->hv, d->op);
+			d->op = 0;
+			e->ops_inflight--;
+		}
+		if (d->restoring) {
+			release_start_slot(e, d);
+			restore_failed(e, d, "timed out");
+		} else {
+			attempt_failed(e, d, "timed out after %llu s (start_timeout)",
+				       (unsigned long long)(e->cfg->global.start_timeout_ms / 1000));
+		}
+		break;
+	case DL_READY:
+		unwatch_key(e, d);
+		xd_timer_disarm(e->timers, &d->t_wake);
+		d->goal = GOAL_NONE;
+		set_state(e, d, XD_FAILED, "not ready after %llu s (ready_timeout); domain left running",
+			  (unsigned long long)(d->cfg->ready_timeout_ms / 1000));
+		mark_neighbours_dirty(e, d);
+		break;
+	case DL_STOP:
+		if (e->cfg->global.shutdown_fallback == XD_FALLBACK_LEAVE) {
+			release_stop_slot(e, d);
+			d->stop_left = true;
+			d->stop_requested = false;
+			d->goal = GOAL_NONE;
+			set_state(e, d, XD_RUNNING, "did not stop within %llu s; left running (shutdown_fallback=leave)",
+				  (unsigned long long)(shutdown_timeout(e, d) / 1000));
+			halt_done(e, d);
+			mark_neighbours_dirty(e, d);
+		} else {
+			snprintf(d->pending_reason, sizeof(d->pending_reason),
+				 "destroyed: did not stop within %llu s", (unsigned long long)(shutdown_timeout(e, d) / 1000));
+			set_state(e, d, XD_STOPPING, "did not stop within %llu s; destroying",
+				  (unsigned long long)(shutdown_timeout(e, d) / 1000));
+			destroy_domain(e, d, AD_STOPPED);
+		}
+		break;
+	case DL_MEMORY: {
+		uint64_t need = 0, free_kb = 0;
+		e->hv->ops->mem_need(e->hv, d->cfg, &need);
+		e->hv->ops->mem_free(e->hv, &free_kb);
+		free_kb = free_kb > e->reserved_kb ? free_kb - e->reserved_kb : 0;
+		d->mem_wait_since = 0;
+		d->mem_waiting = false;
+		for (size_t i = 0; i < e->n_memq; i++)
+			if (e->memq[i] == d->slot)
+				e->memq[i] = e->memq[--e->n_memq];
+		fail_domain(e, d, "need %llu MiB, free %llu MiB", (unsigned long long)(need / 1024),
+			    (unsigned long long)(free_kb / 1024));
+		break;
+	}
+	case DL_NONE:
+		break;
+	}
+	xd_engine_pump(e);
+}
+
+/* ------------------------------------------------------------ construction */
+
+static struct dom *add_dom(struct xd_engine *e, const char *name, const struct xd_domain_cfg *cfg,
+			   size_t order)
+{
+	if (e->n_doms >= (1u << 24)) {
+		fputs("xendomd: too many domains\n", stderr);
+		abort();
+	}
+	struct dom *d = xmalloc(sizeof(*d));
+	d->e = e;
+	d->slot = e->n_doms;
+	d->cfg = cfg;
+	d->order = order;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	d->domid = -1;
+	d->since = now(e);
+	d->tl = (struct xd_timeline){ XD_NEVER, XD_NEVER, XD_NEVER, XD_NEVER, XD_NEVER, XD_NEVER, 0 };
+	xd_timer_init(&d->t_wake, wake_fired, d);
+	xd_timer_init(&d->t_deadline, deadline_fired, d);
+	GROW(e->doms, e->n_doms, e->cap_doms);
+	e->doms[e->n_doms++] = d;
+	return d;
+}
+
+static void add_rdep(struct dom *on, size_t slot, bool requires)
+{
+	GROW(on->rdep, on->n_rdep, on->cap_rdep);
+	on->rdep[on->n_rdep++] = (struct rdep){ slot, requires };
+}
+
+static size_t *map_indices(const struct xd_engine *e, const size_t *idx, size_t n)
+{
+	size_t *v = xmalloc(n * sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		v[i] = e->cfg_slot[idx[i]];
+	return v;
+}
+
+/* (Re)build the dependency edges of every managed slot from e->cfg. */
+static void build_graph(struct xd_engine *e)
+{
+	for (size_t s = 0; s < e->n_doms; s++) {
+		struct dom *d = e->doms[s];
+		free(d->req);
+		free(d->aft);
+		d->req = d->aft = NULL;
+		d->n_req = d->n_aft = d->n_rdep = 0;
+	}
+	for (size_t s = 0; s < e->n_doms; s++) {
+		struct dom *d = e->doms[s];
+		if (!d->cfg)
+			continue;
+		d->req = map_indices(e, d->cfg->requires, d->cfg->n_requires);
+		d->n_req = d->cfg->n_requires;
+		d->aft = map_indices(e, d->cfg->after, d->cfg->n_after);
+		d->n_aft = d->cfg->n_after;
+		for (size_t i = 0; i < d->n_req; i++)
+			add_rdep(e->doms[d->req[i]], s, true);
+		for (size_t i = 0; i < d->n_aft; i++)
+			add_rdep(e->doms[d->aft[i]], s, false);
+	}
+}
+
+struct xd_engine *xd_engine_new(const struct xd_config *cfg, const struct xd_engine_env *env)
+{
+	struct xd_engine *e = xmalloc(sizeof(*e));
+	e->cfg = cfg;
+	e->env = *env;
+	e->timers = env->timers;
+	e->hv = env->hv;
+	xd_timer_init(&e->mem_timer, mem_timer_fired, e);
+	e->cfg_slot = xmalloc(cfg->n_domains * sizeof(*e->cfg_slot));
+	for (size_t i = 0; i < cfg->n_domains; i++)
+		e->cfg_slot[i] = add_dom(e, cfg->domains[i].name, &cfg->domains[i], i)->slot;
+	build_graph(e);
+	return e;
+}
+
+void xd_engine_free(struct xd_engine *e)
+{
+	if (!e)
+		return;
+	for (size_t s = 0; s < e->n_doms; s++) {
+		struct dom *d = e->doms[s];
+		disarm_timers(e, d);
+		free(d->req);
+		free(d->aft);
+		free(d->rdep);
+		free(d->restarts);
+		free(d->restore_image);
+		free(d);
+	}
+	xd_timer_disarm(e->timers, &e->mem_timer);
+	free(e->doms);
+	free(e->cfg_slot);
+	free(e->by_domid);
+	free(e->dirty);
+	free(e->runq.v);
+	free(e->stopq.v);
+	free(e->memq);
+	free(e);
+}
+
+/* ------------------------------------------------------------ commands */
+
+static struct dom *find_by_name(const struct xd_engine *e, const char *name)
+{
+	for (size_t s = 0; s < e->n_doms; s++)
+		if (strcmp(e->doms[s]->name, name) == 0)
+			return e->doms[s];
+	return NULL;
+}
+
+static void adopt_one(struct xd_engine *e, const struct hv_dominfo *info)
+{
+	struct dom *d = find_by_name(e, info->name);
+	if (d && alive(d))
+		return;
+	if (!d)
+		d = add_dom(e, info->name, NULL, SIZE_MAX / 2 + e->n_doms);
+	map_domid(e, d, info->domid);
+	e->hv->ops->watch_domain(e->hv, info->domid);
+	d->tl.created = now(e);
+	if (!d->cfg) {
+		set_state(e, d, XD_RUNNING, "not managed by xendomd");
+		return;
+	}
+	logf_(e, XD_LOG_NOTICE, d, "adopted running domain %u", info->domid);
+	d->goal = GOAL_UP;
+	d->cause = XD_CAUSE_BOOT;
+	if (info->shutdown) {
+		/* watch_domain reports the shutdown; the lifecycle policy handles it */
+		set_state(e, d, XD_RUNNING, "adopted (shut down)");
+		return;
+	}
+	if (info->paused) {
+		/* Paused by an admin, or a create we did not see finish: either
+		 * way, unpausing it is not ours to decide. */
+		d->paused_adopted = true;
+		become_ready(e, d);
+		return;
+	}
+	/* Readiness is re-checked: its keys persist in XenStore. */
+	start_readiness(e, d);
+}
+
+int xd_engine_adopt(struct xd_engine *e)
+{
+	struct hv_dominfo *v = NULL;
+	size_t n = 0;
+	int rc = e->hv->ops->list(e->hv, &v, &n);
+	if (rc < 0) {
+		logf_(e, XD_LOG_ERR, NULL, "cannot list domains: %s", hv_strerror(rc));
+		return rc;
+	}
+	for (size_t i = 0; i < n; i++)
+		adopt_one(e, &v[i]);
+	free(v);
+	xd_engine_pump(e);
+	return 0;
+}
+
+static void find_restore_image(struct xd_engine *e, struct dom *d)
+{
+	if (!e->cfg->global.restore_on_boot || d->restore_image || alive(d))
+		return;
+	char file[4096], msg[256] = "";
+	snprintf(file, sizeof(file), "%s/%s", e->cfg->global.save_dir, d->name);
+	int rc = e->hv->ops->image_check(e->hv, file, msg, sizeof(msg));
+	if (rc == HV_ENOENT)
+		return;
+	d->restore_image = xstrdup(file);
+	if (rc < 0) {
+		/* A bad image goes through the same policy as a failed restore. */
+		d->restoring = true;
+		restore_failed(e, d, msg[0] ? msg : hv_strerror(rc));
+		d->restoring = false;
+	}
+}
+
+/* Set d (and, transitively, what it requires) to be started. */
+static void want_up(struct xd_engine *e, struct dom *d, enum xd_cause cause, bool boot)
+{
+	if (!d->cfg || d->goal == GOAL_UP)
+		return;
+	if (alive(d) && (d->state == XD_RUNNING || d->state == XD_BOOTING))
+		return;
+	if (alive(d) && d->goal == GOAL_DOWN)
+		return;   /* on its way down; a start afterwards is a new command */
+	d->goal = GOAL_UP;
+	d->cause = cause;
+	d->attempts = 0;
+	d->delay_done = false;
+	d->retry_wait = false;
+	d->tl = (struct xd_timeline){ now(e), XD_NEVER, XD_NEVER, XD_NEVER, XD_NEVER, XD_NEVER, 0 };
+	if (boot && !d->in_boot) {
+		d->in_boot = true;
+		e->boot_pending++;
+	}
+	if (d->state == XD_FAILED || d->state == XD_SAVED || d->state == XD_INACTIVE)
+		set_state(e, d, XD_WAITING, "queued");
+	mark_dirty(e, d);
+	for (size_t i = 0; i < d->n_req; i++)
+		want_up(e, e->doms[d->req[i]], cause, boot);
+}
+
+void xd_engine_boot(struct xd_engine *e)
+{
+	e->booting = true;
+	for (size_t s = 0; s < e->n_doms; s++) {
+		struct dom *d = e->doms[s];
+		if (d->cfg && !alive(d))
+			find_restore_image(e, d);
+	}
+	for (size_t s = 0; s < e->n_doms; s++) {
+		struct dom *d = e->doms[s];
+		if (d->cfg && (d->cfg->autostart || d->restore_image) && d->state != XD_FAILED)
+			want_up(e, d, XD_CAUSE_BOOT, true);
+	}
+	xd_engine_pump(e);
+}
+
+void xd_engine_start(struct xd_engine *e, const size_t *doms, size_t n, enum xd_cause cause)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct dom *d = e->doms[e->cfg_slot[doms[i]]];
+		if (d->goal == GOAL_DOWN && !alive(d))
+			d->goal = GOAL_NONE;
+		find_restore_image(e, d);
+		want_up(e, d, cause, false);
+	}
+	xd_engine_pump(e);
+}
+
+static void want_down(struct xd_engine *e, struct dom *d, enum stop_kind kind, enum xd_cause cause)
+{
+	if (d->goal == GOAL_DOWN)
+		return;
+	bool pending_start = d->state == XD_WAITING || d->state == XD_STARTING ||
+			     d->state == XD_RESTORING || d->state == XD_RESTARTING;
+	if (!alive(d) && !pending_start)
+		return;
+	d->goal = GOAL_DOWN;
+	d->cause = cause;
+	d->stop_kind = kind;
+	d->save_fallback = false;
+	d->stop_left = false;
+	if (d->state == XD_STARTING || d->state == XD_RESTORING) {
+		/* let the create finish or time out; the stop follows */
+		if (d->op && (OP_TYPE(d->op) == OP_CREATE || OP_TYPE(d->op) == OP_RESTORE))
+			e->hv->ops->cancel(e->hv, d->op);
+	}
+	if (cause == XD_CAUSE_HOST_SHUTDOWN && !d->in_halt) {
+		d->in_halt = true;
+		e->halt_pending++;
+	}
+	mark_dirty(e, d);
+	mark_neighbours_dirty(e, d);
+}
+
+/* Stop d and, first, every domain that requires it (transitively). */
+static void stop_with_dependents(struct xd_engine *e, struct dom *d, size_t **cascade,
+				 size_t *n_cascade, size_t *cap, bool named)
+{
+	if (d->goal == GOAL_DOWN)
+		return;
+	bool was = alive(d) || d->state == XD_WAITING || d->state == XD_STARTING ||
+		   d->state == XD_RESTORING || d->state == XD_RESTARTING;
+	want_down(e, d, STOP_SHUTDOWN, XD_CAUSE_ON_DEMAND);
+	if (!named && was && cascade) {
+		GROW(*cascade, *n_cascade, *cap);
+		(*cascade)[(*n_cascade)++] = d->slot;
+	}
+	for (size_t i = 0; i < d->n_rdep; i++)
+		if (d->rdep[i].requires)
+			stop_with_dependents(e, e->doms[d->rdep[i].slot], cascade, n_cascade, cap, false);
+}
+
+void xd_engine_stop(struct xd_engine *e, const size_t *doms, size_t n, size_t **cascade,
+		    size_t *n_cascade)
+{
+	size_t cap = 0;
+	if (cascade) {
+		*cascade = NULL;
+		*n_cascade = 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		stop_with_dependents(e, e->doms[e->cfg_slot[doms[i]]], cascade, n_cascade, &cap, true);
+	if (cascade)
+		for (size_t i = 0; i < *n_cascade; i++)
+			logf_(e, XD_LOG_NOTICE, e->doms[(*cascade)[i]], "stopping first: it requires a domain being stopped");
+	xd_engine_pump(e);
+}
+
+void xd_engine_save(struct xd_engine *e, const size_t *doms, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct dom *d = e->doms[e->cfg_slot[doms[i]]];
+		if (alive(d))
+			want_down(e, d, STOP_SAVE, XD_CAUSE_ON_DEMAND);
+	}
+	xd_engine_pump(e);
+}
+
+static enum stop_kind host_stop_kind(const struct xd_engine *e, const struct dom *d)
+{
+	enum xd_host_action a = d->cfg ? d->cfg->on_host_shutdown : XD_HOST_SHUTDOWN;
+	switch (a) {
+	case XD_HOST_SAVE: return STOP_SAVE;
+	case XD_HOST_DESTROY: return STOP_DESTROY;
+	case XD_HOST_LEAVE: return STOP_LEAVE;
+	case XD_HOST_SHUTDOWN: break;
+	}
+	(void)e;
+	return STOP_SHUTDOWN;
+}
+
+void xd_engine_shutdown_host(struct xd_engine *e)
+{
+	if (e->halting)
+		return;
+	e->halting = true;
+	e->booting = false;
+	if (e->cfg->global.stop_unmanaged) {
+		/* domains created behind our back since we started */
+		struct hv_dominfo *v = NULL;
+		size_t n = 0;
+		if (e->hv->ops->list(e->hv, &v, &n) == 0)
+			for (size_t i = 0; i < n; i++)
+				if (!find_by_name(e, v[i].name))
+					adopt_one(e, &v[i]);
+		free(v);
+	}
+	logf_(e, XD_LOG_NOTICE, NULL, "host shutdown: stopping domains in reverse dependency order");
+	for (size_t s = 0; s < e->n_doms; s++) {
+		struct dom *d = e->doms[s];
+		if (!d->cfg && !e->cfg->global.stop_unmanaged)
+			continue;
+		if (d->goal == GOAL_DOWN && !d->in_halt && (alive(d) || d->state == XD_WAITING)) {
+			d->in_halt = true;   /* an on-demand stop already under way */
+			e->halt_pending++;
+			continue;
+		}
+		d->goal = GOAL_NONE;
+		want_down(e, d, host_stop_kind(e, d), XD_CAUSE_HOST_SHUTDOWN);
+		d->save_fallback = d->stop_kind == STOP_SAVE;
+	}
+	xd_engine_pump(e);
+	check_milestones(e);
+}
+
+void xd_engine_reload(struct xd_engine *e, const struct xd_config *cfg)
+{
+	size_t *slots = xmalloc(cfg->n_domains * sizeof(*slots));
+	for (size_t i = 0; i < cfg->n_domains; i++) {
+		struct dom *d = find_by_name(e, cfg->domains[i].name);
+		if (!d)
+			d = add_dom(e, cfg->domains[i].name, NULL, i);
+		if (!d->cfg)
+			logf_(e, XD_LOG_NOTICE, d, "now managed");
+		d->cfg = &cfg->domains[i];
+		d->order = i;
+		slots[i] = d->slot;
+	}
+	for (size_t s = 0; s < e->n_doms; s++) {
+		struct dom *d = e->doms[s];
+		if (!d->cfg || xd_config_find(cfg, d->name) >= 0)
+			continue;
+		/* Removed: left as it is, but no longer ours to manage. */
+		logf_(e, XD_LOG_NOTICE, d, "removed from the configuration; left %s and unmanaged",
+		      alive(d) ? "running" : "alone");
+		disarm_timers(e, d);
+		unwatch_key(e, d);
+		release_start_slot(e, d);
+		d->cfg = NULL;
+		d->goal = GOAL_NONE;
+		d->order = SIZE_MAX / 2 + s;
+		boot_done(e, d);
+		if (!alive(d))
+			set_state(e, d, XD_INACTIVE, "removed from the configuration");
+		else
+			set_state(e, d, XD_RUNNING, "not managed by xendomd");
+	}
+	free(e->cfg_slot);
+	e->cfg_slot = slots;
+	e->cfg = cfg;
+	build_graph(e);
+	for (size_t i = 0; i < cfg->n_domains; i++) {
+		struct dom *d = e->doms[slots[i]];
+		if (d->state == XD_INACTIVE && d->goal == GOAL_NONE && d->cfg->autostart &&
+		    d->tl.queued == XD_NEVER && !e->halting)
+			want_up(e, d, XD_CAUSE_ON_DEMAND, false);
+		mark_dirty(e, d);
+	}
+	xd_engine_pump(e);
+}
+
+/* ------------------------------------------------------------ queries */
+
+size_t xd_engine_count(const struct xd_engine *e)
+{
+	return e->n_doms;
+}
+
+void xd_engine_status(const struct xd_engine *e, size_t slot, struct xd_dom_status *st)
+{
+	const struct dom *d = e->doms[slot];
+	*st = (struct xd_dom_status){
+		.name = d->name,
+		.state = d->state,
+		.domid = d->domid,
+		.reason = d->reason[0] ? d->reason : NULL,
+		.attempts = d->attempts,
+		.since_ms = d->since,
+		.managed = d->cfg != NULL,
+	};
+}
+
+void xd_engine_timeline(const struct xd_engine *e, size_t slot, struct xd_timeline *tl)
+{
+	*tl = e->doms[slot]->tl;
+}
+
+bool xd_engine_idle(const struct xd_engine *e)
+{
+	if (e->ops_inflight || e->hooks_inflight || e->n_dirty || e->runq.n || e->n_memq)
+		return false;
+	for (size_t s = 0; s < e->n_doms; s++) {
+		const struct dom *d = e->doms[s];
+		if (xd_timer_armed(&d->t_wake) || xd_timer_armed(&d->t_deadline))
+			return false;
+	}
+	return true;
+}
+
+bool xd_engine_host_is_down(const struct xd_engine *e)
+{
+	return e->halt_pending == 0 && e->hooks_inflight == 0;
+}
