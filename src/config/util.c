@@ -1,0 +1,101 @@
+/* Small helpers shared by the configuration loader's files. */
+#include "config/util.h"
+#include "core/config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void xd_oom(void)
+{
+	fputs("xendomd: out of memory\n", stderr);
+	abort();
+}
+
+void *xd_reallocarray(void *p, size_t n, size_t size)
+{
+	void *r = reallocarray(p, n ? n : 1, size);
+	if (!r)
+		xd_oom();
+	return r;
+}
+
+void *xd_calloc(size_t n, size_t size)
+{
+	void *r = calloc(n ? n : 1, size);
+	if (!r)
+		xd_oom();
+	return r;
+}
+
+char *xd_strdup(const char *s)
+{
+	char *r = strdup(s);
+	if (!r)
+		xd_oom();
+	return r;
+}
+
+char *xd_asprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *r;
+
+	va_start(ap, fmt);
+	if (vasprintf(&r, fmt, ap) < 0)
+		xd_oom();
+	va_end(ap);
+	return r;
+}
+
+const char *xd_domain_name_problem(const char *name)
+{
+	size_t len = strlen(name);
+	bool all_digits = true;
+
+	if (len == 0)
+		return "it is empty";
+	if (len > XD_NAME_MAX - 1)
+		return "it is longer than 63 characters";
+	for (const char *p = name; *p; p++) {
+		bool digit = *p >= '0' && *p <= '9';
+		bool ok = digit || (*p >= 'a' && *p <= 'z') ||
+			  (*p >= 'A' && *p <= 'Z') || strchr("_.-", *p);
+		if (!ok)
+			return "only letters, digits, '_', '.' and '-' are allowed";
+		all_digits = all_digits && digit;
+	}
+	if (all_digits)
+		return "a name made only of digits is taken for a domain id by xl";
+	if (strcmp(name, "Domain-0") == 0)
+		return "Domain-0 is the control domain";
+	return NULL;
+}
+
+size_t xd_edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t *row = xd_calloc(lb + 1, sizeof(*row));
+
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			size_t best = diag + cost;
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	size_t d = row[lb];
+	free(row);
+	return d;
+}

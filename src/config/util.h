@@ -1,0 +1,23 @@
+/* Small helpers shared by the configuration loader's files. */
+#ifndef XD_CONFIG_UTIL_H
+#define XD_CONFIG_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Allocation that cannot fail: the loader gives up on ENOMEM. */
+_Noreturn void xd_oom(void);
+void *xd_reallocarray(void *p, size_t n, size_t size);
+void *xd_calloc(size_t n, size_t size);
+char *xd_strdup(const char *s);
+char *xd_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Xen domain names as xendomd accepts them: 1-63 characters from
+ * [A-Za-z0-9_.-], not only digits (xl would take it for a domid), and not
+ * "Domain-0".  Returns NULL if fine, else why not. */
+const char *xd_domain_name_problem(const char *name);
+
+/* Levenshtein distance, for "did you mean" suggestions. */
+size_t xd_edit_distance(const char *a, const char *b);
+
+#endif

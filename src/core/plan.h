@@ -1,0 +1,75 @@
+/*
+ * The dependency planner (SPEC §2/§3): cycle detection, the boot plan
+ * (order and waves) and its human and Graphviz renderings for
+ * `xendomd --plan [--dot]` and `xendomctl plan`.
+ *
+ * Pure computation over the resolved dependency index lists of
+ * struct xd_domain_cfg (after, requires): no I/O, no Xen headers.
+ * A domain i depends on j when j is in i's requires or after list.
+ */
+#ifndef XD_PLAN_H
+#define XD_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/config.h"
+
+struct xd_plan {
+	size_t *order;           /* boot-plan domains in start order */
+	size_t n;                /* entries in order */
+	unsigned *wave;          /* indexed by domain; valid where in_boot */
+	unsigned n_waves;
+	bool *in_boot;           /* indexed by domain */
+	size_t n_domains;
+};
+
+/* A dependency cycle: v[0] -> v[1] -> ... -> v[len-1], v[len-1] == v[0];
+ * each arrow reads "depends on".  A self-loop has len 2. */
+struct xd_cycle {
+	size_t *v;
+	size_t len;
+};
+
+/*
+ * Boot plan: the autostart domains plus everything they require
+ * (transitively; `after` alone pulls nothing in), in topological order with
+ * ties going to config order.  Wave 0 = no dependency inside the plan;
+ * wave k = 1 + the highest wave of its after/requires dependencies in the
+ * plan.  Returns 0, or -1 with errno ELOOP if the configuration has a
+ * cycle (anywhere, not only in the plan) or ENOMEM.
+ */
+int xd_plan_build(const struct xd_config *cfg, struct xd_plan *out);
+void xd_plan_free(struct xd_plan *p);
+
+/*
+ * The first cycle met by a depth-first walk in config order (requires
+ * before after): 1 and *cycle (malloc'ed, free it) / *len if found, 0 if
+ * none, -1 on ENOMEM.  The cycle starts at the domain the walk reached
+ * first; its last arrow is the dependency that closes it.
+ */
+int xd_plan_find_cycle(const struct xd_config *cfg, size_t **cycle, size_t *len);
+
+/*
+ * Every cycle, for reporting them all in one run: after each cycle found
+ * its closing arrow is set aside and the search goes on, so each reported
+ * cycle is a real one and none is reported twice.  Returns 0 (*out may be
+ * NULL when *n is 0) or -1 on ENOMEM.
+ */
+int xd_plan_find_cycles(const struct xd_config *cfg, struct xd_cycle **out, size_t *n);
+void xd_cycles_free(struct xd_cycle *c, size_t n);
+
+/* "a -> b -> c -> a" (malloc'ed; NULL on ENOMEM). */
+char *xd_plan_cycle_text(const struct xd_config *cfg, const size_t *cycle, size_t len);
+
+/*
+ * Render the plan (malloc'ed; NULL on ENOMEM).
+ * Text: a header line, then each wave with its domains (readiness,
+ * requires, after), then the domains not in the boot plan (on demand).
+ * DOT (`dot` true): one node per domain (on-demand ones dashed and grey),
+ * arrows from a dependency to its dependent ("starts before"): requires
+ * solid, after-only dashed; boot domains of a wave share a rank.
+ */
+char *xd_plan_format(const struct xd_config *cfg, const struct xd_plan *p, bool dot);
+
+#endif
