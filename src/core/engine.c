@@ -93,6 +93,8 @@ struct dom {
 
 	uint64_t op;                         /* the op we wait for (0 = none) */
 	uint64_t hook_op;
+	bool hook_is_post;                    /* exec_stop_post (else exec_start_pre) */
+	bool husk;                           /* a preserved shut-down domain */
 	enum after_death after_death;
 	char pending_reason[XD_REASON_MAX];
 
@@ -142,6 +144,7 @@ struct xd_engine {
 	bool booting;
 	size_t boot_pending;
 	bool halting;
+	bool host_shut;                      /* a host shutdown has completed */
 	size_t halt_pending;
 	bool pumping;
 };
@@ -339,6 +342,7 @@ static void halt_done(struct xd_engine *e, struct dom *d)
 	e->halt_pending--;
 }
 
+static void mark_dirty(struct xd_engine *e, struct dom *d);
 static void set_state(struct xd_engine *e, struct dom *d, enum xd_state s,
 		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
@@ -359,6 +363,10 @@ static void set_state(struct xd_engine *e, struct dom *d, enum xd_state s, const
 	memcpy(d->reason, reason, sizeof(reason));
 	if (settled_for_boot(s))
 		boot_done(e, d);
+	if (!alive(d) && (s == XD_INACTIVE || s == XD_SAVED || s == XD_FAILED))
+		halt_done(e, d);
+	if (d->goal == GOAL_DOWN)
+		mark_dirty(e, d);   /* a stop may have been waiting for this */
 	if (e->env.changed) {
 		struct xd_dom_status st;
 		xd_engine_status(e, d->slot, &st);
@@ -457,7 +465,7 @@ static void destroy_domain(struct xd_engine *e, struct dom *d, enum after_death 
 
 /* ------------------------------------------------------------ hooks */
 
-static bool run_hook(struct xd_engine *e, struct dom *d, const char *path)
+static bool run_hook(struct xd_engine *e, struct dom *d, const char *path, bool post)
 {
 	if (!e->env.run_hook)
 		return false;
@@ -472,6 +480,7 @@ static bool run_hook(struct xd_engine *e, struct dom *d, const char *path)
 	if (e->env.run_hook(e->env.ctx, &req) < 0)
 		return false;
 	d->hook_op = req.op;
+	d->hook_is_post = post;
 	e->hooks_inflight++;
 	return true;
 }
@@ -601,7 +610,7 @@ static void start_attempt(struct xd_engine *e, struct dom *d, uint64_t need_kb)
 	arm_deadline(e, d, DL_START, e->cfg->global.start_timeout_ms);
 	if (d->cfg->exec_start_pre) {
 		set_state(e, d, XD_STARTING, "running exec_start_pre (attempt %u)", d->attempts);
-		if (!run_hook(e, d, d->cfg->exec_start_pre))
+		if (!run_hook(e, d, d->cfg->exec_start_pre, false))
 			attempt_failed(e, d, "exec_start_pre %s could not be run", d->cfg->exec_start_pre);
 		return;
 	}
@@ -916,6 +925,7 @@ static void domain_gone(struct xd_engine *e, struct dom *d)
 	disarm_timers(e, d);
 	release_start_slot(e, d);
 	d->paused_adopted = false;
+	d->husk = false;
 	if (d->state == XD_STARTING || d->state == XD_RESTORING) {
 		/* died under our create/unpause: count it as a failed attempt */
 		if (d->after_death == AD_UNEXPECTED) {
@@ -925,7 +935,7 @@ static void domain_gone(struct xd_engine *e, struct dom *d)
 	}
 	if (d->cfg && d->cfg->exec_stop_post) {
 		d->domid = old;   /* the hook gets the old domid */
-		bool ok = run_hook(e, d, d->cfg->exec_stop_post);
+		bool ok = run_hook(e, d, d->cfg->exec_stop_post, true);
 		d->domid = -1;
 		if (ok)
 			return;
@@ -1020,6 +1030,7 @@ static void apply_lifecycle(struct xd_engine *e, struct dom *d, enum hv_reason r
 	switch (a) {
 	case XD_ACT_PRESERVE:
 		d->goal = GOAL_NONE;
+		d->husk = true;
 		set_state(e, d, XD_FAILED, "%s; preserved for inspection (on_%s=preserve)",
 			  hv_reason_name(r), hv_reason_name(r));
 		mark_neighbours_dirty(e, d);
@@ -1080,10 +1091,18 @@ static void on_create_done(struct xd_engine *e, struct dom *d, const struct hv_e
 	}
 	map_domid(e, d, ev->domid);
 	d->tl.created = now(e);
+	e->hv->ops->watch_domain(e->hv, ev->domid);
+	if (d->goal == GOAL_DOWN) {
+		/* never ran: nothing to shut down cleanly */
+		release_start_slot(e, d);
+		disarm_timers(e, d);
+		set_state(e, d, XD_STOPPING, "created while being stopped; destroying");
+		destroy_domain(e, d, AD_STOPPED);
+		return;
+	}
 	/* the memory is the domain's now, not a promise */
 	e->reserved_kb -= d->reserved_kb;
 	d->reserved_kb = 0;
-	e->hv->ops->watch_domain(e->hv, ev->domid);
 	uint64_t op = next_op(e, OP_UNPAUSE, d);
 	int rc = e->hv->ops->unpause(e->hv, ev->domid, op);
 	if (!op_started(e, d, op, rc))
@@ -1192,8 +1211,8 @@ void xd_engine_hook_done(struct xd_engine *e, uint64_t op, bool ok, const char *
 		return;
 	d->hook_op = 0;
 	e->hooks_inflight--;
-	if (!alive(d) && d->state != XD_STARTING) {
-		/* exec_stop_post: the domain is gone; log and move on */
+	if (d->hook_is_post) {
+		/* the domain is gone; log and move on */
 		if (!ok)
 			logf_(e, XD_LOG_WARNING, d, "exec_stop_post: %s", msg);
 		finish_death(e, d);
@@ -1236,7 +1255,7 @@ static void evaluate_start(struct xd_engine *e, struct dom *d)
 		return;
 	for (size_t i = 0; i < d->n_req; i++) {
 		struct dom *r = e->doms[d->req[i]];
-		if (r->state == XD_FAILED && !alive(r)) {
+		if (r->state == XD_FAILED) {
 			fail_domain(e, d, "dependency %s failed", r->name);
 			return;
 		}
@@ -1350,6 +1369,7 @@ static void check_milestones(struct xd_engine *e)
 	}
 	if (e->halting && e->halt_pending == 0 && e->hooks_inflight == 0) {
 		e->halting = false;
+		e->host_shut = true;
 		if (e->env.host_down)
 			e->env.host_down(e->env.ctx);
 	}
@@ -1669,8 +1689,21 @@ static void want_up(struct xd_engine *e, struct dom *d, enum xd_cause cause, boo
 		return;
 	if (alive(d) && (d->state == XD_RUNNING || d->state == XD_BOOTING))
 		return;
-	if (alive(d) && d->goal == GOAL_DOWN)
+	if (alive(d) && (d->goal == GOAL_DOWN || d->after_death != AD_UNEXPECTED))
 		return;   /* on its way down; a start afterwards is a new command */
+	if (alive(d) && d->state == XD_FAILED) {
+		d->goal = GOAL_UP;
+		d->cause = cause;
+		if (d->husk) {
+			/* a preserved crashed domain: replace it */
+			snprintf(d->pending_reason, sizeof(d->pending_reason), "replacing the preserved domain");
+			set_state(e, d, XD_RESTARTING, "%s", d->pending_reason);
+			destroy_domain(e, d, AD_RESTART);
+		} else {
+			start_readiness(e, d);   /* failed readiness: wait for it again */
+		}
+		return;
+	}
 	d->goal = GOAL_UP;
 	d->cause = cause;
 	d->attempts = 0;
@@ -1695,6 +1728,11 @@ void xd_engine_boot(struct xd_engine *e)
 		struct dom *d = e->doms[s];
 		if (d->cfg && !alive(d))
 			find_restore_image(e, d);
+		if (d->cfg && d->state == XD_BOOTING && !d->in_boot) {
+			/* adopted, readiness not yet seen: part of this boot */
+			d->in_boot = true;
+			e->boot_pending++;
+		}
 	}
 	for (size_t s = 0; s < e->n_doms; s++) {
 		struct dom *d = e->doms[s];
@@ -1838,10 +1876,12 @@ void xd_engine_reload(struct xd_engine *e, const struct xd_config *cfg)
 	size_t *slots = xmalloc(cfg->n_domains * sizeof(*slots));
 	for (size_t i = 0; i < cfg->n_domains; i++) {
 		struct dom *d = find_by_name(e, cfg->domains[i].name);
-		if (!d)
+		if (!d) {
 			d = add_dom(e, cfg->domains[i].name, NULL, i);
-		if (!d->cfg)
-			logf_(e, XD_LOG_NOTICE, d, "now managed");
+			logf_(e, XD_LOG_NOTICE, d, "added to the configuration");
+		} else if (!d->cfg) {
+			logf_(e, XD_LOG_NOTICE, d, "now managed by xendomd");
+		}
 		d->cfg = &cfg->domains[i];
 		d->order = i;
 		slots[i] = d->slot;
@@ -1872,7 +1912,7 @@ void xd_engine_reload(struct xd_engine *e, const struct xd_config *cfg)
 	for (size_t i = 0; i < cfg->n_domains; i++) {
 		struct dom *d = e->doms[slots[i]];
 		if (d->state == XD_INACTIVE && d->goal == GOAL_NONE && d->cfg->autostart &&
-		    d->tl.queued == XD_NEVER && !e->halting)
+		    d->tl.queued == XD_NEVER && !e->halting && !e->host_shut)
 			want_up(e, d, XD_CAUSE_ON_DEMAND, false);
 		mark_dirty(e, d);
 	}
