@@ -842,12 +842,19 @@ static void begin_stop(struct xd_engine *e, struct dom *d)
 		destroy_domain(e, d, AD_STOPPED);
 		return;
 	case STOP_SAVE:
-		start_save(e, d);
-		return;
 	case STOP_SHUTDOWN:
-		request_shutdown(e, d, "");
+		break;
+	}
+	if (d->husk) {
+		/* already shut down (preserved): nothing left to ask it */
+		set_state(e, d, XD_STOPPING, "destroying the preserved domain");
+		destroy_domain(e, d, AD_STOPPED);
 		return;
 	}
+	if (d->stop_kind == STOP_SAVE)
+		start_save(e, d);
+	else
+		request_shutdown(e, d, "");
 }
 
 static bool stop_slot_free(const struct xd_engine *e)
@@ -1137,6 +1144,10 @@ static void on_save_done(struct xd_engine *e, struct dom *d, const struct hv_eve
 	}
 	const char *why = ev->msg[0] ? ev->msg : hv_strerror(ev->rc);
 	logf_(e, XD_LOG_ERR, d, "save failed: %s", why);
+	/* The guest was resumed; a death watch reports one shutdown only
+	 * (libxl evgen), and the suspend used it up: watch afresh. */
+	e->hv->ops->unwatch_domain(e->hv, (uint32_t)d->domid);
+	e->hv->ops->watch_domain(e->hv, (uint32_t)d->domid);
 	if (d->save_fallback) {
 		char prefix[XD_REASON_MAX];
 		snprintf(prefix, sizeof(prefix), "save failed (%.150s); ", why);
