@@ -1,0 +1,90 @@
+/*
+ * The control socket (SPEC §6) and what hangs off it: xendomctl's
+ * requests, --wait jobs, the `events` stream, configuration reload
+ * (SIGHUP or `reload`), and the service-manager notifications that
+ * follow the engine's progress (notify.h).
+ *
+ * Protocol: one JSON object per line in both directions, each request at
+ * most XD_CTL_REQUEST_MAX bytes.  Requests are {"cmd":"...", ...}; every
+ * request gets exactly one reply {"ok":true, ...} or
+ * {"ok":false,"code":N,"error":"..."} where N is xendomctl's exit code
+ * (1 failed, 2 usage/config, 4 permission).  After an `events` reply the
+ * connection carries one object per state change until the client
+ * closes.  xendomctl(8) documents every command.
+ *
+ * Nothing a client does can block the daemon: sockets are non-blocking,
+ * a client's next request is read only once its previous reply is
+ * flushed (so each client holds at most one request and one reply),
+ * event subscribers that stop reading are dropped, clients that send no
+ * complete request for idle_timeout_ms are dropped, and accept() pauses
+ * (instead of spinning) when the process runs out of descriptors.
+ */
+#ifndef XD_CONTROL_H
+#define XD_CONTROL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/engine.h"
+#include "daemon/loop.h"
+
+#define XD_CTL_REQUEST_MAX   (64 * 1024)
+#define XD_CTL_IDLE_MS       30000                /* default idle timeout */
+#define XD_CTL_EVENTS_MAX    (1024 * 1024)        /* unread events before a drop */
+#define XD_CTL_CLIENTS_MAX   1024
+
+struct xd_control_env {
+	struct xd_loop *loop;
+	struct xd_engine *engine;
+	/* The running configuration.  Reload replaces *cfg (after the engine
+	 * switched to the new one) and frees the old one, so the owner must
+	 * always read it through this pointer. */
+	struct xd_config **cfg;
+	const char *config_path;         /* re-read by reload */
+	const char *socket_path;         /* -s PATH; NULL = cfg's `socket` */
+	uint64_t started_ms;             /* daemon start, xd_loop_clock() */
+	uint64_t idle_timeout_ms;        /* 0 = XD_CTL_IDLE_MS */
+};
+
+struct xd_control;
+
+/* Bind and listen (mode 0660, group socket_group, a stale socket file is
+ * replaced, a live one is an error), start the notifier and catch SIGHUP.
+ * Returns NULL with the reason logged. */
+struct xd_control *xd_control_new(const struct xd_control_env *env);
+/* Closes every client and removes the socket file. */
+void xd_control_free(struct xd_control *c);
+
+/* The engine's callbacks, fanned out by the daemon to us. */
+void xd_control_changed(struct xd_control *c, size_t dom, const struct xd_dom_status *st);
+void xd_control_boot_settled(struct xd_control *c);
+void xd_control_host_down(struct xd_control *c);
+
+/* The daemon calls this after xd_engine_boot(): the notifier enters the
+ * boot phase (READY=1 now if notify_ready = immediately). */
+void xd_control_booting(struct xd_control *c);
+/* Run the host-shutdown sequence (SIGTERM at halt: daemon_exits = true,
+ * which sends STOPPING=1; `xendomctl shutdown-host` passes false). */
+void xd_control_shutdown_host(struct xd_control *c, bool daemon_exits);
+
+/* Re-read config_path; on success switch the engine and free the old
+ * configuration, else keep it.  What happened is logged; when report is
+ * non-NULL it gets a malloc'ed JSON reply line (without newline).
+ * Returns 0 when the new configuration is in use. */
+int xd_control_reload(struct xd_control *c, char **report);
+
+/* Access a peer gets from its credentials: root and the daemon's own
+ * user do anything, members of socket_group (primary or supplementary)
+ * only read.  Exposed for the tests. */
+enum xd_access { XD_ACCESS_NONE, XD_ACCESS_READ, XD_ACCESS_ALL };
+struct xd_peer {
+	unsigned uid, gid;
+	const unsigned *groups;          /* supplementary groups */
+	size_t n_groups;
+};
+enum xd_access xd_control_access(const struct xd_peer *peer, unsigned self_uid,
+				 bool have_group, unsigned socket_gid);
+
+#endif
