@@ -249,16 +249,21 @@ static bool parse_u64(const char *v, uint64_t *out)
 	return true;
 }
 
+/* unit: "seconds", or NULL for a plain count */
 static bool parse_number(struct loader *L, const struct key_def *k, const char *v,
 			 const char *unit, uint64_t *out)
 {
 	if (!parse_u64(v, out)) {
-		err(L, "%s: \"%s\" is not a number of %s", k->name, v, unit);
+		if (unit)
+			err(L, "%s: \"%s\" is not a number of %s", k->name, v, unit);
+		else
+			err(L, "%s: \"%s\" is not a whole number", k->name, v);
 		return false;
 	}
 	if (*out < k->min || *out > k->max) {
-		err(L, "%s: %s is out of range (%llu to %llu %s)", k->name, v,
-		    (unsigned long long)k->min, (unsigned long long)k->max, unit);
+		err(L, "%s: %s is out of range (%llu to %llu%s%s)", k->name, v,
+		    (unsigned long long)k->min, (unsigned long long)k->max,
+		    unit ? " " : "", unit ? unit : "");
 		return false;
 	}
 	return true;
@@ -472,7 +477,7 @@ static void set_value(struct loader *L, enum key_id id, const char *v)
 		*(char **)field = xd_strdup(v);
 		break;
 	case K_COUNT:
-		if (parse_number(L, k, v, "", &n))
+		if (parse_number(L, k, v, NULL, &n))
 			*(unsigned *)field = (unsigned)n;
 		break;
 	case K_SECONDS:

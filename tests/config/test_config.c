@@ -1,0 +1,1079 @@
+/*
+ * Loading xendomd.conf and xl cfgs: every error with its exact FILE:LINE
+ * and message, and the values of good configurations.  Each test works in
+ * its own temporary directory; no test reads /etc.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config/load.h"
+#include "config/xlcfg.h"
+
+static char root[PATH_MAX];
+
+/* "@" in text stands for the test's directory. */
+static char *expand(const char *text)
+{
+	size_t n = 1;
+	for (const char *p = text; *p; p++)
+		n += *p == '@' ? strlen(root) : 1;
+	char *out = malloc(n), *o = out;
+	assert_non_null(out);
+	for (const char *p = text; *p; p++) {
+		if (*p == '@') {
+			strcpy(o, root);
+			o += strlen(root);
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+static char *path_of(const char *rel)
+{
+	char *p;
+	assert_true(asprintf(&p, "%s/%s", root, rel) > 0);
+	return p;
+}
+
+static void write_file_mode(const char *rel, const char *text, mode_t mode)
+{
+	char *path = path_of(rel);
+	char *body = expand(text);
+	FILE *f = fopen(path, "we");
+	assert_non_null(f);
+	fputs(body, f);
+	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+	free(body);
+	free(path);
+}
+
+static void write_file(const char *rel, const char *text)
+{
+	write_file_mode(rel, text, 0644);
+}
+
+static void make_dir(const char *rel)
+{
+	char *path = path_of(rel);
+	assert_int_equal(mkdir(path, 0755), 0);
+	free(path);
+}
+
+/* An xl cfg <xen_config_dir>/<name>.cfg that only names the domain. */
+static void xl(const char *name)
+{
+	char rel[128], text[128];
+	snprintf(rel, sizeof(rel), "xen/%s.cfg", name);
+	snprintf(text, sizeof(text), "name = \"%s\"\n", name);
+	write_file(rel, text);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(root, sizeof(root), "/tmp/xd-config-test.XXXXXX");
+	if (!mkdtemp(root))
+		return -1;
+	make_dir("xen");
+	make_dir("conf.d");
+	return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Four lines every test config starts with, so no test touches /etc. */
+#define HDR "[global]\nxen_config_dir = @/xen\nauto_dir = \"\"\ninclude_dir = @/conf.d\n"
+#define HDR_LINES 4
+
+static int load(const char *text, struct xd_config **cfg, struct xd_diags *d)
+{
+	write_file("xendomd.conf", text);
+	char *path = path_of("xendomd.conf");
+	int rc = xd_config_load(path, cfg, d);
+	free(path);
+	return rc;
+}
+
+static struct xd_config *load_ok(const char *text)
+{
+	struct xd_config *cfg = NULL;
+	struct xd_diags d = { 0 };
+	int rc = load(text, &cfg, &d);
+	if (rc != 0)
+		xd_diags_print(&d, stderr);
+	assert_int_equal(rc, 0);
+	assert_int_equal(d.n, 0);
+	assert_non_null(cfg);
+	return cfg;
+}
+
+static void assert_diag(const struct xd_diag *g, const char *file_rel, int line, const char *msg)
+{
+	char *file = path_of(file_rel ? file_rel : "xendomd.conf");
+	char *want = expand(msg);
+	if (strcmp(g->file, file) || g->line != line || strcmp(g->msg, want))
+		fprintf(stderr, "got  %s:%d: %s\nwant %s:%d: %s\n", g->file, g->line, g->msg,
+			file, line, want);
+	assert_string_equal(g->file, file);
+	assert_int_equal(g->line, line);
+	assert_string_equal(g->msg, want);
+	free(file);
+	free(want);
+}
+
+/* The config has exactly this one error. */
+static void expect_error(const char *text, const char *file_rel, int line, const char *msg)
+{
+	struct xd_config *cfg = (void *)1;
+	struct xd_diags d = { 0 };
+
+	assert_int_equal(load(text, &cfg, &d), -1);
+	assert_null(cfg);
+	if (d.n != 1)
+		xd_diags_print(&d, stderr);
+	assert_int_equal(d.n, 1);
+	assert_diag(&d.v[0], file_rel, line, msg);
+	xd_diags_free(&d);
+}
+
+/* ---- errors in xendomd.conf --------------------------------------------- */
+
+static void unknown_section(void **state)
+{
+	(void)state;
+	expect_error(HDR "[options]\n", NULL, HDR_LINES + 1,
+		     "unknown section [options]; expected [global] or [domain NAME]");
+}
+
+static void misspelt_section(void **state)
+{
+	(void)state;
+	xl("db");
+	expect_error(HDR "[domian db]\n", NULL, HDR_LINES + 1,
+		     "unknown section [domian db]; did you mean [domain db]?");
+}
+
+static void unknown_key_suggested(void **state)
+{
+	(void)state;
+	xl("db");
+	expect_error(HDR "[domain db]\nautostrat = no\n", NULL, HDR_LINES + 2,
+		     "unknown key 'autostrat' in [domain db]; did you mean 'autostart'?");
+}
+
+static void unknown_key_plain(void **state)
+{
+	(void)state;
+	expect_error(HDR "colour = blue\n", NULL, HDR_LINES + 1, "unknown key 'colour' in [global]");
+}
+
+static void domain_key_in_global(void **state)
+{
+	(void)state;
+	expect_error(HDR "autostart = no\n", NULL, HDR_LINES + 1,
+		     "'autostart' belongs in a [domain NAME] section, not in [global]");
+}
+
+static void global_key_in_domain(void **state)
+{
+	(void)state;
+	xl("db");
+	expect_error(HDR "[domain db]\nsocket = /run/x\n", NULL, HDR_LINES + 2,
+		     "'socket' belongs in [global], not in a [domain] section");
+}
+
+static void key_outside_section(void **state)
+{
+	(void)state;
+	expect_error("socket = /run/x\n" HDR, NULL, 1,
+		     "key 'socket' is outside any section; put it under [global] or [domain NAME]");
+}
+
+static void not_key_value(void **state)
+{
+	(void)state;
+	xl("db");
+	expect_error(HDR "[domain db]\n\n   autostart\n", NULL, HDR_LINES + 3,
+		     "expected 'key = value' (or a [section] header)");
+}
+
+static void unterminated_section(void **state)
+{
+	(void)state;
+	expect_error(HDR "[domain db\n", NULL, HDR_LINES + 1, "section header without ']'");
+}
+
+static void bad_boolean(void **state)
+{
+	(void)state;
+	expect_error(HDR "stop_unmanaged = maybe\n", NULL, HDR_LINES + 1,
+		     "stop_unmanaged: \"maybe\" is not a boolean (yes/no, true/false, on/off, 1/0)");
+}
+
+static void bad_enum(void **state)
+{
+	(void)state;
+	expect_error(HDR "on_host_shutdown = suspend\n", NULL, HDR_LINES + 1,
+		     "on_host_shutdown: \"suspend\" is not shutdown, save, destroy or leave");
+}
+
+static void bad_number(void **state)
+{
+	(void)state;
+	expect_error(HDR "start_timeout = 5m\n", NULL, HDR_LINES + 1,
+		     "start_timeout: \"5m\" is not a number of seconds");
+}
+
+static void negative_number(void **state)
+{
+	(void)state;
+	xl("db");
+	expect_error(HDR "[domain db]\nretry_delay = -1\n", NULL, HDR_LINES + 2,
+		     "retry_delay: \"-1\" is not a number of seconds");
+}
+
+static void number_out_of_range(void **state)
+{
+	(void)state;
+	xl("db");
+	expect_error(HDR "[domain db]\nstart_retries = 101\n", NULL, HDR_LINES + 2,
+		     "start_retries: 101 is out of range (0 to 100)");
+}
+
+static void zero_timeout(void **state)
+{
+	(void)state;
+	expect_error(HDR "shutdown_timeout = 0\n", NULL, HDR_LINES + 1,
+		     "shutdown_timeout: 0 is out of range (1 to 86400 seconds)");
+}
+
+static void relative_dir(void **state)
+{
+	(void)state;
+	expect_error(HDR "state_dir = var/lib/xendomd\n", NULL, HDR_LINES + 1,
+		     "state_dir: \"var/lib/xendomd\" is not an absolute path");
+}
+
+static void duplicate_key(void **state)
+{
+	(void)state;
+	xl("db");
+	expect_error(HDR "[domain db]\nready = running\nautostart = no\nready = pv-drivers\n", NULL,
+		     HDR_LINES + 4, "duplicate key 'ready' (first set at @/xendomd.conf:6)");
+}
+
+static void duplicate_key_across_files(void **state)
+{
+	(void)state;
+	write_file("conf.d/50-site.conf", "; site overrides\n[global]\nmax_parallel_starts = 8\n");
+	expect_error(HDR "max_parallel_starts = 2\n", "conf.d/50-site.conf", 3,
+		     "duplicate key 'max_parallel_starts' (first set at @/xendomd.conf:5)");
+}
+
+static void duplicate_domain(void **state)
+{
+	(void)state;
+	xl("db");
+	write_file("conf.d/10-db.conf", "\n[domain db]\nautostart = no\n");
+	expect_error(HDR "[domain db]\n", "conf.d/10-db.conf", 2,
+		     "duplicate domain db (first defined at @/xendomd.conf:5)");
+}
+
+static void bad_domain_name_slash(void **state)
+{
+	(void)state;
+	expect_error(HDR "[domain web/1]\n", NULL, HDR_LINES + 1,
+		     "bad domain name 'web/1': only letters, digits, '_', '.' and '-' are allowed");
+}
+
+static void bad_domain_name_long(void **state)
+{
+	(void)state;
+	char name[65], text[256], msg[256];
+	memset(name, 'n', 64);
+	name[64] = '\0';
+	snprintf(text, sizeof(text), HDR "[domain %s]\n", name);
+	snprintf(msg, sizeof(msg), "bad domain name '%s': it is longer than 63 characters", name);
+	expect_error(text, NULL, HDR_LINES + 1, msg);
+}
+
+static void bad_domain_name_digits(void **state)
+{
+	(void)state;
+	expect_error(HDR "[domain 42]\n", NULL, HDR_LINES + 1,
+		     "bad domain name '42': a name made only of digits is taken for a domain id by xl");
+}
+
+static void domain_without_name(void **state)
+{
+	(void)state;
+	expect_error(HDR "[domain]\n", NULL, HDR_LINES + 1, "[domain] needs a name: [domain NAME]");
+}
+
+static void missing_xlcfg_default(void **state)
+{
+	(void)state;
+	expect_error(HDR "\n[domain db]\n", NULL, HDR_LINES + 2,
+		     "no xl cfg for domain db: tried @/xen/db.cfg and @/xen/db (set config = to name it)");
+}
+
+static void missing_xlcfg_explicit(void **state)
+{
+	(void)state;
+	expect_error(HDR "[domain db]\nconfig = guests/db.cfg\n", NULL, HDR_LINES + 2,
+		     "config: @/xen/guests/db.cfg: No such file or directory");
+}
+
+static void unknown_dependency(void **state)
+{
+	(void)state;
+	xl("db");
+	xl("storage");
+	expect_error(HDR "[domain storage]\n[domain db]\nrequires = storag\n", NULL, HDR_LINES + 3,
+		     "requires: unknown domain 'storag'; did you mean 'storage'?");
+}
+
+static void cycle_of_two(void **state)
+{
+	(void)state;
+	xl("a");
+	xl("b");
+	expect_error(HDR "[domain a]\nrequires = b\n[domain b]\nafter = a\n", NULL, HDR_LINES + 4,
+		     "dependency cycle: a -> b -> a");
+}
+
+static void cycle_of_three(void **state)
+{
+	(void)state;
+	xl("a");
+	xl("b");
+	xl("c");
+	expect_error(HDR "[domain a]\nafter = b\n[domain b]\nrequires = c\n[domain c]\nrequires = a\n",
+		     NULL, HDR_LINES + 6, "dependency cycle: a -> b -> c -> a");
+}
+
+static void self_loop(void **state)
+{
+	(void)state;
+	xl("a");
+	expect_error(HDR "[domain a]\nautostart = yes\nafter = a\n", NULL, HDR_LINES + 3,
+		     "dependency cycle: a -> a");
+}
+
+static void bad_ready_kind(void **state)
+{
+	(void)state;
+	xl("db");
+	expect_error(HDR "[domain db]\nready = up\n", NULL, HDR_LINES + 2,
+		     "ready: \"up\": expected running, pv-drivers, xenstore:PATH[=VALUE] or delay:SECONDS");
+}
+
+static void bad_ready_dotdot(void **state)
+{
+	(void)state;
+	xl("db");
+	expect_error(HDR "[domain db]\nready = xenstore:data/../../0/x=1\n", NULL, HDR_LINES + 2,
+		     "ready: \"xenstore:data/../../0/x=1\": the path may not contain '..'");
+}
+
+static void bad_ready_absolute(void **state)
+{
+	(void)state;
+	xl("db");
+	expect_error(HDR "[domain db]\nready = xenstore:/local/domain/0/x\n", NULL, HDR_LINES + 2,
+		     "ready: \"xenstore:/local/domain/0/x\": the path must be relative to the guest's "
+		     "/local/domain/<domid>");
+}
+
+static void bad_ready_charset(void **state)
+{
+	(void)state;
+	xl("db");
+	expect_error(HDR "[domain db]\nready = xenstore:data/re ady\n", NULL, HDR_LINES + 2,
+		     "ready: \"xenstore:data/re ady\": the path may only contain letters, digits, '_', "
+		     "'.', '/' and '-'");
+}
+
+static void bad_ready_long_path(void **state)
+{
+	(void)state;
+	char text[1024], msg[1024], path[300];
+	xl("db");
+	memset(path, 'k', 256);
+	path[256] = '\0';
+	snprintf(text, sizeof(text), HDR "[domain db]\nready = xenstore:%s\n", path);
+	snprintf(msg, sizeof(msg), "ready: \"xenstore:%s\": the path is longer than 255 characters", path);
+	expect_error(text, NULL, HDR_LINES + 2, msg);
+}
+
+static void bad_ready_delay(void **state)
+{
+	(void)state;
+	xl("db");
+	expect_error(HDR "[domain db]\nready = delay:soon\n", NULL, HDR_LINES + 2,
+		     "ready: \"delay:soon\": delay takes 0 to 86400 seconds");
+}
+
+static void bad_restart_limit(void **state)
+{
+	(void)state;
+	xl("db");
+	expect_error(HDR "[domain db]\nrestart_limit = 5 per 600\n", NULL, HDR_LINES + 2,
+		     "restart_limit: \"5 per 600\" is not RESTARTS/SECONDS (e.g. 5/600)");
+}
+
+static void restart_limit_zero_window(void **state)
+{
+	(void)state;
+	xl("db");
+	expect_error(HDR "[domain db]\nrestart_limit = 5/0\n", NULL, HDR_LINES + 2,
+		     "restart_limit: \"5/0\" is out of range (0 to 1000 restarts per 1 to 86400 seconds)");
+}
+
+static void hook_relative(void **state)
+{
+	(void)state;
+	xl("db");
+	expect_error(HDR "[domain db]\nexec_start_pre = hooks/db-pre\n", NULL, HDR_LINES + 2,
+		     "exec_start_pre: \"hooks/db-pre\" is not an absolute path");
+}
+
+static void hook_not_executable(void **state)
+{
+	(void)state;
+	xl("db");
+	write_file_mode("db-post", "#!/bin/sh\n", 0644);
+	expect_error(HDR "[domain db]\nexec_stop_post = @/db-post\n", NULL, HDR_LINES + 2,
+		     "exec_stop_post: @/db-post is not executable");
+}
+
+static void hook_missing(void **state)
+{
+	(void)state;
+	xl("db");
+	expect_error(HDR "[domain db]\nexec_start_pre = @/nope\n", NULL, HDR_LINES + 2,
+		     "exec_start_pre: @/nope: No such file or directory");
+}
+
+static void hook_directory(void **state)
+{
+	(void)state;
+	xl("db");
+	expect_error(HDR "[domain db]\nexec_start_pre = @/xen\n", NULL, HDR_LINES + 2,
+		     "exec_start_pre: @/xen is not a regular file");
+}
+
+static void include_dir_in_include(void **state)
+{
+	(void)state;
+	write_file("conf.d/a.conf", "[global]\ninclude_dir = /tmp\n");
+	expect_error(HDR, "conf.d/a.conf", 2,
+		     "include_dir may only be set in the main configuration file");
+}
+
+static void include_dir_missing(void **state)
+{
+	(void)state;
+	expect_error("[global]\nxen_config_dir = @/xen\nauto_dir = \"\"\ninclude_dir = @/nowhere\n",
+		     NULL, 4, "@/nowhere: No such file or directory");
+}
+
+static void line_too_long(void **state)
+{
+	(void)state;
+	size_t n = strlen(HDR) + XD_CONF_MAX_LINE + 64;
+	char *text = malloc(n);
+	assert_non_null(text);
+	int len = snprintf(text, n, HDR "socket_group = ");
+	memset(text + len, 'g', XD_CONF_MAX_LINE + 1 - strlen("socket_group = "));
+	strcpy(text + len + XD_CONF_MAX_LINE + 1 - strlen("socket_group = "), "\n");
+	expect_error(text, NULL, HDR_LINES + 1, "line longer than 4095 characters");
+	free(text);
+}
+
+static void longest_line_accepted(void **state)
+{
+	(void)state;
+	size_t n = strlen(HDR) + XD_CONF_MAX_LINE + 64;
+	char *text = malloc(n);
+	assert_non_null(text);
+	int len = snprintf(text, n, HDR "socket_group = ");
+	size_t value = XD_CONF_MAX_LINE - strlen("socket_group = ");
+	memset(text + len, 'g', value);
+	strcpy(text + len + value, "\n");
+	struct xd_config *cfg = load_ok(text);
+	assert_int_equal(strlen(cfg->global.socket_group), value);
+	xd_config_free(cfg);
+	free(text);
+}
+
+/* ---- errors in xl cfgs ------------------------------------------------------ */
+
+static void xl_parse_error(void **state)
+{
+	(void)state;
+	write_file("xen/db.cfg", "name = \"db\"\n# memory\nmemory = 1 2\n");
+	expect_error(HDR "[domain db]\n", "xen/db.cfg", 3,
+		     "config parsing error near `2': syntax error, unexpected NUMBER, expecting $end");
+}
+
+static void xl_name_mismatch(void **state)
+{
+	(void)state;
+	write_file("xen/db.cfg", "memory = 512\n\nname = \"database\"\n");
+	expect_error(HDR "[domain db]\n", "xen/db.cfg", 3,
+		     "name = \"database\" does not match [domain db] at @/xendomd.conf:5");
+}
+
+static void xl_without_name(void **state)
+{
+	(void)state;
+	write_file("xen/db.cfg", "memory = 512\n");
+	expect_error(HDR "[domain db]\n", "xen/db.cfg", 0, "no name= setting (xl requires one)");
+}
+
+static void xl_bad_memory(void **state)
+{
+	(void)state;
+	write_file("xen/db.cfg", "name = \"db\"\nvcpus = 2\nmemory = \"1G\"\n");
+	expect_error(HDR "[domain db]\n", "xen/db.cfg", 3, "memory = \"1G\" is not a number of MiB");
+}
+
+static void xl_memory_list(void **state)
+{
+	(void)state;
+	write_file("xen/db.cfg", "name = \"db\"\nmemory = [ 1,\n  2 ]\n");
+	expect_error(HDR "[domain db]\n", "xen/db.cfg", 2, "memory must be a single value, not a list");
+}
+
+static void xl_zero_memory(void **state)
+{
+	(void)state;
+	write_file("xen/db.cfg", "name = \"db\"\nmemory = 0\n");
+	expect_error(HDR "[domain db]\n", "xen/db.cfg", 2,
+		     "memory = 0 is out of range (1 to 16777216 MiB)");
+}
+
+static void xl_maxmem_below_memory(void **state)
+{
+	(void)state;
+	write_file("xen/db.cfg", "name = \"db\"\nmaxmem = 512\nmemory = 1024\n");
+	expect_error(HDR "[domain db]\n", "xen/db.cfg", 2, "maxmem = 512 is below memory = 1024");
+}
+
+static void xl_bad_action(void **state)
+{
+	(void)state;
+	write_file("xen/db.cfg", "name = \"db\"\non_crash = \"reboot\"\n");
+	expect_error(HDR "[domain db]\n", "xen/db.cfg", 2,
+		     "on_crash = \"reboot\" is not an xl action (destroy, restart, rename-restart, "
+		     "preserve, coredump-destroy, coredump-restart, soft-reset)");
+}
+
+static void xl_bad_type(void **state)
+{
+	(void)state;
+	write_file("xen/db.cfg", "name = \"db\"\ntype = \"kvm\"\n");
+	expect_error(HDR "[domain db]\n", "xen/db.cfg", 2,
+		     "type = \"kvm\" is not a domain type (pv, pvh or hvm)");
+}
+
+static void xl_type_builder_conflict(void **state)
+{
+	(void)state;
+	write_file("xen/db.cfg", "name = \"db\"\ntype = \"pv\"\nbuilder = \"hvm\"\n");
+	expect_error(HDR "[domain db]\n", "xen/db.cfg", 3,
+		     "builder = \"hvm\" contradicts type = \"pv\"");
+}
+
+static void xl_bad_name(void **state)
+{
+	(void)state;
+	write_file("xen/db.cfg", "name = \"db x\"\n");
+	make_dir("auto");
+	write_file("auto/db", "name = \"db x\"\n");
+	expect_error("[global]\nxen_config_dir = @/xen\nauto_dir = @/auto\ninclude_dir = @/conf.d\n",
+		     "auto/db", 1,
+		     "name = \"db x\" is not a usable domain name: only letters, digits, '_', '.' and '-' "
+		     "are allowed");
+}
+
+static void auto_duplicate(void **state)
+{
+	(void)state;
+	make_dir("auto");
+	write_file("auto/a.cfg", "name = \"web\"\n");
+	write_file("auto/b.cfg", "\nname = \"web\"\n");
+	expect_error("[global]\nxen_config_dir = @/xen\nauto_dir = @/auto\ninclude_dir = @/conf.d\n",
+		     "auto/b.cfg", 2, "domain web is also defined by @/auto/a.cfg (auto_dir)");
+}
+
+/* ---- all errors in one run ------------------------------------------------ */
+
+static void every_error_reported(void **state)
+{
+	(void)state;
+	struct xd_config *cfg = (void *)1;
+	struct xd_diags d = { 0 };
+	xl("a");
+	write_file("xen/b.cfg", "name = \"b\"\non_reboot = \"reboot\"\n");
+	int rc = load(HDR "max_parallel_starts = x\n[domain a]\nrequires = b, ghost\n"
+		      "ready = nope\n[domain b]\nafter = a\n[bogus]\nfoo = bar\n", &cfg, &d);
+	assert_int_equal(rc, -1);
+	assert_null(cfg);
+	assert_int_equal(d.n, 6);
+	assert_diag(&d.v[0], NULL, 5, "max_parallel_starts: \"x\" is not a whole number");
+	assert_diag(&d.v[1], NULL, 8,
+		    "ready: \"nope\": expected running, pv-drivers, xenstore:PATH[=VALUE] or delay:SECONDS");
+	assert_diag(&d.v[2], NULL, 11, "unknown section [bogus]; expected [global] or [domain NAME]");
+	assert_diag(&d.v[3], "xen/b.cfg", 2,
+		    "on_reboot = \"reboot\" is not an xl action (destroy, restart, rename-restart, "
+		    "preserve, coredump-destroy, coredump-restart, soft-reset)");
+	assert_diag(&d.v[4], NULL, 7, "requires: unknown domain 'ghost'");
+	assert_diag(&d.v[5], NULL, 10, "dependency cycle: a -> b -> a");
+	xd_diags_free(&d);
+}
+
+static void check_output(void **state)
+{
+	(void)state;
+	xl("a");
+	write_file("xendomd.conf", HDR "[domain a]\n[domain b]\nautostart = perhaps\n");
+	char *path = path_of("xendomd.conf");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	assert_int_equal(xd_config_check(path, out), 2);
+	fclose(out);
+	char *want = expand("@/xendomd.conf:7: autostart: \"perhaps\" is not a boolean (yes/no, "
+			    "true/false, on/off, 1/0)\n"
+			    "@/xendomd.conf:6: no xl cfg for domain b: tried @/xen/b.cfg and @/xen/b "
+			    "(set config = to name it)\n"
+			    "2 domains, 2 errors\n");
+	assert_string_equal(buf, want);
+	free(want);
+	free(buf);
+
+	xl("b");
+	write_file("xendomd.conf", HDR "[domain a]\n[domain b]\n");
+	out = open_memstream(&buf, &len);
+	assert_int_equal(xd_config_check(path, out), 0);
+	fclose(out);
+	assert_string_equal(buf, "2 domains, 0 errors\n");
+	free(buf);
+	free(path);
+}
+
+static void missing_main_file(void **state)
+{
+	(void)state;
+	struct xd_config *cfg = (void *)1;
+	struct xd_diags d = { 0 };
+	char *path = path_of("absent.conf");
+	assert_int_equal(xd_config_load(path, &cfg, &d), -1);
+	assert_null(cfg);
+	assert_int_equal(d.n, 1);
+	assert_diag(&d.v[0], "absent.conf", 0, "cannot open: No such file or directory");
+	xd_diags_free(&d);
+	free(path);
+}
+
+/* ---- good configurations ----------------------------------------------------- */
+
+static void defaults(void **state)
+{
+	(void)state;
+	xl("db");
+	struct xd_config *cfg = load_ok(HDR "[domain db]\n");
+	const struct xd_global *g = &cfg->global;
+	char *xen = path_of("xen"), *confd = path_of("conf.d");
+	assert_string_equal(g->xen_config_dir, xen);
+	assert_string_equal(g->auto_dir, "");
+	assert_string_equal(g->include_dir, confd);
+	assert_string_equal(g->state_dir, "/var/lib/xendomd");
+	assert_string_equal(g->save_dir, "/var/lib/xen/save");
+	assert_string_equal(g->socket, "/run/xendomd/control");
+	assert_string_equal(g->socket_group, "");
+	assert_int_equal(g->max_parallel_starts, 4);
+	assert_int_equal(g->max_parallel_stops, 0);
+	assert_int_equal(g->start_timeout_ms, 300000);
+	assert_int_equal(g->on_host_shutdown, XD_HOST_SHUTDOWN);
+	assert_int_equal(g->shutdown_timeout_ms, 120000);
+	assert_int_equal(g->shutdown_fallback, XD_FALLBACK_DESTROY);
+	assert_true(g->stop_unmanaged);
+	assert_true(g->restore_on_boot);
+	assert_int_equal(g->on_restore_failure, XD_RESTORE_FAIL);
+	assert_int_equal(g->notify_ready, XD_NOTIFY_AFTER_BOOT);
+
+	assert_int_equal(cfg->n_domains, 1);
+	const struct xd_domain_cfg *d = &cfg->domains[0];
+	char *xlp = path_of("xen/db.cfg"), *main_path = path_of("xendomd.conf");
+	assert_string_equal(d->name, "db");
+	assert_string_equal(d->xl_path, xlp);
+	assert_string_equal(d->origin.file, main_path);
+	assert_int_equal(d->origin.line, 5);
+	assert_false(d->from_auto_dir);
+	assert_true(d->autostart);
+	assert_int_equal(d->n_after + d->n_requires, 0);
+	assert_int_equal(d->ready.kind, XD_READY_RUNNING);
+	assert_int_equal(d->ready_timeout_ms, 300000);
+	assert_int_equal(d->start_delay_ms, 0);
+	assert_int_equal(d->start_retries, 2);
+	assert_int_equal(d->retry_delay_ms, 5000);
+	assert_int_equal(d->restart_limit, 5);
+	assert_int_equal(d->restart_window_ms, 600000);
+	assert_int_equal(d->on_host_shutdown, XD_HOST_SHUTDOWN);
+	assert_int_equal(d->shutdown_timeout_ms, 120000);
+	assert_null(d->exec_start_pre);
+	assert_null(d->exec_stop_post);
+	assert_int_equal(d->hook_timeout_ms, 30000);
+	/* xl cfg defaults: libxl's 32 MiB, PV, xl's actions */
+	assert_int_equal(d->memory_mb, 32);
+	assert_int_equal(d->maxmem_mb, 32);
+	assert_false(d->hvm);
+	assert_int_equal(d->on_poweroff, XD_ACT_DESTROY);
+	assert_int_equal(d->on_reboot, XD_ACT_RESTART);
+	assert_int_equal(d->on_crash, XD_ACT_DESTROY);
+	assert_int_equal(d->on_watchdog, XD_ACT_DESTROY);
+	assert_int_equal(d->on_soft_reset, XD_ACT_SOFT_RESET);
+	free(xen);
+	free(confd);
+	free(xlp);
+	free(main_path);
+	xd_config_free(cfg);
+}
+
+static void overrides(void **state)
+{
+	(void)state;
+	xl("storage");
+	write_file("xen/db.cfg", "name = \"db\"\nmemory = 0x400 # hex, as xl allows\nmaxmem = 2048\n"
+		   "type = \"hvm\"\non_poweroff = \"preserve\"\non_reboot = 'rename-restart'\n"
+		   "on_crash = \"coredump-restart\"\non_watchdog = \"coredump-destroy\"\n"
+		   "on_soft_reset = \"destroy\"\n");
+	write_file_mode("pre", "#!/bin/sh\n", 0755);
+	write_file_mode("post", "#!/bin/sh\n", 0700);
+	struct xd_config *cfg = load_ok(
+		"[global]\n"
+		"xen_config_dir = \"@/xen\"   ; quoted\n"
+		"auto_dir = \"\"\n"
+		"include_dir = @/conf.d\n"
+		"state_dir = /srv/xendomd\n"
+		"save_dir = /srv/save\n"
+		"socket = /run/x.sock\n"
+		"socket_group = xenadm\n"
+		"max_parallel_starts = 0\n"
+		"max_parallel_stops = 3\n"
+		"start_timeout = 60\n"
+		"on_host_shutdown = save\n"
+		"shutdown_timeout = 30\n"
+		"shutdown_fallback = leave\n"
+		"stop_unmanaged = off\n"
+		"restore_on_boot = 0\n"
+		"on_restore_failure = boot\n"
+		"notify_ready = immediately\n"
+		"# a comment line\n"
+		"[domain storage]\n"
+		"[domain db]\n"
+		"  autostart = false\n"
+		"requires = storage\n"
+		"after = storage, storage\n"
+		"ready = xenstore:data/ready=yes please\n"
+		"ready_timeout = 90\n"
+		"start_delay = 3\n"
+		"start_retries = 0\n"
+		"retry_delay = 300\n"
+		"restart_limit = 0/60\n"
+		"on_host_shutdown = destroy\n"
+		"shutdown_timeout = 10\n"
+		"exec_start_pre = @/pre\n"
+		"exec_stop_post = @/post\n"
+		"hook_timeout = 5\n");
+	const struct xd_global *g = &cfg->global;
+	assert_string_equal(g->state_dir, "/srv/xendomd");
+	assert_string_equal(g->save_dir, "/srv/save");
+	assert_string_equal(g->socket, "/run/x.sock");
+	assert_string_equal(g->socket_group, "xenadm");
+	assert_int_equal(g->max_parallel_starts, 0);
+	assert_int_equal(g->max_parallel_stops, 3);
+	assert_int_equal(g->start_timeout_ms, 60000);
+	assert_int_equal(g->on_host_shutdown, XD_HOST_SAVE);
+	assert_int_equal(g->shutdown_timeout_ms, 30000);
+	assert_int_equal(g->shutdown_fallback, XD_FALLBACK_LEAVE);
+	assert_false(g->stop_unmanaged);
+	assert_false(g->restore_on_boot);
+	assert_int_equal(g->on_restore_failure, XD_RESTORE_BOOT);
+	assert_int_equal(g->notify_ready, XD_NOTIFY_IMMEDIATELY);
+
+	assert_int_equal(cfg->n_domains, 2);
+	const struct xd_domain_cfg *s = &cfg->domains[0], *d = &cfg->domains[1];
+	/* storage inherits the [global] host-shutdown policy */
+	assert_int_equal(s->on_host_shutdown, XD_HOST_SAVE);
+	assert_int_equal(s->shutdown_timeout_ms, 30000);
+	assert_false(d->autostart);
+	assert_int_equal(d->n_requires, 1);
+	assert_int_equal(d->requires[0], 0);
+	assert_int_equal(d->n_after, 1);
+	assert_int_equal(d->after[0], 0);
+	assert_int_equal(d->ready.kind, XD_READY_XENSTORE);
+	assert_string_equal(d->ready.path, "data/ready");
+	assert_true(d->ready.has_value);
+	assert_string_equal(d->ready.value, "yes please");
+	assert_int_equal(d->ready_timeout_ms, 90000);
+	assert_int_equal(d->start_delay_ms, 3000);
+	assert_int_equal(d->start_retries, 0);
+	assert_int_equal(d->retry_delay_ms, 300000);
+	assert_int_equal(d->restart_limit, 0);
+	assert_int_equal(d->restart_window_ms, 60000);
+	assert_int_equal(d->on_host_shutdown, XD_HOST_DESTROY);
+	assert_int_equal(d->shutdown_timeout_ms, 10000);
+	char *pre = path_of("pre"), *post = path_of("post");
+	assert_string_equal(d->exec_start_pre, pre);
+	assert_string_equal(d->exec_stop_post, post);
+	assert_int_equal(d->hook_timeout_ms, 5000);
+	assert_int_equal(d->memory_mb, 1024);
+	assert_int_equal(d->maxmem_mb, 2048);
+	assert_true(d->hvm);
+	assert_int_equal(d->on_poweroff, XD_ACT_PRESERVE);
+	assert_int_equal(d->on_reboot, XD_ACT_RENAME_RESTART);
+	assert_int_equal(d->on_crash, XD_ACT_COREDUMP_RESTART);
+	assert_int_equal(d->on_watchdog, XD_ACT_COREDUMP_DESTROY);
+	assert_int_equal(d->on_soft_reset, XD_ACT_DESTROY);
+	free(pre);
+	free(post);
+	xd_config_free(cfg);
+}
+
+static void ready_forms(void **state)
+{
+	(void)state;
+	xl("a");
+	xl("b");
+	xl("c");
+	struct xd_config *cfg = load_ok(HDR "[domain a]\nready = pv-drivers\n[domain b]\nready = delay:45\n"
+					"[domain c]\nready = xenstore:data/agent-1.ready\n");
+	assert_int_equal(cfg->domains[0].ready.kind, XD_READY_PV_DRIVERS);
+	assert_int_equal(cfg->domains[1].ready.kind, XD_READY_DELAY);
+	assert_int_equal(cfg->domains[1].ready.delay_ms, 45000);
+	assert_int_equal(cfg->domains[2].ready.kind, XD_READY_XENSTORE);
+	assert_string_equal(cfg->domains[2].ready.path, "data/agent-1.ready");
+	assert_false(cfg->domains[2].ready.has_value);
+	xd_config_free(cfg);
+}
+
+/* Per-domain shutdown policy defaults to [global] even when [global] is
+ * set later (here in an include file), and xen_config_dir likewise. */
+static void global_values_set_late(void **state)
+{
+	(void)state;
+	make_dir("guests");
+	write_file("guests/db.cfg", "name = \"db\"\n");
+	write_file("conf.d/zz.conf", "[global]\non_host_shutdown = leave\nshutdown_timeout = 7\n"
+		   "xen_config_dir = @/guests\n");
+	struct xd_config *cfg = load_ok("[global]\nauto_dir = \"\"\ninclude_dir = @/conf.d\n[domain db]\n");
+	char *xlp = path_of("guests/db.cfg");
+	assert_string_equal(cfg->domains[0].xl_path, xlp);
+	assert_int_equal(cfg->domains[0].on_host_shutdown, XD_HOST_LEAVE);
+	assert_int_equal(cfg->domains[0].shutdown_timeout_ms, 7000);
+	free(xlp);
+	xd_config_free(cfg);
+}
+
+static void include_order(void **state)
+{
+	(void)state;
+	xl("main");
+	xl("first");
+	xl("second");
+	xl("third");
+	write_file("conf.d/20-b.conf", "[domain third]\n");
+	write_file("conf.d/10-a.conf", "[domain first]\n[domain second]\nafter = first\n");
+	write_file("conf.d/05-notes.txt", "[domain ignored-not-conf]\n");
+	write_file("conf.d/.00-hidden.conf", "[domain ignored-hidden]\n");
+	make_dir("conf.d/30-dir.conf");
+	struct xd_config *cfg = load_ok(HDR "[domain main]\n");
+	assert_int_equal(cfg->n_domains, 4);
+	assert_string_equal(cfg->domains[0].name, "main");
+	assert_string_equal(cfg->domains[1].name, "first");
+	assert_string_equal(cfg->domains[2].name, "second");
+	assert_string_equal(cfg->domains[3].name, "third");
+	char *inc = path_of("conf.d/10-a.conf");
+	assert_string_equal(cfg->domains[2].origin.file, inc);
+	assert_int_equal(cfg->domains[2].origin.line, 2);
+	free(inc);
+	xd_config_free(cfg);
+}
+
+static void auto_dir_domains(void **state)
+{
+	(void)state;
+	make_dir("auto");
+	xl("db");
+	write_file("auto/20-web", "name = \"web\"\nmemory = 256\n");
+	write_file("auto/10-dns.cfg", "name = \"dns\"\n");
+	write_file("auto/db.cfg", "name = \"db\"\nmemory = 4096\n");   /* the section wins */
+	write_file("auto/30-old.cfg~", "name = \"old1\"\n");
+	write_file("auto/40-old.dpkg-old", "name = \"old2\"\n");
+	write_file("auto/.hidden", "name = \"old3\"\n");
+	write_file("auto/50-x.bak", "name = \"old4\"\n");
+	make_dir("auto/60-subdir");
+	char *target = path_of("xen/cache.cfg"), *link = path_of("auto/70-cache");
+	write_file("xen/cache.cfg", "name = \"cache\"\n");
+	assert_int_equal(symlink(target, link), 0);
+	struct xd_config *cfg = load_ok("[global]\nxen_config_dir = @/xen\nauto_dir = @/auto\n"
+					"include_dir = @/conf.d\n[domain db]\nautostart = no\n");
+	assert_int_equal(cfg->n_domains, 4);
+	assert_string_equal(cfg->domains[0].name, "db");
+	assert_false(cfg->domains[0].autostart);
+	assert_int_equal(cfg->domains[0].memory_mb, 32);
+	assert_string_equal(cfg->domains[1].name, "dns");
+	assert_string_equal(cfg->domains[2].name, "web");
+	assert_string_equal(cfg->domains[3].name, "cache");
+	const struct xd_domain_cfg *w = &cfg->domains[2];
+	char *wp = path_of("auto/20-web");
+	assert_true(w->from_auto_dir);
+	assert_true(w->autostart);
+	assert_string_equal(w->xl_path, wp);
+	assert_string_equal(w->origin.file, wp);
+	assert_int_equal(w->origin.line, 0);
+	assert_int_equal(w->memory_mb, 256);
+	assert_int_equal(w->ready.kind, XD_READY_RUNNING);
+	assert_string_equal(cfg->domains[3].xl_path, link);
+	free(wp);
+	free(target);
+	free(link);
+	xd_config_free(cfg);
+}
+
+/* Sections may name auto_dir domains in their dependencies. */
+static void depend_on_auto_domain(void **state)
+{
+	(void)state;
+	make_dir("auto");
+	xl("app");
+	write_file("auto/net", "name = \"net\"\n");
+	struct xd_config *cfg = load_ok("[global]\nxen_config_dir = @/xen\nauto_dir = @/auto\n"
+					"include_dir = @/conf.d\n[domain app]\nrequires = net\n");
+	assert_int_equal(cfg->n_domains, 2);
+	assert_int_equal(cfg->domains[0].n_requires, 1);
+	assert_int_equal(cfg->domains[0].requires[0], 1);
+	xd_config_free(cfg);
+}
+
+static void xlcfg_paths(void **state)
+{
+	(void)state;
+	make_dir("xen/sub");
+	make_dir("elsewhere");
+	write_file("xen/sub/rel.cfg", "name = \"rel\"\n");
+	write_file("elsewhere/abs.cfg", "name = \"abs\"\n");
+	write_file("xen/bare", "name = \"bare\"\n");
+	write_file("xen/both.cfg", "name = \"both\"\n");
+	write_file("xen/both", "name = \"wrong\"\n");
+	struct xd_config *cfg = load_ok(HDR "[domain rel]\nconfig = sub/rel.cfg\n"
+					"[domain abs]\nconfig = @/elsewhere/abs.cfg\n"
+					"[domain bare]\n[domain both]\n");
+	char *p0 = path_of("xen/sub/rel.cfg"), *p1 = path_of("elsewhere/abs.cfg");
+	char *p2 = path_of("xen/bare"), *p3 = path_of("xen/both.cfg");
+	assert_string_equal(cfg->domains[0].xl_path, p0);
+	assert_string_equal(cfg->domains[1].xl_path, p1);
+	assert_string_equal(cfg->domains[2].xl_path, p2);
+	assert_string_equal(cfg->domains[3].xl_path, p3);
+	free(p0);
+	free(p1);
+	free(p2);
+	free(p3);
+	xd_config_free(cfg);
+}
+
+static void xl_memory_rules(void **state)
+{
+	(void)state;
+	write_file("xen/a.cfg", "name = \"a\"\nmaxmem = 2048\n");
+	write_file("xen/b.cfg", "name = \"b\"\nmemory = 512\n");
+	write_file("xen/c.cfg", "name = \"c\"\nbuilder = \"hvm\"\n");
+	write_file("xen/d.cfg", "name = \"d\"\ntype = \"pvh\"\n");
+	struct xd_config *cfg = load_ok(HDR "[domain a]\n[domain b]\n[domain c]\n[domain d]\n");
+	assert_int_equal(cfg->domains[0].memory_mb, 2048);
+	assert_int_equal(cfg->domains[0].maxmem_mb, 2048);
+	assert_int_equal(cfg->domains[1].memory_mb, 512);
+	assert_int_equal(cfg->domains[1].maxmem_mb, 512);
+	assert_true(cfg->domains[2].hvm);
+	assert_false(cfg->domains[3].hvm);
+	xd_config_free(cfg);
+}
+
+static void key_line_scan(void **state)
+{
+	(void)state;
+	static const char text[] =
+		"# name = \"comment\"\n"
+		"disk = [ 'phy:/dev/vg/x,xvda,w',\n"
+		"         'name = inside a string' ]\n"
+		"kernel = \"/boot/vmlinuz\"; memory = 512\n"
+		"extra = \"memory = 7\"\n"
+		"memory += 0\n"
+		"vif = [ 'bridge=br0' ]\n";
+	assert_int_equal(xd_xlcfg_key_line(text, strlen(text), "memory"), 6);
+	assert_int_equal(xd_xlcfg_key_line(text, strlen(text), "kernel"), 4);
+	assert_int_equal(xd_xlcfg_key_line(text, strlen(text), "vif"), 7);
+	assert_int_equal(xd_xlcfg_key_line(text, strlen(text), "name"), 0);
+	assert_int_equal(xd_xlcfg_key_line(text, strlen(text), "bridge"), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(unknown_section), T(misspelt_section), T(unknown_key_suggested),
+		T(unknown_key_plain), T(domain_key_in_global), T(global_key_in_domain),
+		T(key_outside_section), T(not_key_value), T(unterminated_section),
+		T(bad_boolean), T(bad_enum), T(bad_number), T(negative_number),
+		T(number_out_of_range), T(zero_timeout), T(relative_dir), T(duplicate_key),
+		T(duplicate_key_across_files), T(duplicate_domain), T(bad_domain_name_slash),
+		T(bad_domain_name_long), T(bad_domain_name_digits), T(domain_without_name),
+		T(missing_xlcfg_default), T(missing_xlcfg_explicit), T(unknown_dependency),
+		T(cycle_of_two), T(cycle_of_three), T(self_loop), T(bad_ready_kind),
+		T(bad_ready_dotdot), T(bad_ready_absolute), T(bad_ready_charset),
+		T(bad_ready_long_path), T(bad_ready_delay), T(bad_restart_limit),
+		T(restart_limit_zero_window), T(hook_relative), T(hook_not_executable),
+		T(hook_missing), T(hook_directory), T(include_dir_in_include),
+		T(include_dir_missing), T(line_too_long), T(longest_line_accepted),
+		T(xl_parse_error), T(xl_name_mismatch), T(xl_without_name), T(xl_bad_memory),
+		T(xl_memory_list), T(xl_zero_memory), T(xl_maxmem_below_memory), T(xl_bad_action),
+		T(xl_bad_type), T(xl_type_builder_conflict), T(xl_bad_name), T(auto_duplicate),
+		T(every_error_reported), T(check_output), T(missing_main_file),
+		T(defaults), T(overrides), T(ready_forms), T(global_values_set_late),
+		T(include_order), T(auto_dir_domains), T(depend_on_auto_domain), T(xlcfg_paths),
+		T(xl_memory_rules), T(key_line_scan),
+#undef T
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
