@@ -1,0 +1,269 @@
+/* Child processes of the libxl backend (libxl_child.h). */
+#include "hv/libxl_child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+struct xl_child {
+	struct xd_loop *loop;
+	pid_t pid;                       /* 0 once reaped */
+	int status;
+	struct stream {
+		int fd;                  /* -1 at EOF */
+		struct xd_io *io;
+	} out, err;
+	char *buf;                       /* stdout, NUL-terminated */
+	size_t len, max;
+	bool truncated;
+	char errline[XL_CHILD_ERR_MAX];  /* the last complete stderr line */
+	char errpart[XL_CHILD_ERR_MAX];  /* the line being read */
+	size_t errpart_len;
+	bool done_called;
+	xl_child_done_fn *done;
+	void *arg;
+};
+
+static void stream_close(struct xl_child *c, struct stream *s)
+{
+	if (s->fd < 0)
+		return;
+	xd_loop_del_io(c->loop, s->io);
+	close(s->fd);
+	s->fd = -1;
+}
+
+static void maybe_done(struct xl_child *c)
+{
+	if (c->pid || c->out.fd >= 0 || c->err.fd >= 0 || c->done_called)
+		return;
+	c->done_called = true;
+	c->done(c, c->arg);
+}
+
+/* Only records the exit: the caller decides when done may run. */
+static void reap(struct xl_child *c)
+{
+	if (!c->pid)
+		return;
+	int st;
+	pid_t r = waitpid(c->pid, &st, WNOHANG);
+	if (r == c->pid || (r < 0 && errno == ECHILD)) {
+		c->status = r == c->pid ? st : (127 << 8);
+		c->pid = 0;
+	}
+}
+
+static void on_stdout(struct xd_io *io, int fd, short revents, void *arg)
+{
+	(void)io; (void)revents;
+	struct xl_child *c = arg;
+	char tmp[4096];
+	ssize_t n = read(fd, tmp, sizeof(tmp));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		stream_close(c, &c->out);
+		reap(c);
+		maybe_done(c);
+		return;
+	}
+	size_t keep = (size_t)n;
+	if (keep > c->max - c->len) {
+		keep = c->max - c->len;
+		c->truncated = true;
+	}
+	memcpy(c->buf + c->len, tmp, keep);
+	c->len += keep;
+	c->buf[c->len] = '\0';
+}
+
+/* Keeps the last non-empty line (cut to the bound). */
+static void err_feed(struct xl_child *c, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '\n') {
+			if (c->errpart_len) {
+				c->errpart[c->errpart_len] = '\0';
+				memcpy(c->errline, c->errpart, c->errpart_len + 1);
+			}
+			c->errpart_len = 0;
+		} else if (c->errpart_len < sizeof(c->errpart) - 1) {
+			c->errpart[c->errpart_len++] = p[i];
+		}
+	}
+}
+
+static void on_stderr(struct xd_io *io, int fd, short revents, void *arg)
+{
+	(void)io; (void)revents;
+	struct xl_child *c = arg;
+	char tmp[1024];
+	ssize_t n = read(fd, tmp, sizeof(tmp));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		err_feed(c, "\n", 1);           /* an unterminated last line */
+		stream_close(c, &c->err);
+		reap(c);
+		maybe_done(c);
+		return;
+	}
+	err_feed(c, tmp, (size_t)n);
+}
+
+void xl_child_sigchld(struct xl_child *c)
+{
+	reap(c);
+	maybe_done(c);
+}
+
+static int spawn(pid_t *pid, char *const argv[], int out_w, int err_w)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t all, none;
+	sigfillset(&all);
+	sigemptyset(&none);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out_w, 1);
+	posix_spawn_file_actions_adddup2(&fa, err_w, 2);
+	posix_spawnattr_init(&at);
+	/* A clean signal state: the daemon catches and blocks signals. */
+	posix_spawnattr_setsigdefault(&at, &all);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	int rc = posix_spawnp(pid, argv[0], &fa, &at, argv, environ);
+	posix_spawnattr_destroy(&at);
+	posix_spawn_file_actions_destroy(&fa);
+	return rc;
+}
+
+static int stream_open(struct xl_child *c, struct stream *s, int fd, xd_io_fn *fn)
+{
+	s->fd = fd;
+	s->io = xd_loop_add_io(c->loop, fd, POLLIN, fn, c);
+	return s->io ? 0 : -1;
+}
+
+struct xl_child *xl_child_spawn(struct xd_loop *loop, char *const argv[], size_t out_max,
+				xl_child_done_fn *done, void *arg, char *err, size_t errlen)
+{
+	int out[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	struct xl_child *c = calloc(1, sizeof(*c));
+	if (!c || !(c->buf = malloc(out_max + 1))) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	*c = (struct xl_child){ .loop = loop, .buf = c->buf, .max = out_max,
+				.out.fd = -1, .err.fd = -1, .done = done, .arg = arg };
+	c->buf[0] = '\0';
+	if (pipe2(out, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2(errp, O_CLOEXEC | O_NONBLOCK) < 0) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	int rc = spawn(&c->pid, argv, out[1], errp[1]);
+	close(out[1]);
+	close(errp[1]);
+	out[1] = errp[1] = -1;
+	if (rc) {
+		snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(rc));
+		c->pid = 0;
+		goto fail;
+	}
+	if (stream_open(c, &c->out, out[0], on_stdout) < 0 ||
+	    stream_open(c, &c->err, errp[0], on_stderr) < 0) {
+		snprintf(err, errlen, "out of memory");
+		xl_child_free(c);
+		return NULL;
+	}
+	return c;
+fail:
+	for (int i = 0; i < 2; i++) {
+		if (out[i] >= 0) close(out[i]);
+		if (errp[i] >= 0) close(errp[i]);
+	}
+	if (c)
+		free(c->buf);
+	free(c);
+	return NULL;
+}
+
+void xl_child_kill(struct xl_child *c)
+{
+	if (c->pid)
+		kill(c->pid, SIGTERM);
+}
+
+void xl_child_free(struct xl_child *c)
+{
+	if (!c)
+		return;
+	if (c->pid) {
+		kill(c->pid, SIGKILL);
+		waitpid(c->pid, NULL, 0);
+	}
+	stream_close(c, &c->out);
+	stream_close(c, &c->err);
+	free(c->buf);
+	free(c);
+}
+
+int xl_child_status(const struct xl_child *c) { return c->status; }
+
+const char *xl_child_output(const struct xl_child *c, size_t *len, bool *truncated)
+{
+	if (len)
+		*len = c->len;
+	if (truncated)
+		*truncated = c->truncated;
+	return c->buf;
+}
+
+const char *xl_child_last_err(const struct xl_child *c) { return c->errline; }
+
+void xl_child_describe(const struct xl_child *c, char *buf, size_t len)
+{
+	if (WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0)
+		snprintf(buf, len, "%s", "");
+	else if (WIFEXITED(c->status))
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(c->status));
+	else if (WIFSIGNALED(c->status))
+		snprintf(buf, len, "killed by signal %d", WTERMSIG(c->status));
+	else
+		snprintf(buf, len, "ended with wait status %#x", (unsigned)c->status);
+}
+
+/* Signals are blocked across fork() so no handler of the daemon runs in
+ * the child before its dispositions are reset. */
+pid_t xl_fork_clean(void *user)
+{
+	(void)user;
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid_t pid = fork();
+	if (pid == 0) {
+		for (int s = 1; s < NSIG; s++)
+			if (s != SIGKILL && s != SIGSTOP)
+				signal(s, SIG_DFL);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		return 0;
+	}
+	int saved = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
+	return pid;
+}

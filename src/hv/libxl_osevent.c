@@ -1,0 +1,175 @@
+/* libxl's osevent hooks on the daemon loop (libxl_osevent.h). */
+#include "hv/libxl_osevent.h"
+
+#include <stdlib.h>
+
+struct xl_osev_fd {
+	struct xl_osev *o;
+	struct xd_io *io;
+	short events;
+	void *for_libxl;
+	struct xl_osev_fd *prev, *next;
+};
+
+struct xl_osev_timeout {
+	struct xl_osev *o;
+	struct xd_timer timer;
+	void *for_libxl;
+	struct xl_osev_timeout *prev, *next;
+};
+
+/* Intrusive doubly linked lists, so deregistration is O(1). */
+#define LIST_LINK(head, e) do {                         \
+		(e)->prev = NULL;                       \
+		(e)->next = (head);                     \
+		if (head)                               \
+			(head)->prev = (e);             \
+		(head) = (e);                           \
+	} while (0)
+#define LIST_UNLINK(head, e) do {                       \
+		if ((e)->prev)                          \
+			(e)->prev->next = (e)->next;    \
+		else                                    \
+			(head) = (e)->next;             \
+		if ((e)->next)                          \
+			(e)->next->prev = (e)->prev;    \
+	} while (0)
+
+uint64_t xl_osev_abs_to_mono(struct timeval abs, struct timeval now_real, uint64_t now_mono)
+{
+	int64_t delta_us = ((int64_t)abs.tv_sec - (int64_t)now_real.tv_sec) * 1000000
+		+ ((int64_t)abs.tv_usec - (int64_t)now_real.tv_usec);
+	if (delta_us <= 0)
+		return now_mono;
+	return now_mono + (uint64_t)(delta_us + 999) / 1000;
+}
+
+static void on_fd(struct xd_io *io, int fd, short revents, void *arg)
+{
+	(void)io;
+	struct xl_osev_fd *r = arg;
+	/* libxl may deregister r inside this call: do not touch r after it. */
+	r->o->fd_occurred(r->o->ctx, r->for_libxl, fd, r->events, revents);
+}
+
+static int fd_register(void *user, int fd, void **for_app, short events, void *for_libxl)
+{
+	struct xl_osev *o = user;
+	struct xl_osev_fd *r = calloc(1, sizeof(*r));
+	if (!r)
+		return ERROR_NOMEM;
+	*r = (struct xl_osev_fd){ .o = o, .events = events, .for_libxl = for_libxl };
+	r->io = xd_loop_add_io(o->loop, fd, events, on_fd, r);
+	if (!r->io) {
+		free(r);
+		return ERROR_NOMEM;
+	}
+	LIST_LINK(o->fds, r);
+	*for_app = r;
+	return 0;
+}
+
+static int fd_modify(void *user, int fd, void **for_app, short events)
+{
+	(void)fd;
+	struct xl_osev *o = user;
+	struct xl_osev_fd *r = *for_app;
+	r->events = events;
+	xd_loop_mod_io(o->loop, r->io, events);
+	return 0;
+}
+
+static void fd_drop(struct xl_osev *o, struct xl_osev_fd *r)
+{
+	LIST_UNLINK(o->fds, r);
+	xd_loop_del_io(o->loop, r->io);
+	free(r);
+}
+
+static void fd_deregister(void *user, int fd, void *for_app)
+{
+	(void)fd;
+	fd_drop(user, for_app);
+}
+
+static void timeout_drop(struct xl_osev *o, struct xl_osev_timeout *r)
+{
+	LIST_UNLINK(o->timeouts, r);
+	xd_timer_disarm(xd_loop_timers(o->loop), &r->timer);
+	free(r);
+}
+
+/* A fired timeout is implicitly deregistered: free it before telling
+ * libxl, which may register a new one from inside the call. */
+static void on_timeout(struct xd_timer *t, void *arg)
+{
+	(void)t;
+	struct xl_osev_timeout *r = arg;
+	struct xl_osev *o = r->o;
+	void *for_libxl = r->for_libxl;
+	timeout_drop(o, r);
+	o->timeout_occurred(o->ctx, for_libxl);
+}
+
+static uint64_t mono_deadline(struct timeval abs)
+{
+	struct timeval now;
+	gettimeofday(&now, NULL);
+	return xl_osev_abs_to_mono(abs, now, xd_loop_clock());
+}
+
+static int timeout_register(void *user, void **for_app, struct timeval abs, void *for_libxl)
+{
+	struct xl_osev *o = user;
+	struct xl_osev_timeout *r = calloc(1, sizeof(*r));
+	if (!r)
+		return ERROR_NOMEM;
+	r->o = o;
+	r->for_libxl = for_libxl;
+	xd_timer_init(&r->timer, on_timeout, r);
+	if (xd_timer_arm(xd_loop_timers(o->loop), &r->timer, mono_deadline(abs)) < 0) {
+		free(r);
+		return ERROR_NOMEM;
+	}
+	LIST_LINK(o->timeouts, r);
+	*for_app = r;
+	return 0;
+}
+
+/* libxl only ever passes {0,0} here: "fire as soon as possible", which
+ * is also how it cancels a timeout.  Deadline 0 is always due. */
+static int timeout_modify(void *user, void **for_app, struct timeval abs)
+{
+	struct xl_osev *o = user;
+	struct xl_osev_timeout *r = *for_app;
+	uint64_t at = (abs.tv_sec == 0 && abs.tv_usec == 0) ? 0 : mono_deadline(abs);
+	return xd_timer_arm(xd_loop_timers(o->loop), &r->timer, at) < 0 ? ERROR_NOMEM : 0;
+}
+
+static void timeout_deregister(void *user, void *for_app)
+{
+	timeout_drop(user, for_app);
+}
+
+const libxl_osevent_hooks xl_osev_hooks = {
+	.fd_register = fd_register,
+	.fd_modify = fd_modify,
+	.fd_deregister = fd_deregister,
+	.timeout_register = timeout_register,
+	.timeout_modify = timeout_modify,
+	.timeout_deregister = timeout_deregister,
+};
+
+void xl_osev_init(struct xl_osev *o, struct xd_loop *loop,
+		  xl_osev_fd_fn *fd_fn, xl_osev_timeout_fn *timeout_fn)
+{
+	*o = (struct xl_osev){ .loop = loop, .fd_occurred = fd_fn, .timeout_occurred = timeout_fn };
+}
+
+void xl_osev_fini(struct xl_osev *o)
+{
+	while (o->fds)
+		fd_drop(o, o->fds);
+	while (o->timeouts)
+		timeout_drop(o, o->timeouts);
+}

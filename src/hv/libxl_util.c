@@ -1,0 +1,85 @@
+/* Pure helpers of the libxl backend (libxl_util.h). */
+#include "hv/libxl_util.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+
+long xl_errlog_domid(const char *msg)
+{
+	for (const char *p = strstr(msg, "Domain "); p; p = strstr(p + 1, "Domain ")) {
+		char *end;
+		const char *num = p + strlen("Domain ");
+		if (!isdigit((unsigned char)*num))
+			continue;
+		unsigned long v = strtoul(num, &end, 10);
+		if (*end == ':' && v < 0x7ff0)       /* DOMID_FIRST_RESERVED */
+			return (long)v;
+	}
+	return -1;
+}
+
+void xl_errlog_add(struct xl_errlog *l, const char *msg)
+{
+	l->seq++;
+	size_t slot = l->seq % XL_ERRLOG_N;
+	l->e[slot].seq = l->seq;
+	l->e[slot].domid = xl_errlog_domid(msg);
+	snprintf(l->e[slot].msg, sizeof(l->e[slot].msg), "%s", msg);
+}
+
+bool xl_errlog_pick(const struct xl_errlog *l, long domid, uint64_t since, char *out, size_t len)
+{
+	long fallback = -1;
+	for (uint64_t s = l->seq; s > since && s + XL_ERRLOG_N > l->seq; s--) {
+		size_t slot = s % XL_ERRLOG_N;
+		if (l->e[slot].seq != s)
+			break;
+		if (domid >= 0 && l->e[slot].domid == domid) {
+			snprintf(out, len, "%s", l->e[slot].msg);
+			return true;
+		}
+		if (fallback < 0 && l->e[slot].domid < 0)
+			fallback = (long)slot;
+	}
+	if (fallback < 0)
+		return false;
+	snprintf(out, len, "%s", l->e[fallback].msg);
+	return true;
+}
+
+static bool cmdline_pins_dom0_mem(const char *cmdline)
+{
+	for (const char *p = cmdline ? strstr(cmdline, "dom0_mem=") : NULL; p;
+	     p = strstr(p + 1, "dom0_mem="))
+		if (p == cmdline || p[-1] == ' ')
+			return true;
+	return false;
+}
+
+int xl_autoballoon(const char *value, const char *xen_cmdline)
+{
+	if (!value || !strcmp(value, "auto"))
+		return !cmdline_pins_dom0_mem(xen_cmdline);
+	if (!strcmp(value, "on") || !strcmp(value, "1"))
+		return 1;
+	if (!strcmp(value, "off") || !strcmp(value, "0"))
+		return 0;
+	return -1;
+}
+
+bool xl_relpath_ok(const char *p)
+{
+	/* "/local/domain/" + a 5-digit domid + "/" */
+	size_t max = XD_KEY_MAX - 1 - strlen("/local/domain/65535/");
+	size_t n = strlen(p);
+	if (n == 0 || n > max || p[0] == '/' || p[n - 1] == '/' || strstr(p, "//"))
+		return false;
+	for (const char *c = p; *c; c++)
+		if (!isalnum((unsigned char)*c) && !strchr("-/_", *c))
+			return false;
+	return true;
+}

@@ -1,0 +1,56 @@
+/*
+ * Small pure helpers of the libxl backend, kept apart so they are tested
+ * off-Xen: the recent-errors ring that turns libxl's log into failure
+ * reasons, xl.conf's autoballoon rule, and the XenStore path check.
+ */
+#ifndef XD_LIBXL_UTIL_H
+#define XD_LIBXL_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hv/hv.h"
+
+/*
+ * libxl reports why an operation failed only in its log (an ao completes
+ * with a bare ERROR_FAIL, xen-notes §9).  The logger keeps the last error
+ * lines here with the domid libxl names in them ("Domain 7:..."), and a
+ * failed op picks the newest line about its domain, or else the newest
+ * line logged since it started.
+ */
+#define XL_ERRLOG_N 32
+
+struct xl_errlog {
+	struct {
+		uint64_t seq;            /* 0 = empty */
+		long domid;              /* -1 = not named */
+		char msg[HV_MSG_MAX];
+	} e[XL_ERRLOG_N];
+	uint64_t seq;                    /* of the newest entry */
+};
+
+void xl_errlog_add(struct xl_errlog *l, const char *msg);
+/* The seq to remember when an op starts. */
+static inline uint64_t xl_errlog_mark(const struct xl_errlog *l) { return l->seq; }
+/* Newest line after since about domid (or, when none names it, any line
+ * after since that names no other domain); false if there is none. */
+bool xl_errlog_pick(const struct xl_errlog *l, long domid, uint64_t since, char *out, size_t len);
+/* The domid in "...Domain 12:..." of a libxl log line, or -1. */
+long xl_errlog_domid(const char *msg);
+
+/* xl.conf autoballoon="on|off|auto|1|0" (NULL = absent = auto).  auto
+ * balloons unless the Xen command line pins dom0_mem=.  -1 if value is
+ * none of those. */
+int xl_autoballoon(const char *value, const char *xen_cmdline);
+
+/* A guest-relative XenStore path we are willing to watch and read: not
+ * empty, relative, no empty or dot components, XenStore's characters
+ * only, and short enough to fit XD_KEY_MAX with the /local/domain/N/
+ * prefix. */
+bool xl_relpath_ok(const char *p);
+
+/* MiB for messages, rounded up. */
+static inline uint64_t xl_kb_to_mib(uint64_t kb) { return (kb + 1023) / 1024; }
+
+#endif
