@@ -103,6 +103,9 @@ static const struct key_def keys[N_KEYS] = {
 	[KEY_HOOK_TIMEOUT] = { "hook_timeout", IN_DOMAIN, K_SECONDS, 0, D(hook_timeout_ms), 1, DAY, NULL },
 };
 
+/* A configuration file larger than this is a mistake, not a config. */
+#define XD_CONF_MAX_BYTES (16 * 1024 * 1024)
+
 /* restart_limit bounds: N restarts per SECONDS */
 #define RESTART_LIMIT_MAX 1000
 
@@ -521,17 +524,11 @@ static void set_value(struct loader *L, enum key_id id, const char *v)
 
 static const char *closest_key(const char *name)
 {
-	const char *best = NULL;
-	size_t best_d = 3;          /* suggest at distance 1 or 2 only */
+	struct xd_suggestion sg = XD_SUGGESTION_INIT(name);
 
-	for (size_t i = 0; i < N_KEYS; i++) {
-		size_t d = xd_edit_distance(name, keys[i].name);
-		if (d < best_d && d < strlen(name)) {
-			best = keys[i].name;
-			best_d = d;
-		}
-	}
-	return best;
+	for (size_t i = 0; i < N_KEYS; i++)
+		xd_suggest(&sg, keys[i].name);
+	return sg.best;
 }
 
 static long find_key(const char *name)
@@ -612,6 +609,18 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	return 1;
 }
 
+/* A new domain with default policy; returns its index. */
+static size_t append_domain(struct loader *L, const char *name, struct xd_origin origin)
+{
+	struct xd_config *c = L->cfg;
+
+	c->domains = xd_reallocarray(c->domains, c->n_domains + 1, sizeof(*c->domains));
+	L->src = xd_reallocarray(L->src, c->n_domains + 1, sizeof(*L->src));
+	domain_defaults(&c->domains[c->n_domains], name, origin);
+	memset(&L->src[c->n_domains], 0, sizeof(*L->src));
+	return c->n_domains++;
+}
+
 static void begin_domain(struct loader *L, const char *name)
 {
 	const char *why = xd_domain_name_problem(name);
@@ -631,14 +640,9 @@ static void begin_domain(struct loader *L, const char *name)
 		L->dsrc = &L->scratch_src;
 		return;
 	}
-	struct xd_config *c = L->cfg;
-	c->domains = xd_reallocarray(c->domains, c->n_domains + 1, sizeof(*c->domains));
-	L->src = xd_reallocarray(L->src, c->n_domains + 1, sizeof(*L->src));
-	domain_defaults(&c->domains[c->n_domains], name, here);
-	memset(&L->src[c->n_domains], 0, sizeof(*L->src));
-	L->dom = &c->domains[c->n_domains];
-	L->dsrc = &L->src[c->n_domains];
-	c->n_domains++;
+	size_t i = append_domain(L, name, here);
+	L->dom = &L->cfg->domains[i];
+	L->dsrc = &L->src[i];
 }
 
 static void unknown_section(struct loader *L, const char *inner)
@@ -757,7 +761,7 @@ static char *read_line(char *str, int num, void *stream)
 
 /* inih's settings are process globals: set ours, restore theirs after. */
 struct ini_settings {
-	bool multiline, inline_comments, stop_on_first_error, no_value, bom;
+	bool multiline, inline_comments, stop_on_first_error, no_value, bom, use_stack, realloc;
 	int max_line;
 	char *inline_prefixes, *start_prefixes;
 };
@@ -766,7 +770,7 @@ static struct ini_settings ini_swap(struct ini_settings s)
 {
 	struct ini_settings old = {
 		ini_allow_multiline, ini_allow_inline_comments, ini_stop_on_first_error,
-		ini_allow_no_value, ini_allow_bom, ini_max_line,
+		ini_allow_no_value, ini_allow_bom, ini_use_stack, ini_allow_realloc, ini_max_line,
 		ini_inline_comment_prefixes, ini_start_comment_prefixes,
 	};
 	ini_allow_multiline = s.multiline;
@@ -774,6 +778,8 @@ static struct ini_settings ini_swap(struct ini_settings s)
 	ini_stop_on_first_error = s.stop_on_first_error;
 	ini_allow_no_value = s.no_value;
 	ini_allow_bom = s.bom;
+	ini_use_stack = s.use_stack;
+	ini_allow_realloc = s.realloc;
 	ini_max_line = s.max_line;       /* Debian's inih sizes its VLA from this */
 	ini_inline_comment_prefixes = s.inline_prefixes;
 	ini_start_comment_prefixes = s.start_prefixes;
@@ -785,9 +791,19 @@ static void read_file(struct loader *L, const char *path, bool main_file)
 	static char inline_prefixes[] = ";#", start_prefixes[] = ";#";
 	FILE *f = fopen(path, "re");
 
+	struct stat st;
+
 	L->file = intern_file(L, path);
 	if (!f) {
 		err_at(L, L->file, 0, "cannot open: %s", strerror(errno));
+		return;
+	}
+	const char *why = fstat(fileno(f), &st) < 0 ? strerror(errno)
+		: !S_ISREG(st.st_mode) ? "not a regular file"
+		: st.st_size > XD_CONF_MAX_BYTES ? "larger than 16 MiB" : NULL;
+	if (why) {
+		err_at(L, L->file, 0, "cannot use: %s", why);
+		fclose(f);
 		return;
 	}
 	L->main_file = main_file;
@@ -796,8 +812,10 @@ static void read_file(struct loader *L, const char *path, bool main_file)
 	L->sec = SEC_NONE;
 	struct reader r = { L, f, NULL, 0 };
 	struct ini_settings old = ini_swap((struct ini_settings){
-		false, true, false, false, true, XD_CONF_MAX_LINE + 2,
-		inline_prefixes, start_prefixes });
+		.multiline = false, .inline_comments = true, .stop_on_first_error = false,
+		.no_value = false, .bom = true, .use_stack = true, .realloc = false,
+		.max_line = XD_CONF_MAX_LINE + 2,
+		.inline_prefixes = inline_prefixes, .start_prefixes = start_prefixes });
 	ini_parse_stream(read_line, &r, on_key, L);
 	ini_swap(old);
 	finish_line(L);
@@ -971,20 +989,15 @@ static void add_auto_domain(struct loader *L, const char *path, size_t n_section
 		err_at(L, path, x.name_line, "domain %s is also defined by %s (auto_dir)", x.name,
 		       L->cfg->domains[known].xl_path);
 	} else if (x.name && !xd_domain_name_problem(x.name)) {
-		struct xd_config *c = L->cfg;
 		struct xd_origin origin = { intern_file(L, path), 0 };
-		c->domains = xd_reallocarray(c->domains, c->n_domains + 1, sizeof(*c->domains));
-		L->src = xd_reallocarray(L->src, c->n_domains + 1, sizeof(*L->src));
-		struct xd_domain_cfg *d = &c->domains[c->n_domains];
-		domain_defaults(d, x.name, origin);
-		memset(&L->src[c->n_domains], 0, sizeof(*L->src));
+		size_t i = append_domain(L, x.name, origin);   /* reallocates domains */
+		struct xd_domain_cfg *d = &L->cfg->domains[i];
 		d->from_auto_dir = true;
 		d->xl_path = xd_strdup(path);
-		d->on_host_shutdown = c->global.on_host_shutdown;
-		d->shutdown_timeout_ms = c->global.shutdown_timeout_ms;
+		d->on_host_shutdown = L->cfg->global.on_host_shutdown;
+		d->shutdown_timeout_ms = L->cfg->global.shutdown_timeout_ms;
 		if (rc == 0)
 			apply_xlcfg(d, &x);
-		c->n_domains++;
 	}
 	xd_xlcfg_free(&x);
 }
@@ -1016,17 +1029,11 @@ static void read_auto_dir(struct loader *L, const char *main_path)
 
 static const char *closest_domain(const struct xd_config *c, const char *name)
 {
-	const char *best = NULL;
-	size_t best_d = 3;
+	struct xd_suggestion sg = XD_SUGGESTION_INIT(name);
 
-	for (size_t i = 0; i < c->n_domains; i++) {
-		size_t d = xd_edit_distance(name, c->domains[i].name);
-		if (d < best_d && d < strlen(name)) {
-			best = c->domains[i].name;
-			best_d = d;
-		}
-	}
-	return best;
+	for (size_t i = 0; i < c->n_domains; i++)
+		xd_suggest(&sg, c->domains[i].name);
+	return sg.best;
 }
 
 static void resolve_list(struct loader *L, const struct xd_origin *o, const char *key,

@@ -28,6 +28,9 @@
  * anywhere.  A key may be set once (across all files); a domain may be
  * defined once.  Per-domain on_host_shutdown and shutdown_timeout default
  * to the [global] values.
+ *
+ * Not thread-safe: inih's settings are process globals, set for the
+ * duration of a load and restored after.
  */
 #ifndef XD_CONFIG_LOAD_H
 #define XD_CONFIG_LOAD_H

@@ -99,3 +99,13 @@ size_t xd_edit_distance(const char *a, const char *b)
 	free(row);
 	return d;
 }
+
+void xd_suggest(struct xd_suggestion *s, const char *candidate)
+{
+	size_t d = xd_edit_distance(s->name, candidate);
+
+	if (d < s->distance && d < strlen(s->name)) {
+		s->best = candidate;
+		s->distance = d;
+	}
+}

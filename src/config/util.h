@@ -20,4 +20,14 @@ const char *xd_domain_name_problem(const char *name);
 /* Levenshtein distance, for "did you mean" suggestions. */
 size_t xd_edit_distance(const char *a, const char *b);
 
+/* "Did you mean": feed candidates to xd_suggest(); best is the closest
+ * one within edit distance 2 (and shorter than the name), or NULL. */
+struct xd_suggestion {
+	const char *name;
+	const char *best;
+	size_t distance;
+};
+#define XD_SUGGESTION_INIT(n) { (n), NULL, 3 }
+void xd_suggest(struct xd_suggestion *s, const char *candidate);
+
 #endif

@@ -705,6 +705,20 @@ static void missing_main_file(void **state)
 	free(path);
 }
 
+static void main_file_is_directory(void **state)
+{
+	(void)state;
+	struct xd_config *cfg = (void *)1;
+	struct xd_diags d = { 0 };
+	char *path = path_of("conf.d");
+	assert_int_equal(xd_config_load(path, &cfg, &d), -1);
+	assert_null(cfg);
+	assert_int_equal(d.n, 1);
+	assert_diag(&d.v[0], "conf.d", 0, "cannot use: not a regular file");
+	xd_diags_free(&d);
+	free(path);
+}
+
 /* ---- good configurations ----------------------------------------------------- */
 
 static void defaults(void **state)
@@ -1069,7 +1083,7 @@ int main(void)
 		T(xl_parse_error), T(xl_name_mismatch), T(xl_without_name), T(xl_bad_memory),
 		T(xl_memory_list), T(xl_zero_memory), T(xl_maxmem_below_memory), T(xl_bad_action),
 		T(xl_bad_type), T(xl_type_builder_conflict), T(xl_bad_name), T(auto_duplicate),
-		T(every_error_reported), T(check_output), T(missing_main_file),
+		T(every_error_reported), T(check_output), T(missing_main_file), T(main_file_is_directory),
 		T(defaults), T(overrides), T(ready_forms), T(global_values_set_late),
 		T(include_order), T(auto_dir_domains), T(depend_on_auto_domain), T(xlcfg_paths),
 		T(xl_memory_rules), T(key_line_scan),
