@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -278,8 +279,8 @@ static bool parse_bool(const char *v, bool *out)
 	static const char *const no[] = { "no", "false", "off", "0" };
 
 	for (size_t i = 0; i < 4; i++) {
-		if (strcmp(v, yes[i]) == 0 || strcmp(v, no[i]) == 0) {
-			*out = strcmp(v, yes[i]) == 0;
+		if (strcasecmp(v, yes[i]) == 0 || strcasecmp(v, no[i]) == 0) {
+			*out = strcasecmp(v, yes[i]) == 0;
 			return true;
 		}
 	}
@@ -301,7 +302,23 @@ static void parse_enum(struct loader *L, const struct key_def *k, const char *v,
 	err(L, "%s: \"%s\" is not %s", k->name, v, accepted);
 }
 
-/* A guest-relative XenStore path: NULL if usable, else why not. */
+/* Does p have a ".." component? */
+static bool has_dotdot(const char *p)
+{
+	for (const char *c = p; c; c = strchr(c, '/')) {
+		c += *c == '/';
+		if (strncmp(c, "..", 2) == 0 && (c[2] == '/' || c[2] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A guest-relative XenStore path: NULL if usable, else why not.  The
+ * characters are xenstored's own set (valid_chars(): letters, digits, '-',
+ * '/', '_', '@') without '@', which marks special watch paths; '.' is not
+ * in it, so no path with '.' could ever exist.
+ */
 static const char *xenstore_path_problem(const char *p)
 {
 	size_t len = strlen(p);
@@ -312,16 +329,12 @@ static const char *xenstore_path_problem(const char *p)
 		return "the path is longer than 255 characters";
 	if (p[0] == '/')
 		return "the path must be relative to the guest's /local/domain/<domid>";
-	if (strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./-") != len)
-		return "the path may only contain letters, digits, '_', '.', '/' and '-'";
-	for (const char *c = p; c; c = strchr(c, '/')) {
-		c += *c == '/';
-		size_t clen = strcspn(c, "/");
-		if (clen == 0)
-			return "the path has an empty component";
-		if (clen == 2 && c[0] == '.' && c[1] == '.')
-			return "the path may not contain '..'";
-	}
+	if (has_dotdot(p))
+		return "the path may not contain '..'";
+	if (strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_/-") != len)
+		return "the path may only contain letters, digits, '_', '/' and '-' (as in XenStore)";
+	if (strstr(p, "//") || p[len - 1] == '/')
+		return "the path has an empty component";
 	return NULL;
 }
 

@@ -418,7 +418,32 @@ static void bad_ready_charset(void **state)
 	xl("db");
 	expect_error(HDR "[domain db]\nready = xenstore:data/re ady\n", NULL, HDR_LINES + 2,
 		     "ready: \"xenstore:data/re ady\": the path may only contain letters, digits, '_', "
-		     "'.', '/' and '-'");
+		     "'/' and '-' (as in XenStore)");
+}
+
+static void bad_ready_dot(void **state)
+{
+	(void)state;
+	xl("db");
+	expect_error(HDR "[domain db]\nready = xenstore:data/ready.1\n", NULL, HDR_LINES + 2,
+		     "ready: \"xenstore:data/ready.1\": the path may only contain letters, digits, '_', "
+		     "'/' and '-' (as in XenStore)");
+}
+
+static void bad_ready_empty_component(void **state)
+{
+	(void)state;
+	xl("db");
+	expect_error(HDR "[domain db]\nready = xenstore:data//ready=1\n", NULL, HDR_LINES + 2,
+		     "ready: \"xenstore:data//ready=1\": the path has an empty component");
+}
+
+static void bad_ready_value(void **state)
+{
+	(void)state;
+	xl("db");
+	expect_error(HDR "[domain db]\nready = xenstore:data/ready=\n", NULL, HDR_LINES + 2,
+		     "ready: \"xenstore:data/ready=\": the value after '=' is empty");
 }
 
 static void bad_ready_long_path(void **state)
@@ -816,7 +841,7 @@ static void overrides(void **state)
 		"# a comment line\n"
 		"[domain storage]\n"
 		"[domain db]\n"
-		"  autostart = false\n"
+		"  autostart = False\n"
 		"requires = storage\n"
 		"after = storage, storage\n"
 		"ready = xenstore:data/ready=yes please\n"
@@ -892,12 +917,12 @@ static void ready_forms(void **state)
 	xl("b");
 	xl("c");
 	struct xd_config *cfg = load_ok(HDR "[domain a]\nready = pv-drivers\n[domain b]\nready = delay:45\n"
-					"[domain c]\nready = xenstore:data/agent-1.ready\n");
+					"[domain c]\nready = xenstore:data/agent-1_ready\n");
 	assert_int_equal(cfg->domains[0].ready.kind, XD_READY_PV_DRIVERS);
 	assert_int_equal(cfg->domains[1].ready.kind, XD_READY_DELAY);
 	assert_int_equal(cfg->domains[1].ready.delay_ms, 45000);
 	assert_int_equal(cfg->domains[2].ready.kind, XD_READY_XENSTORE);
-	assert_string_equal(cfg->domains[2].ready.path, "data/agent-1.ready");
+	assert_string_equal(cfg->domains[2].ready.path, "data/agent-1_ready");
 	assert_false(cfg->domains[2].ready.has_value);
 	xd_config_free(cfg);
 }
@@ -1075,7 +1100,8 @@ int main(void)
 		T(bad_domain_name_long), T(bad_domain_name_digits), T(domain_without_name),
 		T(missing_xlcfg_default), T(missing_xlcfg_explicit), T(unknown_dependency),
 		T(cycle_of_two), T(cycle_of_three), T(self_loop), T(bad_ready_kind),
-		T(bad_ready_dotdot), T(bad_ready_absolute), T(bad_ready_charset),
+		T(bad_ready_dotdot), T(bad_ready_absolute), T(bad_ready_charset), T(bad_ready_dot),
+		T(bad_ready_empty_component), T(bad_ready_value),
 		T(bad_ready_long_path), T(bad_ready_delay), T(bad_restart_limit),
 		T(restart_limit_zero_window), T(hook_relative), T(hook_not_executable),
 		T(hook_missing), T(hook_directory), T(include_dir_in_include),
