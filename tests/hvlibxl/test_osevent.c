@@ -1,0 +1,267 @@
+/* libxl's osevent hooks on the loop: duplicate fds, events 0, absolute
+ * realtime timeouts, "fire now" modification, re-registration from inside
+ * a fired timeout, teardown.  The loop is faked here (this file defines
+ * the xd_loop_* functions the hooks call), the timer queue is the real one. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hv/libxl_osevent.h"
+
+/* ---- fake loop */
+
+struct xd_io {
+	int fd;
+	short events;
+	bool dead;
+	xd_io_fn *fn;
+	void *arg;
+};
+
+#define MAX_IO 16
+static struct xd_io ios[MAX_IO];
+static int n_io;
+static struct xd_timers timers;
+static uint64_t mono_now;
+
+struct xd_io *xd_loop_add_io(struct xd_loop *l, int fd, short events, xd_io_fn *fn, void *arg)
+{
+	(void)l;
+	assert_true(n_io < MAX_IO);
+	ios[n_io] = (struct xd_io){ .fd = fd, .events = events, .fn = fn, .arg = arg };
+	return &ios[n_io++];
+}
+
+void xd_loop_mod_io(struct xd_loop *l, struct xd_io *io, short events)
+{
+	(void)l;
+	assert_false(io->dead);
+	io->events = events;
+}
+
+void xd_loop_del_io(struct xd_loop *l, struct xd_io *io)
+{
+	(void)l;
+	assert_false(io->dead);
+	io->dead = true;
+}
+
+struct xd_timers *xd_loop_timers(struct xd_loop *l)
+{
+	(void)l;
+	return &timers;
+}
+
+uint64_t xd_loop_clock(void)
+{
+	return mono_now;
+}
+
+/* What poll() would report for fd: every live registration whose events
+ * match gets its callback. */
+static void fake_ready(int fd, short revents)
+{
+	for (int i = 0; i < n_io; i++)
+		if (!ios[i].dead && ios[i].fd == fd && (ios[i].events & revents))
+			ios[i].fn(&ios[i], fd, ios[i].events & revents, ios[i].arg);
+}
+
+/* ---- fake libxl side */
+
+struct seen {
+	void *for_libxl;
+	int fd;
+	short events, revents;
+};
+static struct seen fd_seen[8];
+static int n_fd_seen;
+static void *to_seen[8];
+static int n_to_seen;
+static struct xl_osev osev;
+static void *reregister_from;        /* when this timeout fires, register another */
+static void *reregistered_handle;
+
+static void on_fd(void *ctx, void *for_libxl, int fd, short events, short revents)
+{
+	(void)ctx;
+	fd_seen[n_fd_seen++] = (struct seen){ for_libxl, fd, events, revents };
+}
+
+static void on_timeout(void *ctx, void *for_libxl)
+{
+	(void)ctx;
+	to_seen[n_to_seen++] = for_libxl;
+	if (for_libxl == reregister_from) {
+		struct timeval abs = { .tv_sec = 0, .tv_usec = 0 };
+		assert_int_equal(xl_osev_hooks.timeout_register(&osev, &reregistered_handle, abs,
+								  (void *)"again"), 0);
+	}
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	n_io = n_fd_seen = n_to_seen = 0;
+	mono_now = 1000;
+	xd_timers_init(&timers, mono_now);
+	xl_osev_init(&osev, NULL, on_fd, on_timeout);
+	reregister_from = NULL;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	xl_osev_fini(&osev);
+	xd_timers_free(&timers);
+	return 0;
+}
+
+static void test_duplicate_fd(void **state)
+{
+	(void)state;
+	void *a, *b;
+	int tag_a, tag_b;
+	assert_int_equal(xl_osev_hooks.fd_register(&osev, 7, &a, POLLOUT, &tag_a), 0);
+	assert_int_equal(xl_osev_hooks.fd_register(&osev, 7, &b, POLLIN, &tag_b), 0);
+	assert_ptr_not_equal(a, b);
+	assert_int_equal(n_io, 2);
+
+	fake_ready(7, POLLIN);
+	assert_int_equal(n_fd_seen, 1);
+	assert_ptr_equal(fd_seen[0].for_libxl, &tag_b);
+	assert_int_equal(fd_seen[0].events, POLLIN);
+	assert_int_equal(fd_seen[0].revents, POLLIN);
+
+	fake_ready(7, POLLIN | POLLOUT);
+	assert_int_equal(n_fd_seen, 3);
+
+	/* Removing one registration leaves the other working. */
+	xl_osev_hooks.fd_deregister(&osev, 7, a);
+	fake_ready(7, POLLIN | POLLOUT);
+	assert_int_equal(n_fd_seen, 4);
+	assert_ptr_equal(fd_seen[3].for_libxl, &tag_b);
+}
+
+static void test_modify_to_zero_disables(void **state)
+{
+	(void)state;
+	void *a;
+	int tag;
+	assert_int_equal(xl_osev_hooks.fd_register(&osev, 3, &a, 0, &tag), 0);
+	fake_ready(3, POLLIN);
+	assert_int_equal(n_fd_seen, 0);
+	assert_int_equal(xl_osev_hooks.fd_modify(&osev, 3, &a, POLLIN), 0);
+	fake_ready(3, POLLIN);
+	assert_int_equal(n_fd_seen, 1);
+	assert_int_equal(fd_seen[0].events, POLLIN);
+	assert_int_equal(xl_osev_hooks.fd_modify(&osev, 3, &a, 0), 0);
+	fake_ready(3, POLLIN);
+	assert_int_equal(n_fd_seen, 1);
+}
+
+static void test_abs_to_mono(void **state)
+{
+	(void)state;
+	struct timeval now = { .tv_sec = 1700000000, .tv_usec = 500000 };
+	struct timeval past = { .tv_sec = 1699999999, .tv_usec = 0 };
+	struct timeval zero = { 0, 0 };
+	struct timeval plus_1_5ms = { .tv_sec = 1700000000, .tv_usec = 501500 };
+	struct timeval plus_10s = { .tv_sec = 1700000010, .tv_usec = 500000 };
+	struct timeval plus_999us = { .tv_sec = 1700000001, .tv_usec = 499 };
+	assert_int_equal(xl_osev_abs_to_mono(past, now, 42), 42);
+	assert_int_equal(xl_osev_abs_to_mono(zero, now, 42), 42);
+	assert_int_equal(xl_osev_abs_to_mono(now, now, 42), 42);
+	assert_int_equal(xl_osev_abs_to_mono(plus_1_5ms, now, 42), 44);   /* rounded up */
+	assert_int_equal(xl_osev_abs_to_mono(plus_10s, now, 42), 10042);
+	assert_int_equal(xl_osev_abs_to_mono(plus_999us, now, 0), 501);    /* 500.999 ms */
+}
+
+static void test_timeout_fires_at_converted_time(void **state)
+{
+	(void)state;
+	void *h;
+	struct timeval abs;
+	gettimeofday(&abs, NULL);
+	abs.tv_sec += 5;
+	assert_int_equal(xl_osev_hooks.timeout_register(&osev, &h, abs, (void *)"t"), 0);
+	uint64_t due = xd_timers_next(&timers);
+	/* 5 s from "now", allowing for the test's own run time */
+	assert_true(due >= mono_now + 4900 && due <= mono_now + 5001);
+	xd_timers_run(&timers, due - 1);
+	assert_int_equal(n_to_seen, 0);
+	xd_timers_run(&timers, due);
+	assert_int_equal(n_to_seen, 1);
+	assert_string_equal((char *)to_seen[0], "t");
+	/* fired = deregistered: nothing left to free, nothing fires again */
+	assert_null(osev.timeouts);
+	xd_timers_run(&timers, due + 100000);
+	assert_int_equal(n_to_seen, 1);
+}
+
+static void test_modify_means_fire_now(void **state)
+{
+	(void)state;
+	void *h;
+	struct timeval abs;
+	gettimeofday(&abs, NULL);
+	abs.tv_sec += 60;
+	assert_int_equal(xl_osev_hooks.timeout_register(&osev, &h, abs, (void *)"ack"), 0);
+	struct timeval asap = { 0, 0 };
+	assert_int_equal(xl_osev_hooks.timeout_modify(&osev, &h, asap), 0);
+	xd_timers_run(&timers, mono_now);
+	assert_int_equal(n_to_seen, 1);
+	assert_string_equal((char *)to_seen[0], "ack");
+}
+
+static void test_register_from_inside_fired_timeout(void **state)
+{
+	(void)state;
+	void *h;
+	struct timeval asap = { 0, 0 };
+	reregister_from = (void *)"first";
+	assert_int_equal(xl_osev_hooks.timeout_register(&osev, &h, asap, reregister_from), 0);
+	xd_timers_run(&timers, mono_now);
+	/* The new one (also due now) fires in the same run. */
+	assert_int_equal(n_to_seen, 2);
+	assert_string_equal((char *)to_seen[1], "again");
+	assert_null(osev.timeouts);
+}
+
+static void test_deregister_and_fini_free_everything(void **state)
+{
+	(void)state;
+	void *h1, *h2, *f1;
+	struct timeval abs;
+	gettimeofday(&abs, NULL);
+	abs.tv_sec += 100;
+	assert_int_equal(xl_osev_hooks.timeout_register(&osev, &h1, abs, NULL), 0);
+	assert_int_equal(xl_osev_hooks.timeout_register(&osev, &h2, abs, NULL), 0);
+	assert_int_equal(xl_osev_hooks.fd_register(&osev, 9, &f1, POLLIN, NULL), 0);
+	xl_osev_hooks.timeout_deregister(&osev, h1);
+	assert_int_equal(timers.n, 1);
+	xl_osev_fini(&osev);       /* h2 and f1: ASan reports a leak otherwise */
+	assert_int_equal(timers.n, 0);
+	assert_true(ios[0].dead);
+	assert_null(osev.fds);
+	assert_null(osev.timeouts);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_duplicate_fd, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_modify_to_zero_disables, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_abs_to_mono, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timeout_fires_at_converted_time, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_modify_means_fire_now, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_register_from_inside_fired_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deregister_and_fini_free_everything, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
