@@ -182,8 +182,8 @@ static void finish(struct xd_hooks *h, struct hook *k, int status)
 	char msg[96];
 	drain_output(k);
 	bool ok = describe_end(k, status, msg, sizeof(msg));
-	xd_log(ok ? XD_LOG_DEBUG : XD_LOG_WARNING, k->domain, k->domid,
-	       "hook %s (pid %ld) %s", k->name, (long)k->pid, msg);
+	/* debug only: the engine logs what a failure means for the domain */
+	xd_log(XD_LOG_DEBUG, k->domain, k->domid, "hook %s (pid %ld) %s", k->name, (long)k->pid, msg);
 	uint64_t op = k->op;
 	unlink_hook(h, k);
 	free_hook(k);

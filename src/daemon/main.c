@@ -1,0 +1,497 @@
+/*
+ * xendomd: the daemon (SPEC §1).
+ *
+ *   xendomd [-f] [-c FILE] [-s PATH] [--backend libxl|sim:SCENARIO.ini] [-v]...
+ *   xendomd --check [-c FILE]
+ *   xendomd --plan [-c FILE] [--dot]
+ *
+ * Running, it wires the pieces together: the loop (loop.h), the backend
+ * (one function, backend_new, knows them all), the engine (engine.h) with
+ * its environment (hooks, log, state changes, milestones), and the stop
+ * signals.  Everything lives in one struct daemon, so further parts (the
+ * control socket, sd_notify) hang off it and get their calls from the
+ * engine callbacks below.
+ *
+ * xendomd never forks itself: under systemd it is Type=notify, elsewhere
+ * the rc script puts it in the background.  -f only chooses where the log
+ * goes (stderr, with the time since start, instead of the journal/syslog).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/load.h"
+#include "core/engine.h"
+#include "core/plan.h"
+#include "daemon/hooks.h"
+#include "daemon/log.h"
+#include "daemon/loop.h"
+#include "hv/hv_sim.h"
+#include "xd_build.h"
+
+#define DEFAULT_CONFIG XD_SYSCONFDIR "/xendomd/xendomd.conf"
+#define EXIT_USAGE 2             /* like --check: usage and configuration errors */
+
+enum mode { MODE_RUN, MODE_CHECK, MODE_PLAN };
+
+struct options {
+	enum mode mode;
+	bool foreground;
+	bool dot;
+	int verbosity;
+	const char *config;
+	const char *socket;              /* -s: overrides the config's `socket` */
+	const char *backend;
+};
+
+struct daemon {
+	struct options opt;
+	uint64_t started_ms;             /* xd_loop_clock() at start */
+	struct xd_config *cfg;
+	struct xd_loop *loop;
+	struct hv *hv;
+	struct xd_hooks *hooks;
+	struct xd_engine *engine;
+
+	enum xd_state *last;             /* per engine slot, for "a -> b" lines */
+	size_t n_last;
+
+	uint64_t boot_started_ms;
+	bool halting;                    /* the host-shutdown sequence runs */
+	bool exit_when_down;             /* ... and the daemon exits at its end */
+	uint64_t halt_started_ms;
+};
+
+/* ------------------------------------------------------------ engine env */
+
+static void on_engine_log(void *ctx, enum xd_log_level lvl, const char *domain, long domid,
+			  const char *msg)
+{
+	(void)ctx;
+	xd_log_msg(lvl, domain, domid, msg);
+}
+
+/* The previous state of slot, updated to now; slots appear as the engine
+ * learns of domains (reload, unmanaged ones). */
+static enum xd_state swap_last_state(struct daemon *d, size_t slot, enum xd_state now)
+{
+	if (slot >= d->n_last) {
+		size_t n = slot + 16;
+		enum xd_state *v = realloc(d->last, n * sizeof(*v));
+		if (!v)
+			return now;      /* the line then reads "x -> x": harmless */
+		for (size_t i = d->n_last; i < n; i++)
+			v[i] = XD_INACTIVE;
+		d->last = v;
+		d->n_last = n;
+	}
+	enum xd_state was = d->last[slot];
+	d->last[slot] = now;
+	return was;
+}
+
+/* "state booting -> running", with ": reason" when there is one; a new
+ * reason in the same state reads "still waiting: waiting for db". */
+static void on_engine_changed(void *ctx, size_t slot, const struct xd_dom_status *st)
+{
+	struct daemon *d = ctx;
+	enum xd_state was = swap_last_state(d, slot, st->state);
+	enum xd_log_level lvl = st->state == XD_FAILED ? XD_LOG_WARNING : XD_LOG_NOTICE;
+	const char *sep = st->reason ? ": " : "", *reason = st->reason ? st->reason : "";
+	if (was == st->state)
+		xd_log(XD_LOG_INFO, st->name, st->domid, "still %s%s%s", xd_state_name(st->state),
+		       sep, reason);
+	else
+		xd_log(lvl, st->name, st->domid, "state %s -> %s%s%s", xd_state_name(was),
+		       xd_state_name(st->state), sep, reason);
+}
+
+/* "7 running, 1 failed" over the managed domains, states in SPEC order. */
+static void count_states(const struct daemon *d, char *buf, size_t len)
+{
+	size_t count[XD_RESTARTING + 1] = { 0 };
+	size_t n = xd_engine_count(d->engine);
+	for (size_t i = 0; i < n; i++) {
+		struct xd_dom_status st;
+		xd_engine_status(d->engine, i, &st);
+		if (st.managed && st.state <= XD_RESTARTING)
+			count[st.state]++;
+	}
+	size_t used = 0;
+	buf[0] = '\0';
+	for (int s = 0; s <= XD_RESTARTING && used < len; s++) {
+		if (!count[s])
+			continue;
+		int w = snprintf(buf + used, len - used, "%s%zu %s", used ? ", " : "", count[s],
+				 xd_state_name((enum xd_state)s));
+		used += w > 0 ? (size_t)w : 0;
+	}
+	if (!buf[0])
+		snprintf(buf, len, "no domains");
+}
+
+static double seconds_since(uint64_t ms)
+{
+	return (double)(xd_loop_clock() - ms) / 1000;
+}
+
+static void on_boot_settled(void *ctx)
+{
+	struct daemon *d = ctx;
+	char counts[256];
+	count_states(d, counts, sizeof(counts));
+	xd_log(XD_LOG_NOTICE, NULL, -1, "boot done in %.1f s: %s",
+	       seconds_since(d->boot_started_ms), counts);
+}
+
+static void on_host_down(void *ctx)
+{
+	struct daemon *d = ctx;
+	char counts[256];
+	count_states(d, counts, sizeof(counts));
+	xd_log(XD_LOG_NOTICE, NULL, -1, "host shutdown done in %.1f s: %s",
+	       seconds_since(d->halt_started_ms), counts);
+	d->halting = false;
+	if (d->exit_when_down)
+		xd_loop_quit(d->loop, 0);
+}
+
+static int run_hook(void *ctx, const struct xd_hook_req *req)
+{
+	struct daemon *d = ctx;
+	return xd_hooks_run(d->hooks, req);
+}
+
+static void hook_done(void *arg, uint64_t op, bool ok, const char *msg)
+{
+	struct daemon *d = arg;
+	xd_engine_hook_done(d->engine, op, ok, msg);
+}
+
+/* A restored image is deleted; one that cannot be restored is renamed
+ * aside (<file>.unrestorable) so it is never tried again, nor lost. */
+static int discard_image(void *ctx, const char *file, bool aside)
+{
+	(void)ctx;
+	if (!aside) {
+		if (unlink(file) < 0 && errno != ENOENT) {
+			xd_log(XD_LOG_ERR, NULL, -1, "cannot remove save image %s: %s", file, strerror(errno));
+			return -1;
+		}
+		xd_log(XD_LOG_INFO, NULL, -1, "removed save image %s", file);
+		return 0;
+	}
+	char dst[4096];
+	if (snprintf(dst, sizeof(dst), "%s.unrestorable", file) >= (int)sizeof(dst)) {
+		xd_log(XD_LOG_ERR, NULL, -1, "cannot set aside save image %s: path too long", file);
+		return -1;
+	}
+	if (rename(file, dst) < 0) {
+		xd_log(XD_LOG_ERR, NULL, -1, "cannot rename save image %s to %s: %s", file, dst,
+		       strerror(errno));
+		return -1;
+	}
+	xd_log(XD_LOG_WARNING, NULL, -1, "save image %s set aside as %s", file, dst);
+	return 0;
+}
+
+static void pump_engine(void *arg)
+{
+	struct daemon *d = arg;
+	xd_engine_pump(d->engine);
+}
+
+/* ------------------------------------------------------------ stopping */
+
+/* What SIGTERM/SIGINT means.  On the sim (tests, demos) it is the host
+ * halting, always.  With a real backend it is decided by the host-state
+ * probe (hoststate.h), wired in with that backend; until then a stop
+ * signal leaves the guests alone, which a restart of the service wants. */
+static bool stop_means_halt(const struct daemon *d)
+{
+	return hv_is_sim(d->hv);
+}
+
+static void start_host_shutdown(struct daemon *d, bool daemon_exits)
+{
+	d->halting = true;
+	d->exit_when_down = daemon_exits;
+	d->halt_started_ms = xd_loop_clock();
+	xd_engine_shutdown_host(d->engine);
+}
+
+static void on_stop_signal(int signo, void *arg)
+{
+	struct daemon *d = arg;
+	const char *sig = signo == SIGINT ? "SIGINT" : "SIGTERM";
+	if (d->halting) {
+		xd_log(XD_LOG_WARNING, NULL, -1,
+		       "%s during the host shutdown: ignored (the sequence bounds itself; SIGKILL stops it)",
+		       sig);
+		return;
+	}
+	if (!stop_means_halt(d)) {
+		xd_log(XD_LOG_NOTICE, NULL, -1, "%s: the host is not halting; exiting, guests keep running", sig);
+		xd_loop_quit(d->loop, 0);
+		return;
+	}
+	xd_log(XD_LOG_NOTICE, NULL, -1, "%s: the host is halting", sig);
+	start_host_shutdown(d, true);
+}
+
+/* ------------------------------------------------------------ setup */
+
+/* The one place that knows the backends. */
+static struct hv *backend_new(struct daemon *d, char *err, size_t errlen)
+{
+	const char *b = d->opt.backend;
+	if (strncmp(b, "sim:", 4) == 0 && b[4])
+		return hv_sim_new(b + 4, d->cfg, xd_loop_timers(d->loop), err, errlen);
+	if (strcmp(b, "libxl") == 0) {
+#if HAVE_LIBXL
+		snprintf(err, errlen, "the libxl backend is not wired into xendomd yet");
+#else
+		snprintf(err, errlen, "built without the libxl backend");
+#endif
+		return NULL;
+	}
+	snprintf(err, errlen, "unknown backend \"%s\" (libxl or sim:SCENARIO.ini)", b);
+	return NULL;
+}
+
+static int load_config(struct daemon *d)
+{
+	struct xd_diags diags = { 0 };
+	int rc = xd_config_load(d->opt.config, &d->cfg, &diags);
+	if (rc < 0) {
+		xd_diags_print(&diags, stderr);
+		xd_log(XD_LOG_ERR, NULL, -1, "%s: %zu error%s in the configuration", d->opt.config,
+		       diags.n, diags.n == 1 ? "" : "s");
+	}
+	xd_diags_free(&diags);
+	return rc;
+}
+
+static int start_engine(struct daemon *d)
+{
+	struct xd_engine_env env = {
+		.timers = xd_loop_timers(d->loop),
+		.hv = d->hv,
+		.ctx = d,
+		.run_hook = run_hook,
+		.discard_image = discard_image,
+		.log = on_engine_log,
+		.changed = on_engine_changed,
+		.boot_settled = on_boot_settled,
+		.host_down = on_host_down,
+	};
+	d->engine = xd_engine_new(d->cfg, &env);
+	if (!d->engine)
+		return -1;
+	if (xd_loop_on_after(d->loop, pump_engine, d) < 0 ||
+	    xd_loop_on_signal(d->loop, SIGTERM, on_stop_signal, d) < 0 ||
+	    xd_loop_on_signal(d->loop, SIGINT, on_stop_signal, d) < 0)
+		return -1;
+	return 0;
+}
+
+/* Log, loop, backend, hooks, engine.  Returns an exit code, 0 = go on. */
+static int daemon_setup(struct daemon *d)
+{
+	if (load_config(d) < 0)
+		return EXIT_USAGE;
+	/* Writes to a vanished peer (control socket, a closed stderr) must
+	 * fail with EPIPE, not kill the daemon; hooks get SIGPIPE back. */
+	signal(SIGPIPE, SIG_IGN);
+	d->loop = xd_loop_new();
+	if (!d->loop) {
+		xd_log(XD_LOG_ERR, NULL, -1, "cannot create the main loop: %s", strerror(errno));
+		return 1;
+	}
+	char err[512];
+	d->hv = backend_new(d, err, sizeof(err));
+	if (!d->hv) {
+		xd_log(XD_LOG_ERR, NULL, -1, "backend %s: %s", d->opt.backend, err);
+		return 1;
+	}
+	d->hooks = xd_hooks_new(d->loop, hook_done, d);
+	if (!d->hooks || start_engine(d) < 0) {
+		xd_log(XD_LOG_ERR, NULL, -1, "cannot start: %s", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+static void daemon_teardown(struct daemon *d)
+{
+	xd_engine_free(d->engine);
+	xd_hooks_free(d->hooks);
+	if (d->hv)
+		d->hv->ops->free(d->hv);
+	xd_loop_free(d->loop);
+	xd_config_free(d->cfg);
+	free(d->last);
+	xd_log_close();
+}
+
+static void boot(struct daemon *d)
+{
+	xd_log(XD_LOG_NOTICE, NULL, -1, "xendomd %s: %zu domain%s in %s, backend %s", XD_VERSION,
+	       d->cfg->n_domains, d->cfg->n_domains == 1 ? "" : "s", d->opt.config, d->hv->ops->name);
+	d->boot_started_ms = xd_loop_clock();
+	if (xd_engine_adopt(d->engine) < 0)
+		xd_log(XD_LOG_ERR, NULL, -1, "cannot list the running domains; none adopted");
+	xd_engine_boot(d->engine);
+}
+
+/* A daemon started with 0, 1 or 2 closed would hand those numbers to the
+ * next open() (a socket, a pipe) and then write log lines into it. */
+static void ensure_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0)
+			continue;
+		int n = open("/dev/null", O_RDWR);
+		if (n > 2)
+			close(n);
+	}
+}
+
+static int run_daemon(const struct options *opt)
+{
+	struct daemon d = { .opt = *opt, .started_ms = xd_loop_clock() };
+	ensure_std_fds();
+	xd_log_open(opt->foreground, opt->verbosity, d.started_ms);
+	int rc = daemon_setup(&d);
+	if (rc == 0) {
+		boot(&d);
+		rc = xd_loop_run(d.loop);
+		if (rc < 0) {
+			xd_log(XD_LOG_ERR, NULL, -1, "main loop failed: %s", strerror(errno));
+			rc = 1;
+		}
+	}
+	daemon_teardown(&d);
+	return rc;
+}
+
+/* ------------------------------------------------------------ --plan */
+
+static int print_plan(const struct options *opt)
+{
+	struct xd_config *cfg = NULL;
+	struct xd_diags diags = { 0 };
+	if (xd_config_load(opt->config, &cfg, &diags) < 0) {
+		xd_diags_print(&diags, stderr);
+		xd_diags_free(&diags);
+		return EXIT_USAGE;
+	}
+	xd_diags_free(&diags);
+	struct xd_plan plan;
+	char *text = NULL;
+	if (xd_plan_build(cfg, &plan) == 0) {
+		text = xd_plan_format(cfg, &plan, opt->dot);
+		xd_plan_free(&plan);
+	}
+	int rc = 0;
+	if (!text) {
+		fprintf(stderr, "xendomd: %s: cannot build the plan: %s\n", opt->config, strerror(errno));
+		rc = errno == ELOOP ? EXIT_USAGE : 1;
+	} else if (fputs(text, stdout) < 0 || fflush(stdout) != 0) {
+		rc = 1;
+	}
+	free(text);
+	xd_config_free(cfg);
+	return rc;
+}
+
+/* ------------------------------------------------------------ options */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: xendomd [-f] [-c FILE] [-s PATH] [--backend libxl|sim:SCENARIO.ini] [-v]...\n"
+		"       xendomd --check [-c FILE]\n"
+		"       xendomd --plan [-c FILE] [--dot]\n"
+		"\n"
+		"  -f, --foreground     log to stderr (time since start, one line each)\n"
+		"                       instead of the journal or syslog\n"
+		"  -c, --config FILE    configuration (default " DEFAULT_CONFIG ")\n"
+		"  -s, --socket PATH    control socket (default: the configuration's socket)\n"
+		"      --backend B      libxl (default) or sim:SCENARIO.ini (simulated Xen;\n"
+		"                       SIGTERM/SIGINT then mean the host halts)\n"
+		"  -v, --verbose        debug messages too\n"
+		"      --check          validate the configuration and every xl cfg it names;\n"
+		"                       exit 0 if valid, 2 if not\n"
+		"      --plan [--dot]   print the boot plan (order and waves), or Graphviz\n"
+		"  -h, --help           this text\n"
+		"      --version        the version\n");
+}
+
+enum { OPT_BACKEND = 256, OPT_CHECK, OPT_PLAN, OPT_DOT, OPT_VERSION };
+
+/* Returns -1 to go on, else the exit code. */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "backend", required_argument, NULL, OPT_BACKEND },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "plan", no_argument, NULL, OPT_PLAN },
+		{ "dot", no_argument, NULL, OPT_DOT },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	*o = (struct options){ .config = DEFAULT_CONFIG, .backend = "libxl" };
+	int c;
+	while ((c = getopt_long(argc, argv, "fc:s:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f': o->foreground = true; break;
+		case 'c': o->config = optarg; break;
+		case 's': o->socket = optarg; break;
+		case OPT_BACKEND: o->backend = optarg; break;
+		case 'v': o->verbosity++; break;
+		case OPT_CHECK: o->mode = MODE_CHECK; break;
+		case OPT_PLAN: o->mode = MODE_PLAN; break;
+		case OPT_DOT: o->dot = true; break;
+		case 'h': usage(stdout); return 0;
+		case OPT_VERSION: printf("xendomd %s\n", XD_VERSION); return 0;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "xendomd: unexpected argument \"%s\"\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (o->dot && o->mode != MODE_PLAN) {
+		fprintf(stderr, "xendomd: --dot goes with --plan\n");
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt;
+	int rc = parse_options(argc, argv, &opt);
+	if (rc >= 0)
+		return rc;
+	switch (opt.mode) {
+	case MODE_CHECK:
+		return xd_config_check(opt.config, stdout);
+	case MODE_PLAN:
+		return print_plan(&opt);
+	case MODE_RUN:
+		break;
+	}
+	return run_daemon(&opt);
+}
