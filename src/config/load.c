@@ -851,32 +851,52 @@ static bool ends_with(const char *s, const char *suffix)
 }
 
 /*
- * Names in dir accepted by keep(), sorted with strcmp.  A missing dir is
- * no error unless `explicit`; errors are reported at the key's origin.
+ * fn(L, path) for every regular file (or symlink to one) in dir whose name
+ * keep() accepts, in strcmp order of names.  A missing dir is no error
+ * unless its key was set (key->line); problems are reported at the key,
+ * entries that cannot be examined (broken symlinks) at themselves.
  */
-static char **list_dir(struct loader *L, const char *dir, bool (*keep)(const char *),
-		       const struct xd_origin *key, size_t *n)
+static void for_each_file(struct loader *L, const char *dir, const struct xd_origin *key,
+			  bool (*keep)(const char *), void (*fn)(struct loader *, const char *))
 {
 	DIR *d = opendir(dir);       /* glibc opens directories O_CLOEXEC */
-	char **v = NULL;
+	char **names = NULL;
+	size_t n = 0;
 	struct dirent *e;
 
-	*n = 0;
 	if (!d) {
 		if (errno != ENOENT || key->line)
 			err_at(L, key->file, key->line, "%s: %s", dir, strerror(errno));
-		return NULL;
+		return;
 	}
 	while ((e = readdir(d)) != NULL) {
 		if (!keep(e->d_name))
 			continue;
-		v = xd_reallocarray(v, *n + 1, sizeof(*v));
-		v[(*n)++] = xd_strdup(e->d_name);
+		names = xd_reallocarray(names, n + 1, sizeof(*names));
+		names[n++] = xd_strdup(e->d_name);
 	}
 	closedir(d);
-	if (*n)
-		qsort(v, *n, sizeof(*v), compare_names);
-	return v;
+	if (n)
+		qsort(names, n, sizeof(*names), compare_names);
+	for (size_t i = 0; i < n; i++) {
+		char *path = join_path(dir, names[i]);
+		struct stat st;
+		if (stat(path, &st) < 0)
+			err_at(L, path, 0, "cannot use: %s", strerror(errno));
+		else if (S_ISREG(st.st_mode))
+			fn(L, path);
+		free(path);
+	}
+	free_names(names, n);
+}
+
+/* Where a [global] directory key was set, or the main file if it was not. */
+static struct xd_origin dir_key_origin(const struct loader *L, enum key_id id, const char *main_path)
+{
+	struct xd_origin o = L->gseen[id];
+	if (!o.line)
+		o.file = main_path;
+	return o;
 }
 
 static bool is_include_name(const char *name)
@@ -900,30 +920,17 @@ static bool is_auto_name(const char *name)
 	return true;
 }
 
-static bool is_regular(const char *path)
+static void read_include(struct loader *L, const char *path)
 {
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	read_file(L, path, false);
 }
 
 static void read_includes(struct loader *L, const char *main_path)
 {
-	const char *dir = L->cfg->global.include_dir;
-	struct xd_origin key = L->gseen[KEY_INCLUDE_DIR];
-	size_t n;
+	struct xd_origin key = dir_key_origin(L, KEY_INCLUDE_DIR, main_path);
 
-	if (!key.line)
-		key.file = main_path;
-	if (!*dir)
-		return;
-	char **names = list_dir(L, dir, is_include_name, &key, &n);
-	for (size_t i = 0; i < n; i++) {
-		char *path = join_path(dir, names[i]);
-		if (is_regular(path))
-			read_file(L, path, false);
-		free(path);
-	}
-	free_names(names, n);
+	if (*L->cfg->global.include_dir)
+		for_each_file(L, L->cfg->global.include_dir, &key, is_include_name, read_include);
 }
 
 /* ---- xl cfgs --------------------------------------------------------------- */
@@ -990,13 +997,15 @@ static void read_section_xlcfgs(struct loader *L)
 	}
 }
 
-static void add_auto_domain(struct loader *L, const char *path, size_t n_sections)
+/* An auto_dir file: a domain with default policy, unless a [domain]
+ * section already defines it (the section wins). */
+static void add_auto_domain(struct loader *L, const char *path)
 {
 	struct xd_xlcfg x;
 	int rc = xd_xlcfg_read(path, &x, L->diags);
 	long known = x.name ? xd_config_find(L->cfg, x.name) : -1;
 
-	if (known >= 0 && (size_t)known < n_sections) {
+	if (known >= 0 && !L->cfg->domains[known].from_auto_dir) {
 		/* the [domain] section wins */
 	} else if (known >= 0) {
 		err_at(L, path, x.name_line, "domain %s is also defined by %s (auto_dir)", x.name,
@@ -1017,25 +1026,10 @@ static void add_auto_domain(struct loader *L, const char *path, size_t n_section
 
 static void read_auto_dir(struct loader *L, const char *main_path)
 {
-	const char *dir = L->cfg->global.auto_dir;
-	struct xd_origin key = L->gseen[KEY_AUTO_DIR];
-	size_t n, n_sections = L->cfg->n_domains;
+	struct xd_origin key = dir_key_origin(L, KEY_AUTO_DIR, main_path);
 
-	if (!key.line)
-		key.file = main_path;
-	if (!*dir)
-		return;
-	char **names = list_dir(L, dir, is_auto_name, &key, &n);
-	for (size_t i = 0; i < n; i++) {
-		char *path = join_path(dir, names[i]);
-		struct stat st;
-		if (stat(path, &st) < 0)
-			err_at(L, path, 0, "cannot use: %s", strerror(errno));
-		else if (S_ISREG(st.st_mode))
-			add_auto_domain(L, path, n_sections);
-		free(path);
-	}
-	free_names(names, n);
+	if (*L->cfg->global.auto_dir)
+		for_each_file(L, L->cfg->global.auto_dir, &key, is_auto_name, add_auto_domain);
 }
 
 /* ---- dependencies ---------------------------------------------------------- */

@@ -530,6 +530,39 @@ static void include_dir_missing(void **state)
 		     NULL, 4, "@/nowhere: No such file or directory");
 }
 
+static void include_broken_link(void **state)
+{
+	(void)state;
+	char *link = path_of("conf.d/20-gone.conf"), *target = path_of("gone.conf");
+	assert_int_equal(symlink(target, link), 0);
+	expect_error(HDR, "conf.d/20-gone.conf", 0, "cannot use: No such file or directory");
+	free(link);
+	free(target);
+}
+
+static void auto_dir_missing(void **state)
+{
+	(void)state;
+	expect_error("[global]\nxen_config_dir = @/xen\nauto_dir = @/noauto\ninclude_dir = @/conf.d\n",
+		     NULL, 3, "@/noauto: No such file or directory");
+}
+
+/* The keys of a rejected section are still checked. */
+static void errors_inside_rejected_section(void **state)
+{
+	(void)state;
+	struct xd_config *cfg = (void *)1;
+	struct xd_diags d = { 0 };
+	assert_int_equal(load(HDR "[domain a/b]\nautostrat = no\nready = xenstore:/x\n", &cfg, &d), -1);
+	assert_int_equal(d.n, 3);
+	assert_diag(&d.v[0], NULL, 5,
+		    "bad domain name 'a/b': only letters, digits, '_', '.' and '-' are allowed");
+	assert_diag(&d.v[1], NULL, 6, "unknown key 'autostrat' in [domain]; did you mean 'autostart'?");
+	assert_diag(&d.v[2], NULL, 7,
+		    "ready: \"xenstore:/x\": the path must be relative to the guest's /local/domain/<domid>");
+	xd_diags_free(&d);
+}
+
 static void line_too_long(void **state)
 {
 	(void)state;
@@ -1105,7 +1138,8 @@ int main(void)
 		T(bad_ready_long_path), T(bad_ready_delay), T(bad_restart_limit),
 		T(restart_limit_zero_window), T(hook_relative), T(hook_not_executable),
 		T(hook_missing), T(hook_directory), T(include_dir_in_include),
-		T(include_dir_missing), T(line_too_long), T(longest_line_accepted),
+		T(include_dir_missing), T(include_broken_link), T(auto_dir_missing),
+		T(errors_inside_rejected_section), T(line_too_long), T(longest_line_accepted),
 		T(xl_parse_error), T(xl_name_mismatch), T(xl_without_name), T(xl_bad_memory),
 		T(xl_memory_list), T(xl_zero_memory), T(xl_maxmem_below_memory), T(xl_bad_action),
 		T(xl_bad_type), T(xl_type_builder_conflict), T(xl_bad_name), T(auto_duplicate),
