@@ -3,20 +3,42 @@
 #include "config/util.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* Messages quote what files say; control characters (a stray CR from a
+ * DOS editor, say) are shown escaped, never sent to a terminal or log. */
+static char *escape_controls(const char *s)
+{
+	char *out = xd_calloc(strlen(s) * 4 + 1, 1), *o = out;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '\r')
+			o = stpcpy(o, "\\r");
+		else if (*p == '\t')
+			o = stpcpy(o, "\\t");
+		else if (*p < 0x20 || *p == 0x7f)
+			o += sprintf(o, "\\x%02x", *p);
+		else
+			*o++ = (char)*p;
+	}
+	return out;
+}
 
 void xd_diag_add(struct xd_diags *d, const char *file, int line,
 		 const char *fmt, ...)
 {
 	va_list ap;
-	char *msg;
+	char *raw;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
+	if (vasprintf(&raw, fmt, ap) < 0)
 		xd_oom();
 	va_end(ap);
 	d->v = xd_reallocarray(d->v, d->n + 1, sizeof(*d->v));
-	d->v[d->n++] = (struct xd_diag){ xd_strdup(file), line, msg };
+	d->v[d->n++] = (struct xd_diag){ escape_controls(file), line, escape_controls(raw) };
+	free(raw);
 }
 
 void xd_diags_print(const struct xd_diags *d, FILE *f)

@@ -602,6 +602,15 @@ static void xl_parse_error(void **state)
 		     "config parsing error near `2': syntax error, unexpected NUMBER, expecting $end");
 }
 
+/* xl itself refuses DOS line endings; the CR is shown escaped. */
+static void xl_dos_line_endings(void **state)
+{
+	(void)state;
+	write_file("xen/db.cfg", "name = \"db\"\r\n");
+	expect_error(HDR "[domain db]\n", "xen/db.cfg", 1,
+		     "config parsing error near `\\r': lexical error");
+}
+
 static void xl_name_mismatch(void **state)
 {
 	(void)state;
@@ -1140,7 +1149,7 @@ int main(void)
 		T(hook_missing), T(hook_directory), T(include_dir_in_include),
 		T(include_dir_missing), T(include_broken_link), T(auto_dir_missing),
 		T(errors_inside_rejected_section), T(line_too_long), T(longest_line_accepted),
-		T(xl_parse_error), T(xl_name_mismatch), T(xl_without_name), T(xl_bad_memory),
+		T(xl_parse_error), T(xl_dos_line_endings), T(xl_name_mismatch), T(xl_without_name), T(xl_bad_memory),
 		T(xl_memory_list), T(xl_zero_memory), T(xl_maxmem_below_memory), T(xl_bad_action),
 		T(xl_bad_type), T(xl_type_builder_conflict), T(xl_bad_name), T(auto_duplicate),
 		T(every_error_reported), T(check_output), T(missing_main_file), T(main_file_is_directory),
