@@ -41,6 +41,17 @@ void xd_diag_add(struct xd_diags *d, const char *file, int line,
 	free(raw);
 }
 
+void xd_diag_append(struct xd_diags *d, const char *more)
+{
+	struct xd_diag *last = &d->v[d->n - 1];
+	char *tail = escape_controls(more);
+	char *joined = xd_asprintf("%s; %s", last->msg, tail);
+
+	free(tail);
+	free(last->msg);
+	last->msg = joined;
+}
+
 void xd_diags_print(const struct xd_diags *d, FILE *f)
 {
 	for (size_t i = 0; i < d->n; i++) {

@@ -26,6 +26,9 @@ struct xd_diags {
 void xd_diag_add(struct xd_diags *d, const char *file, int line,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Continue the last diagnostic's message with "; more" (needs d->n > 0). */
+void xd_diag_append(struct xd_diags *d, const char *more);
+
 /* "FILE:LINE: message" (or "FILE: message") lines, in the order found. */
 void xd_diags_print(const struct xd_diags *d, FILE *f);
 void xd_diags_free(struct xd_diags *d);

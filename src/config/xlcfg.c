@@ -168,31 +168,26 @@ static int slurp(struct xl_file *f)
  */
 static void report_to_diags(struct xl_file *f, const char *report_text)
 {
-	size_t plen = strlen(f->path);
-	struct xd_diag *last = NULL;
+	size_t plen = strlen(f->path), before = f->diags->n;
 	char *report = xd_strdup(report_text);
 
 	for (char *save = NULL, *l = strtok_r(report, "\n", &save); l;
 	     l = strtok_r(NULL, "\n", &save)) {
-		char *end;
+		char *rest = l, *end;
+		long line = 0;
 		if (strncmp(l, f->path, plen) == 0 && l[plen] == ':') {
-			char *rest = l + plen + 1;
-			long line = strtol(rest, &end, 10);
-			if (end != rest && *end == ':') {
+			rest = l + plen + 1;
+			line = strtol(rest, &end, 10);
+			if (end != rest && *end == ':')
 				rest = end + 1;
-			} else {
+			else
 				line = 0;
-			}
-			xd_diag_add(f->diags, f->path, (int)line, "%s", rest + (*rest == ' '));
-			last = &f->diags->v[f->diags->n - 1];
-		} else if (last) {
-			char *joined = xd_asprintf("%s; %s", last->msg, l);
-			free(last->msg);
-			last->msg = joined;
-		} else {
-			xd_diag_add(f->diags, f->path, 0, "%s", l);
-			last = &f->diags->v[f->diags->n - 1];
+			rest += *rest == ' ';
+		} else if (f->diags->n > before) {
+			xd_diag_append(f->diags, l);
+			continue;
 		}
+		xd_diag_add(f->diags, f->path, (int)line, "%s", rest);
 	}
 	free(report);
 }

@@ -611,6 +611,17 @@ static void xl_dos_line_endings(void **state)
 		     "config parsing error near `\\r': lexical error");
 }
 
+/* xlu's extra report lines (its Python hint) stay with the error they follow. */
+static void xl_python_code(void **state)
+{
+	(void)state;
+	write_file("xen/db.cfg", "name = \"db\"\nmemory = -5\n");
+	expect_error(HDR "[domain db]\n", "xen/db.cfg", 2,
+		     "config parsing error near `-5': lexical error; "
+		     "warning: Config file looks like it contains Python code.; warning:  Arbitrary "
+		     "Python is no longer supported.; warning:  See https://wiki.xen.org/wiki/PythonInXlConfig");
+}
+
 static void xl_name_mismatch(void **state)
 {
 	(void)state;
@@ -1149,7 +1160,7 @@ int main(void)
 		T(hook_missing), T(hook_directory), T(include_dir_in_include),
 		T(include_dir_missing), T(include_broken_link), T(auto_dir_missing),
 		T(errors_inside_rejected_section), T(line_too_long), T(longest_line_accepted),
-		T(xl_parse_error), T(xl_dos_line_endings), T(xl_name_mismatch), T(xl_without_name), T(xl_bad_memory),
+		T(xl_parse_error), T(xl_dos_line_endings), T(xl_python_code), T(xl_name_mismatch), T(xl_without_name), T(xl_bad_memory),
 		T(xl_memory_list), T(xl_zero_memory), T(xl_maxmem_below_memory), T(xl_bad_action),
 		T(xl_bad_type), T(xl_type_builder_conflict), T(xl_bad_name), T(auto_duplicate),
 		T(every_error_reported), T(check_output), T(missing_main_file), T(main_file_is_directory),
