@@ -154,8 +154,11 @@ static void on_host_down(void *ctx)
 	struct daemon *d = ctx;
 	char counts[256];
 	count_states(d, counts, sizeof(counts));
-	xd_log(XD_LOG_NOTICE, NULL, -1, "host shutdown done in %.1f s: %s",
-	       seconds_since(d->halt_started_ms), counts);
+	if (d->halting)
+		xd_log(XD_LOG_NOTICE, NULL, -1, "host shutdown done in %.1f s: %s",
+		       seconds_since(d->halt_started_ms), counts);
+	else     /* started elsewhere (xendomctl shutdown-host) */
+		xd_log(XD_LOG_NOTICE, NULL, -1, "host shutdown done: %s", counts);
 	d->halting = false;
 	if (d->exit_when_down)
 		xd_loop_quit(d->loop, 0);

@@ -34,6 +34,15 @@ def halt(d, signo=signal.SIGTERM):
           "no host shutdown summary", d)
 
 
+def context_switches(d):
+    """How often the daemon went to sleep: an idle one does not wake up."""
+    with open(f"/proc/{d.proc.pid}/status") as f:
+        for line in f:
+            if line.startswith("voluntary_ctxt_switches:"):
+                return int(line.split()[1])
+    raise Failure("no voluntary_ctxt_switches in /proc")
+
+
 def summary(d, which):
     line = d.wait_for(which)
     return line.msg.split(": ", 1)[1]
@@ -55,6 +64,9 @@ def case_order(exe, host):
     check(d.first("misc", "starting") < d.first("storage", "running"), "misc waited for nothing", d)
     running = [l for l in d.states("web") if l.new == "running"][0]
     check(running.domid is not None, "state lines of a live domain carry its domid", d)
+    switches = context_switches(d)
+    time.sleep(1)
+    check(context_switches(d) - switches <= 1, "the settled daemon keeps waking up", d)
     halt(d)
     check(d.first("web", "stopping") < d.first("db", "stopping"), "db stopped before web", d)
     check(d.first("db", "stopping") >= d.first("web", "inactive"), "db stopped while web ran", d)
