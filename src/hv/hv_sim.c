@@ -2,8 +2,9 @@
  * hv_sim: a simulated Xen host behind the hypervisor port (SPEC §7).
  *
  * Scenario file (INI, inih; `;` and `#` comments).  Unknown sections or
- * keys, a key given twice, a section given twice and bad values are
- * errors reported as FILE:LINE: message.
+ * keys and bad values are errors reported as FILE:LINE: message.  A key
+ * or section given again adds to / overrides what came before (the last
+ * value wins), so a test can append overrides to a base scenario.
  *
  *   [sim]
  *   free_memory_mb  = 65536  free host memory at start (MiB)
@@ -131,8 +132,7 @@
 /* Per domain name: the scenario's script and what happened so far. */
 struct sim_profile {
 	char name[XD_NAME_MAX];
-	int line;                        /* its [domain] section; 0 = defaults */
-	unsigned set;                    /* keys seen (bit per key) */
+	int line;                        /* its first [domain] header; 0 = defaults */
 	uint64_t create_ms, ready_ms, save_ms, restore_ms;
 	uint64_t crash_after_ms, reboot_after_ms;
 	int64_t shutdown_ms;             /* -1: ignores requests */
@@ -1169,7 +1169,6 @@ struct parse {
 	int line;                        /* of the line being parsed */
 	int header_line;                 /* of the last [section] header */
 	bool at_line_start;
-	bool free_memory_set;
 	char section[XD_NAME_MAX + 16];  /* the last one a key was seen in */
 	struct sim_profile *prof;        /* its profile, for [domain] */
 	char err[512];
@@ -1286,9 +1285,6 @@ static int domain_key(struct parse *ps, const char *key, const char *value)
 		const struct key_def *k = &domain_keys[i];
 		if (strcmp(k->name, key) != 0)
 			continue;
-		if (ps->prof->set & (1u << i))
-			return parse_fail(ps, "%s given twice in [domain %s]", key, ps->prof->name);
-		ps->prof->set |= 1u << i;
 		if (!set_value(ps->prof, k, value))
 			return parse_fail(ps, "%s: bad value '%s' (expected %s)", key, value,
 					  k->type == K_BOOL || k->type == K_HVM ? "yes or no" :
@@ -1304,29 +1300,22 @@ static int sim_key(struct parse *ps, const char *key, const char *value)
 	uint64_t mb;
 	if (strcmp(key, "free_memory_mb") != 0)
 		return parse_fail(ps, "unknown key '%s' in [sim]", key);
-	if (ps->free_memory_set)
-		return parse_fail(ps, "free_memory_mb given twice in [sim]");
-	ps->free_memory_set = true;
 	if (!parse_u64(value, SCENARIO_MB_MAX, &mb))
 		return parse_fail(ps, "free_memory_mb: bad value '%s' (expected MiB)", value);
 	ps->sim->free_kb = mb * 1024;
 	return 1;
 }
 
-/* A new [domain NAME] section: its profile, refusing a second one. */
+/* A [domain NAME] section begins (again): its profile. */
 static int enter_domain(struct parse *ps, const char *section)
 {
 	const char *name = section + strlen("domain");
 	name += strspn(name, " \t");
 	if (!*name || strlen(name) >= XD_NAME_MAX || strpbrk(name, " \t"))
 		return parse_fail(ps, "bad domain name in [%s]", section);
-	struct sim_profile *p = profile_find(ps->sim, name);
-	if (p) {
-		ps->line = ps->header_line;
-		return parse_fail(ps, "[domain %s] given twice (first at line %d)", name, p->line);
-	}
-	p = profile_get(ps->sim, name);
-	p->line = ps->header_line;
+	struct sim_profile *p = profile_get(ps->sim, name);
+	if (!p->line)
+		p->line = ps->header_line;
 	ps->prof = p;
 	return 1;
 }
@@ -1334,7 +1323,8 @@ static int enter_domain(struct parse *ps, const char *section)
 static int on_key(void *user, const char *section, const char *key, const char *value)
 {
 	struct parse *ps = user;
-	bool is_domain = strncmp(section, "domain", 6) == 0 && (section[6] == ' ' || section[6] == '\t');
+	bool is_domain = strncmp(section, "domain", 6) == 0 &&
+			 (section[6] == '\0' || section[6] == ' ' || section[6] == '\t');
 	if (strlen(section) >= INIH_SECTION_MAX)
 		return parse_fail(ps, "section header too long (at most %d characters)",
 				  INIH_SECTION_MAX - 1);
