@@ -24,6 +24,17 @@
  *      '.dpkg-dist', '.dpkg-bak', '.dpkg-tmp', '.ucf-old', '.ucf-new',
  *      '.ucf-dist', and files whose domain also has a [domain] section
  *      (the section wins).
+ * Values: durations are whole seconds (stored as ms); booleans are
+ * yes/no, true/false, on/off, 1/0 (any case); directories and hooks are
+ * absolute paths (hooks: existing executable regular files, checked now);
+ * after/requires name domains separated by spaces and/or commas (any
+ * domain, including auto_dir ones); ready is running | pv-drivers |
+ * delay:SECONDS | xenstore:PATH[=VALUE], PATH relative to the guest's
+ * /local/domain/<domid>, at most 255 characters from XenStore's own set
+ * [A-Za-z0-9_/-] (xenstored refuses '.'), no empty or ".." component,
+ * VALUE non-empty printable ASCII of at most 255 characters.  Domain names:
+ * 1-63 characters from [A-Za-z0-9_.-], not all digits, not Domain-0.
+ *
  * Paths are resolved once everything is read, so xen_config_dir may be set
  * anywhere.  A key may be set once (across all files); a domain may be
  * defined once.  Per-domain on_host_shutdown and shutdown_timeout default
