@@ -229,7 +229,8 @@ static void mark_boot_domains(const struct xd_config *cfg, bool *in_boot, size_t
  * order whose dependencies inside the plan are placed; waves follow. */
 static void order_boot_domains(const struct graph *g, struct xd_plan *p, bool *placed)
 {
-	for (p->n = 0;; p->n++) {
+	p->n = 0;
+	for (;;) {
 		size_t pick = g->n;
 		for (size_t i = 0; i < g->n && pick == g->n; i++) {
 			if (!p->in_boot[i] || placed[i])
@@ -241,7 +242,7 @@ static void order_boot_domains(const struct graph *g, struct xd_plan *p, bool *p
 				pick = i;
 		}
 		if (pick == g->n)
-			break;
+			return;         /* all placed: there is no cycle */
 		unsigned wave = 0;
 		for (size_t e = g->first[pick]; e < g->first[pick + 1]; e++)
 			if (p->in_boot[g->to[e]] && p->wave[g->to[e]] + 1 > wave)
@@ -250,7 +251,7 @@ static void order_boot_domains(const struct graph *g, struct xd_plan *p, bool *p
 		if (wave + 1 > p->n_waves)
 			p->n_waves = wave + 1;
 		placed[pick] = true;
-		p->order[p->n] = pick;
+		p->order[p->n++] = pick;
 	}
 }
 
