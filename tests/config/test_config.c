@@ -980,6 +980,23 @@ static void ready_forms(void **state)
 	xd_config_free(cfg);
 }
 
+static void dependency_lists(void **state)
+{
+	(void)state;
+	const char *names[] = { "a", "b", "c", "d", "e" };
+	for (size_t i = 0; i < 5; i++)
+		xl(names[i]);
+	struct xd_config *cfg = load_ok(HDR "[domain a]\n[domain b]\n[domain c]\n[domain d]\n"
+					"[domain e]\nrequires = d,c  b ,\tc\nafter =\n");
+	const struct xd_domain_cfg *e = &cfg->domains[4];
+	assert_int_equal(e->n_requires, 3);
+	assert_int_equal(e->requires[0], 3);
+	assert_int_equal(e->requires[1], 2);
+	assert_int_equal(e->requires[2], 1);
+	assert_int_equal(e->n_after, 0);
+	xd_config_free(cfg);
+}
+
 /* Per-domain shutdown policy defaults to [global] even when [global] is
  * set later (here in an include file), and xen_config_dir likewise. */
 static void global_values_set_late(void **state)
@@ -1164,7 +1181,7 @@ int main(void)
 		T(xl_memory_list), T(xl_zero_memory), T(xl_maxmem_below_memory), T(xl_bad_action),
 		T(xl_bad_type), T(xl_type_builder_conflict), T(xl_bad_name), T(auto_duplicate),
 		T(every_error_reported), T(check_output), T(missing_main_file), T(main_file_is_directory),
-		T(defaults), T(overrides), T(ready_forms), T(global_values_set_late),
+		T(defaults), T(overrides), T(ready_forms), T(dependency_lists), T(global_values_set_late),
 		T(include_order), T(auto_dir_domains), T(depend_on_auto_domain), T(xlcfg_paths),
 		T(xl_memory_rules), T(key_line_scan),
 #undef T
