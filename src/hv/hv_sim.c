@@ -142,6 +142,7 @@ struct sim_profile {
 	/* restore_ms is RESTORE_LIKE_SAVE unless given */
 	unsigned failed_creates, failed_saves, failed_restores;
 	struct hv_sim_counts counts;
+	struct sim_dom *holder;          /* the live domain now called name */
 };
 
 struct sim_key {
@@ -193,9 +194,12 @@ struct hv_sim {
 	struct xd_timers *timers;
 	uint64_t free_kb;
 	uint32_t next_domid;
-	struct sim_profile **profs;
+	struct sim_profile **profs;      /* in order of appearance */
 	size_t n_profs;
-	struct sim_dom **doms;
+	struct sim_profile **by_name;    /* open-addressing index of profs */
+	size_t by_name_cap;              /* a power of two, > 2 * n_profs */
+	struct sim_dom **by_id;          /* [domid], NULL once destroyed */
+	size_t by_id_cap;
 	size_t n_doms;
 	struct sim_op *ops;
 };
@@ -256,12 +260,41 @@ static void profile_defaults(struct sim_profile *p, const char *name)
 	snprintf(p->name, sizeof(p->name), "%s", name);
 }
 
+/* FNV-1a: names are short and the index only needs to be fast enough
+ * for benchmarks with 10,000 domains. */
+static size_t name_hash(const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+		h = (h ^ *c) * 0x100000001b3ull;
+	return (size_t)h;
+}
+
+static struct sim_profile **index_slot(struct sim_profile **tab, size_t cap, const char *name)
+{
+	size_t i = name_hash(name) & (cap - 1);
+	while (tab[i] && strcmp(tab[i]->name, name) != 0)
+		i = (i + 1) & (cap - 1);
+	return &tab[i];
+}
+
+static void index_add(struct hv_sim *s, struct sim_profile *p)
+{
+	if (2 * (s->n_profs + 1) >= s->by_name_cap) {
+		size_t cap = s->by_name_cap ? 2 * s->by_name_cap : 64;
+		struct sim_profile **tab = xmalloc_or_die(calloc(cap, sizeof(*tab)));
+		for (size_t i = 0; i < s->n_profs; i++)
+			*index_slot(tab, cap, s->profs[i]->name) = s->profs[i];
+		free(s->by_name);
+		s->by_name = tab;
+		s->by_name_cap = cap;
+	}
+	*index_slot(s->by_name, s->by_name_cap, p->name) = p;
+}
+
 static struct sim_profile *profile_find(struct hv_sim *s, const char *name)
 {
-	for (size_t i = 0; i < s->n_profs; i++)
-		if (strcmp(s->profs[i]->name, name) == 0)
-			return s->profs[i];
-	return NULL;
+	return s->by_name_cap ? *index_slot(s->by_name, s->by_name_cap, name) : NULL;
 }
 
 /* Every name the sim meets gets a profile: the scenario's or defaults. */
@@ -272,6 +305,7 @@ static struct sim_profile *profile_get(struct hv_sim *s, const char *name)
 		return p;
 	p = xmalloc_or_die(malloc(sizeof(*p)));
 	profile_defaults(p, name);
+	index_add(s, p);
 	s->profs = grow(s->profs, s->n_profs, sizeof(*s->profs));
 	s->profs[s->n_profs++] = p;
 	return p;
@@ -357,10 +391,7 @@ static void keys_init(struct sim_dom *d)
 
 static struct sim_dom *dom_by_id(struct hv_sim *s, uint32_t domid)
 {
-	for (size_t i = 0; i < s->n_doms; i++)
-		if (s->doms[i]->domid == domid)
-			return s->doms[i];
-	return NULL;
+	return domid && domid < s->next_domid ? s->by_id[domid] : NULL;
 }
 
 /* A domain the port may act on: exists and is not being destroyed. */
@@ -372,10 +403,8 @@ static struct sim_dom *dom_live(struct hv_sim *s, uint32_t domid)
 
 static struct sim_dom *dom_by_name(struct hv_sim *s, const char *name)
 {
-	for (size_t i = 0; i < s->n_doms; i++)
-		if (strcmp(s->doms[i]->name, name) == 0)
-			return s->doms[i];
-	return NULL;
+	struct sim_profile *p = profile_find(s, name);
+	return p ? p->holder : NULL;
 }
 
 static void guest_timers_disarm(struct sim_dom *d)
@@ -495,6 +524,12 @@ static struct sim_dom *dom_add(struct hv_sim *s, struct sim_profile *prof, const
 	d->sim = s;
 	d->prof = prof;
 	d->domid = s->next_domid++;
+	if (d->domid >= s->by_id_cap) {
+		s->by_id_cap = s->by_id_cap ? 2 * s->by_id_cap : 64;
+		s->by_id = xmalloc_or_die(realloc(s->by_id, s->by_id_cap * sizeof(*s->by_id)));
+	}
+	s->by_id[d->domid] = d;
+	s->n_doms++;
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	d->mem_kb = mem_kb;
 	d->paused = true;
@@ -505,8 +540,7 @@ static struct sim_dom *dom_add(struct hv_sim *s, struct sim_profile *prof, const
 	xd_timer_init(&d->reboot_t, on_reboot_timer, d);
 	xd_timer_init(&d->poweroff_t, on_poweroff_timer, d);
 	s->free_kb -= mem_kb;
-	s->doms = grow(s->doms, s->n_doms, sizeof(*s->doms));
-	s->doms[s->n_doms++] = d;
+	profile_get(s, name)->holder = d;
 	keys_init(d);
 	return d;
 }
@@ -534,12 +568,9 @@ static void dom_remove(struct sim_dom *d)
 	if (d->watched)
 		emit(s, &(struct hv_event){ .kind = HV_EV_DEATH, .domid = d->domid });
 	s->free_kb += d->mem_kb;
-	for (size_t i = 0; i < s->n_doms; i++) {
-		if (s->doms[i] == d) {
-			s->doms[i] = s->doms[--s->n_doms];
-			break;
-		}
-	}
+	profile_find(s, d->name)->holder = NULL;
+	s->by_id[d->domid] = NULL;
+	s->n_doms--;
 	dom_free(d);
 }
 
@@ -791,9 +822,9 @@ static int sim_list(struct hv *hv, struct hv_dominfo **v, size_t *n)
 	*v = calloc(s->n_doms, sizeof(**v));
 	if (!*v)
 		return HV_ENOMEM;
-	for (size_t i = 0; i < s->n_doms; i++)
-		fill_info(s->doms[i], &(*v)[i]);
-	*n = s->n_doms;
+	for (uint32_t domid = 1; domid < s->next_domid; domid++)
+		if (s->by_id[domid])
+			fill_info(s->by_id[domid], &(*v)[(*n)++]);
 	return 0;
 }
 
@@ -1011,7 +1042,9 @@ static int sim_rename(struct hv *hv, uint32_t domid, const char *new_name)
 		return HV_ENOENT;
 	if (!new_name[0] || strlen(new_name) >= XD_NAME_MAX || name_in_use(s, new_name))
 		return HV_EFAIL;
+	profile_find(s, d->name)->holder = NULL;
 	snprintf(d->name, sizeof(d->name), "%s", new_name);
+	profile_get(s, new_name)->holder = d;
 	key_set(d, "name", new_name);
 	return 0;
 }
@@ -1126,12 +1159,14 @@ static void sim_free(struct hv *hv)
 		s->ops = op->next;
 		op_free(op);
 	}
-	for (size_t i = 0; i < s->n_doms; i++)
-		dom_free(s->doms[i]);
-	free(s->doms);
+	for (uint32_t domid = 1; domid < s->next_domid; domid++)
+		if (s->by_id[domid])
+			dom_free(s->by_id[domid]);
+	free(s->by_id);
 	for (size_t i = 0; i < s->n_profs; i++)
 		free(s->profs[i]);
 	free(s->profs);
+	free(s->by_name);
 	hv_fini(&s->hv);
 	free(s);
 }

@@ -939,6 +939,56 @@ static void rename_and_core_dump(void **state)
 	destroy(r, b);
 }
 
+/* Thousands of domains: names and domids stay indexed correctly. */
+static void many_domains(void **state)
+{
+	struct rig *r = *state;
+	enum { N = 3000 };
+	size_t len = 64 * N + 64, at = 0;
+	char *text = malloc(len);
+	at += (size_t)snprintf(text + at, len - at, "[sim]\nfree_memory_mb = %d\n", N * 128);
+	for (int i = 0; i < N; i++)
+		at += (size_t)snprintf(text + at, len - at, "[domain g%d]\ncreate_ms = %d\n", i, 1 + i % 7);
+	sim(r, text);
+	free(text);
+	struct xd_domain_cfg *cfgs = calloc(N, sizeof(*cfgs));
+	for (int i = 0; i < N; i++) {
+		snprintf(cfgs[i].name, XD_NAME_MAX, "g%d", i);
+		cfgs[i].memory_mb = 128;
+		assert_int_equal(r->hv->ops->create(r->hv, &cfgs[i], (uint64_t)i + 1), 0);
+	}
+	for (int i = 0; i < N; i++) {
+		struct hv_event ev = next_event(r);
+		assert_int_equal(ev.rc, 0);
+	}
+	assert_int_equal(mem_free(r), 0);
+	/* destroy every other one, rename a survivor */
+	for (int i = 0; i < N; i += 2) {
+		struct hv_dominfo di = info(r, cfgs[i].name);
+		assert_int_equal(r->hv->ops->destroy(r->hv, di.domid, 100000 + (uint64_t)i), 0);
+	}
+	while (step(r))
+		;
+	struct hv_event ev;
+	while (hv_next_event(r->hv, &ev))
+		;
+	struct hv_dominfo g1 = info(r, "g1");
+	assert_int_equal(r->hv->ops->rename(r->hv, g1.domid, "g0"), 0);   /* g0 is gone */
+	assert_int_equal(info(r, "g0").domid, g1.domid);
+	assert_int_equal(hv_sim_find(r->hv, "g1", &g1), HV_ENOENT);
+	struct hv_dominfo *v;
+	size_t n;
+	assert_int_equal(r->hv->ops->list(r->hv, &v, &n), 0);
+	assert_int_equal(n, N / 2);
+	for (size_t i = 1; i < n; i++)
+		assert_true(v[i - 1].domid < v[i].domid);
+	free(v);
+	assert_int_equal(mem_free(r), (uint64_t)N / 2 * 128 * 1024);
+	assert_int_equal(r->hv->ops->create(r->hv, &cfgs[2], 1), 0);
+	expect_op_done(r, 1, 0, now(r) + 1 + 2 % 7);
+	free(cfgs);
+}
+
 /* ---- scenario errors ---- */
 
 static void scenario_errors_name_file_and_line(void **state)
@@ -1106,6 +1156,7 @@ int main(void)
 		T(key_watches_and_reads_are_bounded),
 		T(running_domains_are_there_from_the_start),
 		T(rename_and_core_dump),
+		T(many_domains),
 		T(scenario_errors_name_file_and_line),
 		T(scenario_accepts_every_documented_key),
 		T(later_scenario_values_override_earlier_ones),
