@@ -554,10 +554,15 @@ static long find_key(const char *name)
 
 static void unknown_key(struct loader *L, const char *name)
 {
-	char *where = L->sec == SEC_GLOBAL || !L->dom->name[0] ? xd_strdup(L->sec == SEC_GLOBAL ? "[global]" : "[domain]")
-		: xd_asprintf("[domain %s]", L->dom->name);
-	const char *hint = closest_key(name);
+	char *where;
 
+	if (L->sec == SEC_GLOBAL)
+		where = xd_strdup("[global]");
+	else if (!L->dom->name[0])      /* a rejected section */
+		where = xd_strdup("[domain]");
+	else
+		where = xd_asprintf("[domain %s]", L->dom->name);
+	const char *hint = closest_key(name);
 	if (hint)
 		err(L, "unknown key '%s' in %s; did you mean '%s'?", name, where, hint);
 	else
