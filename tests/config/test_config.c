@@ -86,7 +86,8 @@ static void xl(const char *name)
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(root, sizeof(root), "/tmp/xd-config-test.XXXXXX");
+	const char *tmp = getenv("TMPDIR");
+	snprintf(root, sizeof(root), "%s/xd-config-test.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(root))
 		return -1;
 	make_dir("xen");
