@@ -81,7 +81,8 @@
  *    error) or cancel removes FILE.tmp and resumes the guest: it runs on,
  *    but - as with libxl's evgen - the watch has already reported its one
  *    SHUTDOWN, so a later shutdown is only seen after unwatch_domain +
- *    watch_domain.
+ *    watch_domain.  What the guest had scheduled (readiness, crash,
+ *    reboot, power-off) was dropped by the suspend and does not resume.
  *  - restore: the image is checked in the call (HV_ENOENT / HV_EBADIMG at
  *    once); after restore_ms the domain exists paused, named as in the
  *    image's config, with the memory of its b_info.target_memkb (else the
@@ -122,6 +123,7 @@
 #define PVCONTROL_ACK_TIMEOUT_MS 60000   /* libxl's wait for the guest's ack */
 #define GUEST_PATH_MAX 2048              /* XENSTORE_REL_PATH_MAX */
 #define GUEST_VALUE_MAX 4096             /* XENSTORE_PAYLOAD_MAX */
+#define GUEST_KEYS_MAX 1000              /* xenstored's entries-per-domain quota */
 #define SCENARIO_MS_MAX (UINT64_C(1) << 40)
 #define SCENARIO_MB_MAX (UINT64_C(1) << 40)
 #define RESTORE_LIKE_SAVE UINT64_MAX
@@ -133,13 +135,13 @@
 struct sim_profile {
 	char name[XD_NAME_MAX];
 	int line;                        /* its first [domain] header; 0 = defaults */
-	uint64_t create_ms, ready_ms, save_ms, restore_ms;
+	uint64_t create_ms, ready_ms, save_ms;
+	uint64_t restore_ms;             /* RESTORE_LIKE_SAVE unless given */
 	uint64_t crash_after_ms, reboot_after_ms;
 	int64_t shutdown_ms;             /* -1: ignores requests */
 	unsigned fail_creates, fail_saves, fail_restores;
 	bool pv_drivers, running;
 	int hvm;                         /* -1: from the xl cfg / pv_drivers */
-	/* restore_ms is RESTORE_LIKE_SAVE unless given */
 	unsigned failed_creates, failed_saves, failed_restores;
 	struct hv_sim_counts counts;
 	struct sim_dom *holder;          /* the live domain now called name */
@@ -691,28 +693,32 @@ static void finish_build(struct sim_op *op)
 	op_finish(op, 0, d->domid, NULL);
 }
 
+/* A save that does not complete: no image is left, and the guest (if
+ * it still exists and had suspended) is resumed. */
+static void save_undo(struct sim_op *op)
+{
+	if (op->tx.fd >= 0)
+		savefile_tx_abort(&op->tx);
+	struct sim_dom *d = dom_live(op->sim, op->domid);
+	if (d && op->suspended)
+		dom_resume(d);
+}
+
 /* The end of a save's copy phase. */
 static void finish_save(struct sim_op *op)
 {
-	struct sim_dom *d = dom_live(op->sim, op->domid);
+	struct sim_profile *p = dom_live(op->sim, op->domid)->prof;
 	unsigned k;
 	char msg[HV_MSG_MAX];
-	if (scripted_failure(&d->prof->failed_saves, d->prof->fail_saves, &k)) {
-		snprintf(msg, sizeof(msg), "simulated save failure (%u of %u)", k, d->prof->fail_saves);
-		savefile_tx_abort(&op->tx);
-		dom_resume(d);
-		op_finish(op, HV_EFAIL, 0, msg);
+	if (scripted_failure(&p->failed_saves, p->fail_saves, &k))
+		snprintf(msg, sizeof(msg), "simulated save failure (%u of %u)", k, p->fail_saves);
+	else if (savefile_write_fake_stream(op->tx.fd, SIM_IMAGE_MARKER, msg, sizeof(msg)) == 0 &&
+		 savefile_tx_commit(&op->tx, msg, sizeof(msg)) == 0) {
+		op_finish(op, 0, 0, NULL);
 		return;
 	}
-	if (savefile_write_fake_stream(op->tx.fd, SIM_IMAGE_MARKER, msg, sizeof(msg)) != 0 ||
-	    savefile_tx_commit(&op->tx, msg, sizeof(msg)) != 0) {
-		if (op->tx.fd >= 0)
-			savefile_tx_abort(&op->tx);
-		dom_resume(d);
-		op_finish(op, HV_EFAIL, 0, msg);
-		return;
-	}
-	op_finish(op, 0, 0, NULL);
+	save_undo(op);
+	op_finish(op, HV_EFAIL, 0, msg);
 }
 
 /* First step of a save: the guest suspends, then the copy takes save_ms. */
@@ -747,13 +753,8 @@ static void write_core(struct sim_op *op)
 /* A decided outcome: undo what a save did, then report. */
 static void finish_decided(struct sim_op *op)
 {
-	if (op->kind == OP_SAVE) {
-		if (op->tx.fd >= 0)
-			savefile_tx_abort(&op->tx);
-		struct sim_dom *d = dom_live(op->sim, op->domid);
-		if (d && op->suspended)
-			dom_resume(d);
-	}
+	if (op->kind == OP_SAVE)
+		save_undo(op);
 	op_finish(op, op->rc, 0, op->msg);
 }
 
@@ -1481,7 +1482,8 @@ int hv_sim_guest_write(struct hv *hv, uint32_t domid, const char *relpath, const
 	struct sim_dom *d = dom_live(to_sim(hv), domid);
 	if (!d)
 		return HV_ENOENT;
-	if (!relpath[0] || strlen(relpath) >= GUEST_PATH_MAX || strlen(value) > GUEST_VALUE_MAX)
+	if (!relpath[0] || strlen(relpath) >= GUEST_PATH_MAX || strlen(value) > GUEST_VALUE_MAX ||
+	    (!key_find(d, relpath) && d->n_keys >= GUEST_KEYS_MAX))
 		return HV_ETOOBIG;
 	key_set(d, relpath, value);
 	return 0;

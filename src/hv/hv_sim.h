@@ -43,7 +43,7 @@ bool hv_sim_watched(struct hv *hv, uint32_t domid);
 
 /* Act as the guest: write a key under /local/domain/<domid>/ (watches
  * fire).  HV_ENOENT without such a domain, HV_ETOOBIG beyond XenStore's
- * limits (path 2048, value 4096 bytes). */
+ * limits (path 2048, value 4096 bytes, 1000 keys per domain). */
 int hv_sim_guest_write(struct hv *hv, uint32_t domid, const char *relpath, const char *value);
 /* Act as the guest: shut down now with reason (crash, reboot, poweroff,
  * watchdog, soft_reset).  HV_ENOENT without such a running domain. */

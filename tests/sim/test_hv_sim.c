@@ -870,6 +870,17 @@ static void key_watches_and_reads_are_bounded(void **state)
 	assert_int_equal(r->hv->ops->read_key(r->hv, 99, "data", buf, sizeof(buf)), HV_ENOENT);
 	assert_int_equal(hv_sim_guest_write(r->hv, 99, "data/x", "1"), HV_ENOENT);
 
+	int rc = 0;
+	for (int i = 0; i < 1100 && rc == 0; i++) {
+		char path[32];
+		snprintf(path, sizeof(path), "data/flood/%d", i);
+		rc = hv_sim_guest_write(r->hv, d, path, "x");
+	}
+	assert_int_equal(rc, HV_ETOOBIG);                 /* xenstored's quota */
+	assert_int_equal(hv_sim_guest_write(r->hv, d, "data/flood/1", "y"), 0);
+	struct hv_event ev;
+	while (hv_next_event(r->hv, &ev))
+		;
 	r->hv->ops->unwatch_key(r->hv, d, "data");
 	assert_int_equal(hv_sim_guest_write(r->hv, d, "data/agent/state", "down"), 0);
 	assert_true(queue_empty(r));
