@@ -493,11 +493,9 @@ static void ack_pending_shutdowns(struct sim_dom *d)
 			ack_shutdown(d, op);
 }
 
-/* ready_ms after an unpause: the guest's drivers and agent are up. */
-static void on_ready_timer(struct xd_timer *t, void *arg)
+/* The guest's drivers and agent are up. */
+static void guest_ready(struct sim_dom *d)
 {
-	(void)t;
-	struct sim_dom *d = arg;
 	if (!d->restored)
 		key_set(d, "data/ready", "1");
 	if (!d->prof->pv_drivers)
@@ -509,14 +507,27 @@ static void on_ready_timer(struct xd_timer *t, void *arg)
 	ack_pending_shutdowns(d);
 }
 
-static void guest_start(struct sim_dom *d)
+static void on_ready_timer(struct xd_timer *t, void *arg)
+{
+	(void)t;
+	guest_ready(arg);
+}
+
+/* What the guest will do by itself: crash or ask for a reboot. */
+static void guest_arm_fate(struct sim_dom *d)
 {
 	struct hv_sim *s = d->sim;
-	arm_in(s, &d->ready_t, d->prof->ready_ms);
 	if (d->prof->crash_after_ms)
 		arm_in(s, &d->crash_t, d->prof->crash_after_ms);
 	if (d->prof->reboot_after_ms)
 		arm_in(s, &d->reboot_t, d->prof->reboot_after_ms);
+}
+
+/* After an unpause the guest boots: ready after ready_ms. */
+static void guest_start(struct sim_dom *d)
+{
+	arm_in(d->sim, &d->ready_t, d->prof->ready_ms);
+	guest_arm_fate(d);
 }
 
 static struct sim_dom *dom_add(struct hv_sim *s, struct sim_profile *prof, const char *name,
@@ -1257,17 +1268,25 @@ static bool parse_u64(const char *v, uint64_t max, uint64_t *out)
 
 static bool parse_bool(const char *v, bool *out)
 {
-	static const char *const yes[] = { "yes", "true", "on", "1" }, *const no[] = { "no", "false", "off", "0" };
-	for (size_t i = 0; i < 4; i++) {
-		if (strcasecmp(v, yes[i]) == 0)
-			return *out = true, true;
-		if (strcasecmp(v, no[i]) == 0)
-			return *out = false, true;
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(v, yes[i]) == 0 || strcasecmp(v, no[i]) == 0) {
+			*out = strcasecmp(v, yes[i]) == 0;
+			return true;
+		}
 	}
 	return false;
 }
 
 enum key_type { K_MS, K_COUNT, K_BOOL, K_SHUTDOWN_MS, K_HVM };
+static const char *const key_type_expects[] = {
+	[K_MS] = "milliseconds",
+	[K_COUNT] = "a count",
+	[K_BOOL] = "yes or no",
+	[K_SHUTDOWN_MS] = "milliseconds or -1",
+	[K_HVM] = "yes or no",
+};
 
 struct key_def {
 	const char *name;
@@ -1295,22 +1314,38 @@ static const struct key_def domain_keys[] = {
 
 static bool set_value(struct sim_profile *p, const struct key_def *k, const char *v)
 {
-	char *field = (char *)p + k->off;
+	void *field = (char *)p + k->off;
 	uint64_t n;
 	bool b;
 	switch (k->type) {
 	case K_MS:
-		return parse_u64(v, SCENARIO_MS_MAX, &n) && (*(uint64_t *)(void *)field = n, true);
+		if (!parse_u64(v, SCENARIO_MS_MAX, &n))
+			return false;
+		*(uint64_t *)field = n;
+		return true;
 	case K_COUNT:
-		return parse_u64(v, UINT32_MAX, &n) && (*(unsigned *)(void *)field = (unsigned)n, true);
+		if (!parse_u64(v, UINT32_MAX, &n))
+			return false;
+		*(unsigned *)field = (unsigned)n;
+		return true;
 	case K_BOOL:
-		return parse_bool(v, &b) && (*(bool *)(void *)field = b, true);
 	case K_HVM:
-		return parse_bool(v, &b) && (*(int *)(void *)field = b, true);
+		if (!parse_bool(v, &b))
+			return false;
+		if (k->type == K_BOOL)
+			*(bool *)field = b;
+		else
+			*(int *)field = b;
+		return true;
 	case K_SHUTDOWN_MS:
-		if (strcmp(v, "-1") == 0)
-			return *(int64_t *)(void *)field = -1, true;
-		return parse_u64(v, SCENARIO_MS_MAX, &n) && (*(int64_t *)(void *)field = (int64_t)n, true);
+		if (strcmp(v, "-1") == 0) {
+			*(int64_t *)field = -1;
+			return true;
+		}
+		if (!parse_u64(v, SCENARIO_MS_MAX, &n))
+			return false;
+		*(int64_t *)field = (int64_t)n;
+		return true;
 	}
 	return false;
 }
@@ -1323,9 +1358,7 @@ static int domain_key(struct parse *ps, const char *key, const char *value)
 			continue;
 		if (!set_value(ps->prof, k, value))
 			return parse_fail(ps, "%s: bad value '%s' (expected %s)", key, value,
-					  k->type == K_BOOL || k->type == K_HVM ? "yes or no" :
-					  k->type == K_SHUTDOWN_MS ? "milliseconds or -1" :
-					  k->type == K_COUNT ? "a count" : "milliseconds");
+					  key_type_expects[k->type]);
 		return 1;
 	}
 	return parse_fail(ps, "unknown key '%s' in [domain %s]", key, ps->prof->name);
@@ -1410,9 +1443,8 @@ static int start_running(struct parse *ps, const struct xd_config *cfg)
 		}
 		struct sim_dom *d = dom_add(s, p, p->name, kb, profile_hvm(p, dc && dc->hvm));
 		d->paused = false;
-		guest_start(d);
-		xd_timer_disarm(s->timers, &d->ready_t);
-		on_ready_timer(&d->ready_t, d);
+		guest_ready(d);
+		guest_arm_fate(d);
 	}
 	return 1;
 }
