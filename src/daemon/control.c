@@ -89,6 +89,7 @@ struct xd_control {
 	int listen_fd;
 	struct xd_io *listen_io;
 	bool accept_paused;
+	bool accept_starved;             /* out of descriptors (logged once) */
 	struct xd_timer accept_retry;
 	bool have_group;
 	unsigned socket_gid;
@@ -412,6 +413,7 @@ static void on_listen(struct xd_io *io, int fd, short revents, void *arg)
 		}
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd >= 0) {
+			c->accept_starved = false;
 			add_client(c, cfd);
 			continue;
 		}
@@ -421,8 +423,10 @@ static void on_listen(struct xd_io *io, int fd, short revents, void *arg)
 			/* The pending connection stays queued; polling again
 			 * now would only spin.  A closing client or the
 			 * retry timer resumes accepting. */
-			xd_log(XD_LOG_WARNING, NULL, -1, "control: accept: %s; pausing",
-			       strerror(errno));
+			if (!c->accept_starved)
+				xd_log(XD_LOG_WARNING, NULL, -1, "control: accept: %s; "
+				       "pausing new connections", strerror(errno));
+			c->accept_starved = true;
 			pause_accept(c);
 		}
 		return;
@@ -621,11 +625,11 @@ static void take_lines(struct client *cl)
 			arm_idle(cl);
 	}
 	if (cl->in_len > XD_CTL_REQUEST_MAX && !cl->closing && !cl->busy) {
+		/* No way to find the next request's start: answer, then close. */
+		cl->in_len = 0;
+		cl->closing = true;
 		send_json(cl, error_reply(CODE_USAGE, "request longer than %d bytes",
 					  XD_CTL_REQUEST_MAX));
-		if (!cl->closed)
-			cl->closing = true;
-		cl->in_len = 0;
 	}
 }
 
@@ -1624,7 +1628,7 @@ static json_t *reload_now(struct xd_control *c)
 		apply_global_changes(c, old, new);
 		xd_config_free(old);
 		log_names("added", d.added);
-		log_names("removed from the configuration: left running, now unmanaged",
+		log_names("removed from the configuration: left as it is, no longer managed",
 			  d.removed);
 		log_names("changed: new settings apply from now on", d.changed);
 		xd_log(XD_LOG_NOTICE, NULL, -1, "reloaded %s", c->env.config_path);

@@ -1,0 +1,1074 @@
+/*
+ * The control server in-process: a real loop, a real socket, a real
+ * configuration loaded from a temporary directory, and the fake engine
+ * (fake_engine.h).  Test clients are non-blocking sockets registered on
+ * the same loop, so "wait for the reply" means "run the loop until a line
+ * arrived" and nothing here can deadlock or depend on thread timing.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <jansson.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config/load.h"
+#include "daemon/control.h"
+#include "daemon/log.h"
+#include "fake_engine.h"
+
+static char root[64];
+
+struct fixture {
+	struct xd_loop *loop;
+	struct xd_config *cfg;
+	struct xd_engine *e;
+	struct xd_control *ctl;
+	char conf[256];
+	char sock[100];
+	struct xd_timer deadline;
+	bool timed_out;
+	bool (*until)(void *arg);
+	void *until_arg;
+	unsigned iterations;             /* loop wake-ups, for the no-spin test */
+	unsigned host_downs;
+};
+
+struct tclient {
+	struct fixture *f;
+	int fd;
+	struct xd_io *io;
+	char *buf;
+	size_t len, cap;
+	bool eof;
+};
+
+/* ------------------------------------------------------------------ */
+/* Files                                                               */
+
+static void write_text(const char *rel, const char *text)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	FILE *f = fopen(path, "we");
+	assert_non_null(f);
+	for (const char *p = text; *p; p++) {
+		if (*p == '@')
+			fputs(root, f);
+		else
+			fputc(*p, f);
+	}
+	assert_int_equal(fclose(f), 0);
+}
+
+static void xl_cfg(const char *name)
+{
+	char rel[128], text[128];
+	snprintf(rel, sizeof(rel), "%s.cfg", name);
+	snprintf(text, sizeof(text), "name = \"%s\"\nmemory = 256\n", name);
+	write_text(rel, text);
+}
+
+#define GLOBAL_SECTION \
+	"[global]\n" \
+	"xen_config_dir = @\n" \
+	"auto_dir = \"\"\n" \
+	"include_dir = @/conf.d\n" \
+	"socket = @/run/control\n" \
+	"socket_group = nogroup\n" \
+	"save_dir = @/save\n" \
+	"state_dir = @/state\n"
+
+static const char base_conf[] = GLOBAL_SECTION
+	"[domain storage]\n"
+	"[domain db]\n"
+	"requires = storage\n"
+	"[domain web]\n"
+	"requires = db\n"
+	"[domain batch]\n"
+	"autostart = no\n";
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* ------------------------------------------------------------------ */
+/* The loop                                                            */
+
+static void on_deadline(struct xd_timer *t, void *arg)
+{
+	(void)t;
+	struct fixture *f = arg;
+	f->timed_out = true;
+	xd_loop_quit(f->loop, 0);
+}
+
+static void after_iteration(void *arg)
+{
+	struct fixture *f = arg;
+	f->iterations++;
+	if (f->until && f->until(f->until_arg))
+		xd_loop_quit(f->loop, 0);
+}
+
+/* Run the loop until cond holds (true) or ms pass (false). */
+static bool run_until(struct fixture *f, bool (*cond)(void *), void *arg, uint64_t ms)
+{
+	if (cond && cond(arg))
+		return true;
+	f->until = cond;
+	f->until_arg = arg;
+	f->timed_out = false;
+	(void)xd_timer_arm_in(xd_loop_timers(f->loop), &f->deadline,
+			      ms + (xd_loop_clock() - xd_timers_now(xd_loop_timers(f->loop))));
+	xd_loop_run(f->loop);
+	xd_timer_disarm(xd_loop_timers(f->loop), &f->deadline);
+	f->until = NULL;
+	return !f->timed_out || (cond && cond(arg));
+}
+
+static void run_for(struct fixture *f, uint64_t ms)
+{
+	run_until(f, NULL, NULL, ms);
+}
+
+/* ------------------------------------------------------------------ */
+/* Engine callbacks, as main.c fans them out                           */
+
+static void engine_changed(void *ctx, size_t dom, const struct xd_dom_status *st)
+{
+	struct fixture *f = ctx;
+	if (f->ctl)
+		xd_control_changed(f->ctl, dom, st);
+}
+
+static void engine_host_down(void *ctx)
+{
+	struct fixture *f = ctx;
+	f->host_downs++;
+	xd_control_host_down(f->ctl);
+}
+
+static int setup_with(void **state, const char *conf, uint64_t idle_ms)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	snprintf(root, sizeof(root), "/tmp/xd-control-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	assert_int_equal(chmod(root, 0755), 0);
+	char sub[128];
+	snprintf(sub, sizeof(sub), "%s/conf.d", root);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	for (const char *const *n = (const char *const[]){ "storage", "db", "web", "batch",
+							   "extra", NULL }; *n; n++)
+		xl_cfg(*n);
+	write_text("xendomd.conf", conf);
+	snprintf(f->conf, sizeof(f->conf), "%s/xendomd.conf", root);
+	snprintf(f->sock, sizeof(f->sock), "%s/run/control", root);
+	struct xd_diags diags = { 0 };
+	if (xd_config_load(f->conf, &f->cfg, &diags) < 0)
+		xd_diags_print(&diags, stderr);
+	assert_non_null(f->cfg);
+	xd_diags_free(&diags);
+
+	f->loop = xd_loop_new();
+	assert_non_null(f->loop);
+	xd_timer_init(&f->deadline, on_deadline, f);
+	assert_int_equal(xd_loop_on_after(f->loop, after_iteration, f), 0);
+	struct xd_engine_env env = { .timers = xd_loop_timers(f->loop), .ctx = f,
+				     .changed = engine_changed, .host_down = engine_host_down };
+	f->e = xd_engine_new(f->cfg, &env);
+	struct xd_control_env cenv = { .loop = f->loop, .engine = f->e, .cfg = &f->cfg,
+				       .config_path = f->conf, .started_ms = xd_loop_clock(),
+				       .idle_timeout_ms = idle_ms };
+	f->ctl = xd_control_new(&cenv);
+	assert_non_null(f->ctl);
+	*state = f;
+	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_with(state, base_conf, 0);
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	xd_control_free(f->ctl);
+	xd_engine_free(f->e);
+	xd_loop_free(f->loop);
+	xd_config_free(f->cfg);
+	nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Test clients                                                        */
+
+static void on_tclient(struct xd_io *io, int fd, short revents, void *arg)
+{
+	(void)io;
+	(void)revents;
+	struct tclient *c = arg;
+	for (;;) {
+		if (c->len + 4096 > c->cap) {
+			c->cap = c->cap ? c->cap * 2 : 65536;
+			c->buf = realloc(c->buf, c->cap);
+			assert_non_null(c->buf);
+		}
+		ssize_t n = recv(fd, c->buf + c->len, c->cap - c->len, 0);
+		if (n > 0) {
+			c->len += (size_t)n;
+			continue;
+		}
+		if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+			c->eof = true;
+			xd_loop_del_io(c->f->loop, c->io);
+			c->io = NULL;
+		}
+		return;
+	}
+}
+
+static int raw_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	assert_true(strlen(path) < sizeof(sa.sun_path));
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
+static struct tclient *tclient_adopt(struct fixture *f, int fd)
+{
+	struct tclient *c = calloc(1, sizeof(*c));
+	c->f = f;
+	c->fd = fd;
+	assert_int_equal(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+	c->io = xd_loop_add_io(f->loop, fd, POLLIN, on_tclient, c);
+	return c;
+}
+
+static struct tclient *tclient_new(struct fixture *f)
+{
+	int fd = raw_connect(f->sock);
+	assert_true(fd >= 0);
+	return tclient_adopt(f, fd);
+}
+
+static void tclient_free(struct tclient *c)
+{
+	if (c->io)
+		xd_loop_del_io(c->f->loop, c->io);
+	close(c->fd);
+	free(c->buf);
+	free(c);
+}
+
+static void tclient_send(struct tclient *c, const char *text)
+{
+	size_t len = strlen(text), off = 0;
+	while (off < len) {
+		ssize_t n = send(c->fd, text + off, len - off, MSG_NOSIGNAL);
+		if (n < 0 && errno == EAGAIN) {
+			run_for(c->f, 5);
+			continue;
+		}
+		assert_true(n > 0);
+		off += (size_t)n;
+	}
+}
+
+static bool has_line(void *arg)
+{
+	struct tclient *c = arg;
+	return c->eof || (c->len && memchr(c->buf, '\n', c->len));
+}
+
+static bool is_eof(void *arg)
+{
+	return ((struct tclient *)arg)->eof;
+}
+
+/* The next line from the daemon as JSON, NULL at EOF or after ms. */
+static json_t *tclient_line(struct tclient *c, uint64_t ms)
+{
+	if (!run_until(c->f, has_line, c, ms))
+		return NULL;
+	char *nl = c->len ? memchr(c->buf, '\n', c->len) : NULL;
+	if (!nl)
+		return NULL;
+	size_t n = (size_t)(nl - c->buf);
+	json_error_t err;
+	json_t *j = json_loadb(c->buf, n, 0, &err);
+	if (!j)
+		fail_msg("bad line from the daemon: %s", err.text);
+	c->len -= n + 1;
+	memmove(c->buf, nl + 1, c->len);
+	return j;
+}
+
+static json_t *ask(struct tclient *c, const char *request, uint64_t ms)
+{
+	tclient_send(c, request);
+	return tclient_line(c, ms);
+}
+
+static void assert_error(json_t *reply, int code)
+{
+	assert_non_null(reply);
+	assert_true(json_is_false(json_object_get(reply, "ok")));
+	assert_int_equal(json_integer_value(json_object_get(reply, "code")), code);
+	assert_non_null(json_string_value(json_object_get(reply, "error")));
+}
+
+static void assert_ok(json_t *reply)
+{
+	assert_non_null(reply);
+	if (!json_is_true(json_object_get(reply, "ok")))
+		fail_msg("not ok: %s", json_string_value(json_object_get(reply, "error")));
+}
+
+static const char *str_at(json_t *array, size_t i)
+{
+	return json_string_value(json_array_get(array, i));
+}
+
+static json_t *dom_entry(json_t *reply, const char *name)
+{
+	size_t i;
+	json_t *d;
+	json_array_foreach(json_object_get(reply, "domains"), i, d)
+		if (strcmp(json_string_value(json_object_get(d, "name")), name) == 0)
+			return d;
+	return NULL;
+}
+
+static const char *state_in(json_t *reply, const char *name)
+{
+	json_t *d = dom_entry(reply, name);
+	return d ? json_string_value(json_object_get(d, "state")) : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Tests: socket and requests                                          */
+
+static void test_socket_mode_and_group(void **state)
+{
+	struct fixture *f = *state;
+	struct stat st;
+	assert_int_equal(lstat(f->sock, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0660);
+	struct group *gr = getgrnam("nogroup");
+	assert_non_null(gr);
+	assert_int_equal(st.st_gid, gr->gr_gid);
+}
+
+static void test_second_daemon_refused_stale_socket_replaced(void **state)
+{
+	struct fixture *f = *state;
+	struct xd_control_env env = { .loop = f->loop, .engine = f->e, .cfg = &f->cfg,
+				      .config_path = f->conf };
+	assert_null(xd_control_new(&env));    /* the socket is alive */
+	/* Kill ours without unlinking: a stale file stays behind. */
+	xd_control_free(f->ctl);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	memcpy(sa.sun_path, f->sock, strlen(f->sock) + 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(fd);
+	f->ctl = xd_control_new(&env);
+	assert_non_null(f->ctl);
+	struct tclient *c = tclient_new(f);
+	json_t *r = ask(c, "{\"cmd\":\"status\"}\n", 2000);
+	assert_ok(r);
+	json_decref(r);
+	tclient_free(c);
+}
+
+static void test_status_shape(void **state)
+{
+	struct fixture *f = *state;
+	struct tclient *c = tclient_new(f);
+	json_t *r = ask(c, "{\"cmd\":\"status\"}\n", 2000);
+	assert_ok(r);
+	json_t *doms = json_object_get(r, "domains");
+	assert_int_equal(json_array_size(doms), 4);
+	json_t *d = json_array_get(doms, 1);
+	assert_string_equal(json_string_value(json_object_get(d, "name")), "db");
+	assert_string_equal(json_string_value(json_object_get(d, "state")), "inactive");
+	assert_true(json_is_null(json_object_get(d, "domid")));
+	assert_true(json_is_null(json_object_get(d, "reason")));
+	assert_true(json_is_integer(json_object_get(d, "attempts")));
+	assert_true(json_is_number(json_object_get(d, "since")));
+	assert_true(json_is_true(json_object_get(d, "managed")));
+	assert_true(json_is_number(json_object_get(r, "uptime")));
+	json_decref(r);
+
+	r = ask(c, "{\"cmd\":\"status\",\"names\":[\"web\"]}\n", 2000);
+	assert_ok(r);
+	assert_int_equal(json_array_size(json_object_get(r, "domains")), 1);
+	assert_string_equal(state_in(r, "web"), "inactive");
+	json_decref(r);
+
+	r = ask(c, "{\"cmd\":\"status\",\"names\":[\"nosuch\"]}\n", 2000);
+	assert_error(r, 2);
+	assert_non_null(strstr(json_string_value(json_object_get(r, "error")), "nosuch"));
+	json_decref(r);
+	tclient_free(c);
+}
+
+static void test_bad_requests_get_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct tclient *c = tclient_new(f);
+	static const char *const bad[] = {
+		"this is not json\n",
+		"[1,2,3]\n",
+		"{\"names\":[]}\n",
+		"{\"cmd\":\"launch-missiles\"}\n",
+		"{\"cmd\":\"start\"}\n",
+		"{\"cmd\":\"start\",\"names\":\"db\"}\n",
+		"{\"cmd\":\"start\",\"names\":[42]}\n",
+		"{\"cmd\":\"stop\",\"names\":[\"nosuch\"]}\n",
+		"{\"cmd\":1}\n",
+		"\xff\xfe\x01garbage\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_t *r = ask(c, bad[i], 2000);
+		assert_error(r, 2);
+		json_decref(r);
+	}
+	/* The connection is still good. */
+	json_t *r = ask(c, "{\"cmd\":\"status\"}\n", 2000);
+	assert_ok(r);
+	json_decref(r);
+	assert_int_equal(f->e->starts + f->e->stops, 0);
+	tclient_free(c);
+}
+
+static void test_oversized_request_refused_and_closed(void **state)
+{
+	struct fixture *f = *state;
+	struct tclient *c = tclient_new(f);
+	size_t n = XD_CTL_REQUEST_MAX + 5000;
+	char *big = malloc(n + 1);
+	assert_non_null(big);
+	memset(big, 'x', n);
+	big[n] = '\0';
+	tclient_send(c, big);
+	json_t *r = tclient_line(c, 2000);
+	assert_error(r, 2);
+	assert_non_null(strstr(json_string_value(json_object_get(r, "error")), "65536"));
+	json_decref(r);
+	assert_true(run_until(f, is_eof, c, 2000));
+	free(big);
+	tclient_free(c);
+
+	/* Exactly the limit is fine. */
+	c = tclient_new(f);
+	static const char head[] = "{\"cmd\":\"status\",\"pad\":\"";
+	size_t hl = sizeof(head) - 1, body = XD_CTL_REQUEST_MAX - hl - 2;
+	static char exact[XD_CTL_REQUEST_MAX + 2];
+	memcpy(exact, head, hl);
+	memset(exact + hl, 'y', body);
+	memcpy(exact + hl + body, "\"}\n", 4);
+	assert_int_equal(strlen(exact), XD_CTL_REQUEST_MAX + 1);
+	r = ask(c, exact, 2000);
+	assert_ok(r);
+	json_decref(r);
+	tclient_free(c);
+}
+
+static void test_pipelined_requests_answered_in_order(void **state)
+{
+	struct fixture *f = *state;
+	struct tclient *c = tclient_new(f);
+	tclient_send(c, "{\"cmd\":\"status\",\"names\":[\"db\"]}\n"
+			"{\"cmd\":\"nope\"}\n"
+			"{\"cmd\":\"status\",\"names\":[\"web\"]}\n");
+	json_t *r1 = tclient_line(c, 2000), *r2 = tclient_line(c, 2000), *r3 = tclient_line(c, 2000);
+	assert_ok(r1);
+	assert_non_null(dom_entry(r1, "db"));
+	assert_error(r2, 2);
+	assert_ok(r3);
+	assert_non_null(dom_entry(r3, "web"));
+	json_decref(r1);
+	json_decref(r2);
+	json_decref(r3);
+	tclient_free(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* Tests: commands and --wait                                          */
+
+static void test_start_reports_requirements(void **state)
+{
+	struct fixture *f = *state;
+	struct tclient *c = tclient_new(f);
+	json_t *r = ask(c, "{\"cmd\":\"start\",\"names\":[\"web\"]}\n", 2000);
+	assert_ok(r);
+	assert_string_equal(str_at(json_object_get(r, "names"), 0), "web");
+	json_t *also = json_object_get(r, "also");
+	assert_int_equal(json_array_size(also), 2);
+	assert_string_equal(str_at(also, 0), "storage");
+	assert_string_equal(str_at(also, 1), "db");
+	/* Not waited for: still on its way. */
+	assert_string_equal(xd_state_name(fake_dom(f->e, "web")->state), "waiting");
+	json_decref(r);
+	tclient_free(c);
+}
+
+static void test_start_wait_replies_when_ready(void **state)
+{
+	struct fixture *f = *state;
+	struct tclient *c = tclient_new(f);
+	f->e->op_ms = 150;
+	uint64_t t0 = xd_loop_clock();
+	json_t *r = ask(c, "{\"cmd\":\"start\",\"names\":[\"web\"],\"wait\":true}\n", 5000);
+	uint64_t took = xd_loop_clock() - t0;
+	assert_ok(r);
+	assert_true(took >= 150);
+	assert_int_equal(json_array_size(json_object_get(r, "domains")), 3);
+	assert_string_equal(state_in(r, "storage"), "running");
+	assert_string_equal(state_in(r, "db"), "running");
+	assert_string_equal(state_in(r, "web"), "running");
+	assert_true(json_is_integer(json_object_get(dom_entry(r, "web"), "domid")));
+	json_decref(r);
+	tclient_free(c);
+}
+
+static void test_start_wait_reports_failure(void **state)
+{
+	struct fixture *f = *state;
+	struct tclient *c = tclient_new(f);
+	fake_dom(f->e, "db")->fail_start = true;
+	json_t *r = ask(c, "{\"cmd\":\"start\",\"names\":[\"db\"],\"wait\":true}\n", 5000);
+	assert_error(r, 1);
+	const char *err = json_string_value(json_object_get(r, "error"));
+	assert_non_null(strstr(err, "db is failed"));
+	assert_non_null(strstr(err, "create failed: fake"));
+	assert_null(strstr(err, "storage"));
+	assert_string_equal(state_in(r, "storage"), "running");
+	json_decref(r);
+	tclient_free(c);
+}
+
+static void start_all(struct tclient *c)
+{
+	json_t *r = ask(c, "{\"cmd\":\"start\",\"names\":[\"web\",\"batch\"],\"wait\":true}\n", 5000);
+	assert_ok(r);
+	json_decref(r);
+}
+
+static void test_stop_stops_dependents_first(void **state)
+{
+	struct fixture *f = *state;
+	struct tclient *c = tclient_new(f);
+	start_all(c);
+	json_t *r = ask(c, "{\"cmd\":\"stop\",\"names\":[\"db\"],\"wait\":true}\n", 5000);
+	assert_ok(r);
+	assert_int_equal(json_array_size(json_object_get(r, "domains")), 2);
+	assert_string_equal(state_in(r, "web"), "inactive");
+	assert_string_equal(state_in(r, "db"), "inactive");
+	json_decref(r);
+	assert_string_equal(xd_state_name(fake_dom(f->e, "storage")->state), "running");
+
+	/* Without --wait the reply names the dependents stopped first. */
+	r = ask(c, "{\"cmd\":\"stop\",\"names\":[\"storage\"]}\n", 2000);
+	assert_ok(r);
+	json_t *also = json_object_get(r, "also");
+	assert_int_equal(json_array_size(also), 0);  /* db and web are down already */
+	json_decref(r);
+	tclient_free(c);
+}
+
+static void test_stop_reply_names_cascade(void **state)
+{
+	struct fixture *f = *state;
+	struct tclient *c = tclient_new(f);
+	start_all(c);
+	json_t *r = ask(c, "{\"cmd\":\"stop\",\"names\":[\"storage\"]}\n", 2000);
+	assert_ok(r);
+	json_t *also = json_object_get(r, "also");
+	assert_int_equal(json_array_size(also), 2);
+	assert_string_equal(str_at(also, 0), "web");
+	assert_string_equal(str_at(also, 1), "db");
+	json_decref(r);
+	tclient_free(c);
+}
+
+static bool all_running(void *arg)
+{
+	struct fixture *f = arg;
+	for (size_t i = 0; i < 3; i++)
+		if (f->e->doms[i].state != XD_RUNNING)
+			return false;
+	return true;
+}
+
+static void test_restart_without_wait_still_restarts(void **state)
+{
+	struct fixture *f = *state;
+	struct tclient *c = tclient_new(f);
+	start_all(c);
+	long old_domid = fake_dom(f->e, "db")->domid;
+	json_t *r = ask(c, "{\"cmd\":\"restart\",\"names\":[\"db\"]}\n", 2000);
+	assert_ok(r);
+	assert_string_equal(str_at(json_object_get(r, "also"), 0), "web");
+	json_decref(r);
+	tclient_free(c);                  /* nobody waits any more */
+	assert_string_equal(xd_state_name(fake_dom(f->e, "db")->state), "stopping");
+	assert_true(run_until(f, all_running, f, 5000));
+	assert_true(fake_dom(f->e, "db")->domid != old_domid);
+	assert_int_equal(f->e->starts, 2);
+}
+
+static void test_restart_wait(void **state)
+{
+	struct fixture *f = *state;
+	struct tclient *c = tclient_new(f);
+	start_all(c);
+	json_t *r = ask(c, "{\"cmd\":\"restart\",\"names\":[\"db\"],\"wait\":true}\n", 5000);
+	assert_ok(r);
+	assert_string_equal(state_in(r, "db"), "running");
+	assert_string_equal(state_in(r, "web"), "running");
+	json_decref(r);
+	tclient_free(c);
+}
+
+static void test_save_wait_success_and_failure(void **state)
+{
+	struct fixture *f = *state;
+	struct tclient *c = tclient_new(f);
+	start_all(c);
+	json_t *r = ask(c, "{\"cmd\":\"save\",\"names\":[\"batch\"],\"wait\":true}\n", 5000);
+	assert_ok(r);
+	assert_string_equal(state_in(r, "batch"), "saved");
+	json_decref(r);
+	fake_dom(f->e, "web")->fail_save = true;
+	r = ask(c, "{\"cmd\":\"save\",\"names\":[\"web\"],\"wait\":true}\n", 5000);
+	assert_error(r, 1);
+	assert_non_null(strstr(json_string_value(json_object_get(r, "error")), "save failed"));
+	assert_string_equal(state_in(r, "web"), "running");
+	json_decref(r);
+	tclient_free(c);
+}
+
+static void test_wait_on_settled_domain_replies_at_once(void **state)
+{
+	struct fixture *f = *state;
+	struct tclient *c = tclient_new(f);
+	json_t *r = ask(c, "{\"cmd\":\"stop\",\"names\":[\"db\"],\"wait\":true}\n", 2000);
+	assert_ok(r);
+	assert_string_equal(state_in(r, "db"), "inactive");
+	json_decref(r);
+	tclient_free(c);
+}
+
+static void test_events_stream(void **state)
+{
+	struct fixture *f = *state;
+	struct tclient *ev = tclient_new(f), *c = tclient_new(f);
+	json_t *r = ask(ev, "{\"cmd\":\"events\"}\n", 2000);
+	assert_ok(r);
+	json_decref(r);
+	r = ask(c, "{\"cmd\":\"start\",\"names\":[\"storage\"],\"wait\":true}\n", 5000);
+	assert_ok(r);
+	json_decref(r);
+	json_t *e1 = tclient_line(ev, 2000), *e2 = tclient_line(ev, 2000);
+	assert_non_null(e1);
+	assert_non_null(e2);
+	assert_string_equal(json_string_value(json_object_get(e1, "name")), "storage");
+	assert_string_equal(json_string_value(json_object_get(e1, "state")), "waiting");
+	assert_true(json_is_null(json_object_get(e1, "domid")));
+	assert_true(json_is_null(json_object_get(e1, "reason")));
+	assert_string_equal(json_string_value(json_object_get(e2, "state")), "running");
+	assert_true(json_is_integer(json_object_get(e2, "domid")));
+	assert_true(json_number_value(json_object_get(e2, "time")) >=
+		    json_number_value(json_object_get(e1, "time")));
+	json_decref(e1);
+	json_decref(e2);
+	tclient_free(ev);
+	tclient_free(c);
+}
+
+static void test_shutdown_host_wait(void **state)
+{
+	struct fixture *f = *state;
+	struct tclient *c = tclient_new(f);
+	start_all(c);
+	json_t *r = ask(c, "{\"cmd\":\"shutdown-host\",\"wait\":true}\n", 5000);
+	assert_ok(r);
+	assert_int_equal(f->host_downs, 1);
+	size_t i;
+	json_t *d;
+	json_array_foreach(json_object_get(r, "domains"), i, d)
+		assert_true(json_is_null(json_object_get(d, "domid")));
+	json_decref(r);
+	tclient_free(c);
+}
+
+static void test_plan(void **state)
+{
+	struct fixture *f = *state;
+	struct tclient *c = tclient_new(f);
+	json_t *r = ask(c, "{\"cmd\":\"plan\"}\n", 2000);
+	assert_ok(r);
+	assert_string_equal(json_string_value(json_object_get(r, "format")), "text");
+	assert_true(strlen(json_string_value(json_object_get(r, "text"))) > 0);
+	json_t *order = json_object_get(r, "order");
+	assert_int_equal(json_array_size(order), 3);  /* batch is on demand */
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(json_integer_value(json_object_get(json_array_get(order, i),
+								    "wave")), i);
+	json_decref(r);
+	r = ask(c, "{\"cmd\":\"plan\",\"dot\":true}\n", 2000);
+	assert_ok(r);
+	assert_non_null(strstr(json_string_value(json_object_get(r, "text")), "digraph"));
+	json_decref(r);
+	tclient_free(c);
+}
+
+static void test_timeline(void **state)
+{
+	struct fixture *f = *state;
+	struct tclient *c = tclient_new(f);
+	json_t *r = ask(c, "{\"cmd\":\"start\",\"names\":[\"storage\"],\"wait\":true}\n", 5000);
+	json_decref(r);
+	r = ask(c, "{\"cmd\":\"timeline\"}\n", 2000);
+	assert_ok(r);
+	json_t *s = dom_entry(r, "storage"), *w = dom_entry(r, "web");
+	static const char *const keys[] = { "queued", "started", "created", "ready" };
+	for (size_t i = 0; i < 4; i++) {
+		assert_true(json_is_number(json_object_get(s, keys[i])));
+		assert_true(json_is_null(json_object_get(w, keys[i])));
+	}
+	assert_true(json_is_null(json_object_get(s, "stopped")));
+	assert_true(json_number_value(json_object_get(s, "ready")) >=
+		    json_number_value(json_object_get(s, "queued")));
+	json_decref(r);
+	tclient_free(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* Tests: reload                                                       */
+
+static void test_reload_applies_good_config(void **state)
+{
+	struct fixture *f = *state;
+	struct tclient *c = tclient_new(f);
+	const struct xd_config *before = f->cfg;
+	write_text("xendomd.conf", GLOBAL_SECTION
+		   "[domain storage]\n"
+		   "[domain db]\n"
+		   "requires = storage\n"
+		   "start_delay = 3\n"
+		   "[domain web]\n"
+		   "requires = db\n"
+		   "[domain extra]\n");
+	json_t *r = ask(c, "{\"cmd\":\"reload\"}\n", 5000);
+	assert_ok(r);
+	assert_string_equal(str_at(json_object_get(r, "added"), 0), "extra");
+	assert_string_equal(str_at(json_object_get(r, "starting"), 0), "extra");
+	assert_string_equal(str_at(json_object_get(r, "removed"), 0), "batch");
+	assert_int_equal(json_array_size(json_object_get(r, "changed")), 1);
+	assert_string_equal(str_at(json_object_get(r, "changed"), 0), "db");
+	json_decref(r);
+	assert_int_equal(f->e->reloads, 1);
+	assert_ptr_not_equal(f->cfg, before);
+	assert_ptr_equal(f->e->cfg, f->cfg);
+	assert_true(xd_config_find(f->cfg, "extra") >= 0);
+
+	/* batch is now unmanaged: known to status, not startable. */
+	r = ask(c, "{\"cmd\":\"status\",\"names\":[\"batch\"]}\n", 2000);
+	assert_ok(r);
+	assert_true(json_is_false(json_object_get(dom_entry(r, "batch"), "managed")));
+	json_decref(r);
+	r = ask(c, "{\"cmd\":\"start\",\"names\":[\"batch\"]}\n", 2000);
+	assert_error(r, 2);
+	assert_non_null(strstr(json_string_value(json_object_get(r, "error")), "not managed"));
+	json_decref(r);
+	/* extra got a slot after the others: start uses config indices. */
+	r = ask(c, "{\"cmd\":\"start\",\"names\":[\"extra\"],\"wait\":true}\n", 5000);
+	assert_ok(r);
+	assert_string_equal(state_in(r, "extra"), "running");
+	json_decref(r);
+	tclient_free(c);
+}
+
+static void test_reload_refuses_bad_config(void **state)
+{
+	struct fixture *f = *state;
+	struct tclient *c = tclient_new(f);
+	const struct xd_config *before = f->cfg;
+	write_text("xendomd.conf", GLOBAL_SECTION
+		   "[domain storage]\n"
+		   "bogus_key = 1\n"
+		   "[domain db]\n"
+		   "requires = nowhere\n");
+	json_t *r = ask(c, "{\"cmd\":\"reload\"}\n", 5000);
+	assert_error(r, 2);
+	json_t *errors = json_object_get(r, "errors");
+	assert_true(json_array_size(errors) >= 2);
+	char want[300];
+	snprintf(want, sizeof(want), "%s:10:", f->conf);
+	assert_non_null(strstr(str_at(errors, 0), want));
+	json_decref(r);
+	assert_int_equal(f->e->reloads, 0);
+	assert_ptr_equal(f->cfg, before);
+	assert_int_equal(f->cfg->n_domains, 4);
+	/* Still serving with the old configuration. */
+	r = ask(c, "{\"cmd\":\"start\",\"names\":[\"batch\"],\"wait\":true}\n", 5000);
+	assert_ok(r);
+	json_decref(r);
+	tclient_free(c);
+}
+
+static void test_sighup_reloads(void **state)
+{
+	struct fixture *f = *state;
+	write_text("xendomd.conf", GLOBAL_SECTION "[domain storage]\n");
+	raise(SIGHUP);
+	run_for(f, 50);
+	assert_int_equal(f->e->reloads, 1);
+	assert_int_equal(f->cfg->n_domains, 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Tests: misbehaving clients                                          */
+
+static void test_idle_and_partial_clients_dropped(void **state)
+{
+	struct fixture *f = *state;
+	struct tclient *silent = tclient_new(f), *partial = tclient_new(f);
+	struct tclient *busy = tclient_new(f);
+	tclient_send(partial, "{\"cmd\":\"sta");
+	run_for(f, 50);
+	json_t *r = ask(busy, "{\"cmd\":\"events\"}\n", 1000);
+	assert_ok(r);
+	json_decref(r);
+	assert_true(run_until(f, is_eof, silent, 2000));
+	assert_true(run_until(f, is_eof, partial, 2000));
+	/* Event subscribers are not idle. */
+	run_for(f, 300);
+	assert_false(busy->eof);
+	tclient_free(silent);
+	tclient_free(partial);
+	tclient_free(busy);
+}
+
+static int setup_short_idle(void **state)
+{
+	return setup_with(state, base_conf, 150);
+}
+
+static void test_subscriber_that_never_reads_is_dropped(void **state)
+{
+	struct fixture *f = *state;
+	int lazy_fd = raw_connect(f->sock);
+	assert_true(lazy_fd >= 0);
+	const char *req = "{\"cmd\":\"events\"}\n";
+	assert_int_equal(send(lazy_fd, req, strlen(req), 0), (ssize_t)strlen(req));
+	run_for(f, 50);
+	/* ~300 bytes per event, more than XD_CTL_EVENTS_MAX plus socket buffers. */
+	char reason[240];
+	memset(reason, 'r', sizeof(reason) - 1);
+	reason[sizeof(reason) - 1] = '\0';
+	struct fake_dom *d = fake_dom(f->e, "batch");
+	struct tclient *other = tclient_new(f);
+	for (int i = 0; i < 8000; i++)
+		fake_set(f->e, d, i % 2 ? XD_WAITING : XD_INACTIVE, -1, reason);
+	run_for(f, 50);
+	/* The daemon dropped it and still answers others at once. */
+	json_t *r = ask(other, "{\"cmd\":\"status\"}\n", 1000);
+	assert_ok(r);
+	json_decref(r);
+	char buf[65536];
+	ssize_t n;
+	size_t total = 0;
+	while ((n = recv(lazy_fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		total += (size_t)n;
+	assert_int_equal(n, 0);           /* EOF: the daemon closed it */
+	assert_true(total < (size_t)8000 * 300);
+	close(lazy_fd);
+	tclient_free(other);
+}
+
+static void test_access_classification(void **state)
+{
+	/* The classification the server applies to each peer. */
+	(void)state;
+	unsigned groups[] = { 27, 100 };
+	struct xd_peer root = { .uid = 0, .gid = 0 };
+	struct xd_peer self = { .uid = 1000, .gid = 1000 };
+	struct xd_peer primary = { .uid = 500, .gid = 100 };
+	struct xd_peer supp = { .uid = 501, .gid = 501, .groups = groups, .n_groups = 2 };
+	struct xd_peer stranger = { .uid = 502, .gid = 502, .groups = groups, .n_groups = 1 };
+	assert_int_equal(xd_control_access(&root, 1000, false, 0), XD_ACCESS_ALL);
+	assert_int_equal(xd_control_access(&self, 1000, false, 0), XD_ACCESS_ALL);
+	assert_int_equal(xd_control_access(&primary, 0, true, 100), XD_ACCESS_READ);
+	assert_int_equal(xd_control_access(&supp, 0, true, 100), XD_ACCESS_READ);
+	assert_int_equal(xd_control_access(&stranger, 0, true, 100), XD_ACCESS_NONE);
+	assert_int_equal(xd_control_access(&primary, 0, false, 100), XD_ACCESS_NONE);
+}
+
+/* A child that drops to uid/gid and asks: the exit status is the code. */
+static int ask_as(const char *sock, unsigned uid, unsigned gid, const char *req)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+			_exit(100);
+		int fd = raw_connect(sock);
+		if (fd < 0)
+			_exit(errno == EACCES ? 4 : 3);
+		if (send(fd, req, strlen(req), 0) < 0)
+			_exit(101);
+		char buf[4096];
+		ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+		if (n <= 0)
+			_exit(102);
+		buf[n] = '\0';
+		json_t *r = json_loads(buf, 0, NULL);
+		if (json_is_true(json_object_get(r, "ok")))
+			_exit(0);
+		_exit((int)json_integer_value(json_object_get(r, "code")));
+	}
+	return pid;
+}
+
+static int reap_while_serving(struct fixture *f, pid_t pid)
+{
+	int status;
+	for (int i = 0; i < 400; i++) {
+		run_for(f, 5);
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	}
+	fail_msg("child did not finish");
+	return -1;
+}
+
+static void test_group_member_reads_only_stranger_cannot_connect(void **state)
+{
+	struct fixture *f = *state;
+	if (geteuid() != 0)
+		fail_msg("this test needs root (it drops to nobody)");
+	struct group *gr = getgrnam("nogroup");
+	assert_non_null(gr);
+	unsigned nobody = 65534, nogroup = gr->gr_gid;
+	assert_int_equal(reap_while_serving(f, ask_as(f->sock, nobody, nogroup,
+						      "{\"cmd\":\"status\"}\n")), 0);
+	assert_int_equal(reap_while_serving(f, ask_as(f->sock, nobody, nogroup,
+						      "{\"cmd\":\"start\",\"names\":[\"db\"]}\n")), 4);
+	assert_int_equal(f->e->starts, 0);
+	/* Not in the group: mode 0660 keeps it out before any request. */
+	assert_int_equal(reap_while_serving(f, ask_as(f->sock, 4242, 4242,
+						      "{\"cmd\":\"status\"}\n")), 4);
+}
+
+/* Descriptors run out: accept() pauses (the loop sleeps, it does not
+ * spin) and resumes when descriptors free up. */
+static void test_emfile_pauses_accept_without_spinning(void **state)
+{
+	struct fixture *f = *state;
+	enum { N = 12 };
+	int fds[N];
+	for (int i = 0; i < N; i++) {
+		fds[i] = raw_connect(f->sock);  /* queued in the backlog */
+		assert_true(fds[i] >= 0);
+	}
+	struct rlimit old, low;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	int probe = dup(0);                 /* the lowest free descriptor */
+	close(probe);
+	low = old;
+	low.rlim_cur = (rlim_t)probe + 3;   /* room for three accepts */
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	f->iterations = 0;
+	run_for(f, 600);
+	unsigned spins = f->iterations;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	/* Spinning would be thousands of wake-ups; a paused accept retries
+	 * every 250 ms. */
+	assert_true(spins < 50);
+	/* With descriptors back, every queued client is served. */
+	struct tclient *c[N];
+	for (int i = 0; i < N; i++)
+		c[i] = tclient_adopt(f, fds[i]);
+	for (int i = 0; i < N; i++) {
+		json_t *r = ask(c[i], "{\"cmd\":\"status\"}\n", 3000);
+		assert_ok(r);
+		json_decref(r);
+	}
+	for (int i = 0; i < N; i++)
+		tclient_free(c[i]);
+}
+
+/* ------------------------------------------------------------------ */
+
+int main(void)
+{
+	xd_log_open(true, 0, xd_loop_clock());
+	signal(SIGPIPE, SIG_IGN);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_socket_mode_and_group, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_second_daemon_refused_stale_socket_replaced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_shape, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_requests_get_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_oversized_request_refused_and_closed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pipelined_requests_answered_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_start_reports_requirements, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_start_wait_replies_when_ready, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_start_wait_reports_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_stops_dependents_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_reply_names_cascade, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_without_wait_still_restarts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_wait, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_save_wait_success_and_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wait_on_settled_domain_replies_at_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_stream, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shutdown_host_wait, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plan, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timeline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_applies_good_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_refuses_bad_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sighup_reloads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_and_partial_clients_dropped, setup_short_idle, teardown),
+		cmocka_unit_test_setup_teardown(test_subscriber_that_never_reads_is_dropped, setup, teardown),
+		cmocka_unit_test(test_access_classification),
+		cmocka_unit_test_setup_teardown(test_group_member_reads_only_stranger_cannot_connect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_emfile_pauses_accept_without_spinning, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
