@@ -92,7 +92,7 @@ struct xd_domain_cfg {
 	uint64_t hook_timeout_ms;
 
 	/* from the xl cfg */
-	uint64_t memory_mb;              /* memory= (xl default 128 when absent) */
+	uint64_t memory_mb;              /* memory= (else maxmem=, else xl's 32) */
 	uint64_t maxmem_mb;              /* maxmem=, else memory */
 	bool hvm;                        /* type="hvm" or builder="hvm" */
 	enum xd_action on_poweroff, on_reboot, on_crash, on_watchdog, on_soft_reset;
