@@ -5,6 +5,7 @@
  * keys and bad values are errors reported as FILE:LINE: message.  A key
  * or section given again adds to / overrides what came before (the last
  * value wins), so a test can append overrides to a base scenario.
+ * inih limits a [section] header to 48 characters (longer is an error).
  *
  *   [sim]
  *   free_memory_mb  = 65536  free host memory at start (MiB)
@@ -46,7 +47,7 @@
  *    only queued (hv_emit).  Equal deadlines fire in arming order, so a
  *    run on the virtual clock is deterministic.
  *  - create: after create_ms the domain exists, paused, with a new domid
- *    (1, 2, ... never reused) and takes its memory (memory_mb of the cfg)
+ *    (1, 2, ... never reused; only successful builds use one) and takes its memory (memory_mb of the cfg)
  *    from the free pool.  It fails (OP_DONE rc < 0, nothing left behind)
  *    while fail_creates remain ("simulated create failure (k of N)"), when
  *    free memory is short then (HV_ENOMEM, "need X MiB, free Y MiB"), or
@@ -89,7 +90,9 @@
  *    cfg's).  Same failure rules as create (fail_restores).  Keys under
  *    data/ do not survive a save: a restored guest does not write
  *    data/ready again, only its PV driver keys.
- *  - core_dump: writes a small text file at +0.  rename: synchronous.
+ *  - core_dump: writes a small text file at +0.  rename: synchronous; the
+ *    guest keeps its scenario behaviour and counts (hv_sim_counts) under
+ *    the name it was built with.
  *  - cancel: a create, restore or save in flight ends at +0 with
  *    HV_ECANCELED; anything else is too late and completes normally.
  *  - watch_domain: SHUTDOWN at most once per watch, DEATH once; a domain
@@ -98,7 +101,9 @@
  *    change of the key or a key below it (event path = the watched path).
  *  - read_key: HV_ENOENT, or HV_ETOOBIG when value + NUL exceed the buffer.
  *  - mem_need = memory_mb * 1024; mem_free = the free pool; list = every
- *    domain that exists, dying ones included.
+ *    domain that exists, dying ones included, by domid.
+ *  - data/ready is written at ready_ms even with pv_drivers = no (the
+ *    scenario's simplification: a guest agent without PV drivers).
  */
 #include "hv/hv_sim.h"
 

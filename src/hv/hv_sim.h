@@ -29,7 +29,8 @@ struct hv *hv_sim_new(const char *scenario_path, const struct xd_config *cfg,
 bool hv_is_sim(const struct hv *hv);
 
 /* Port calls made so far for a domain name (all zero for a name never
- * seen).  A restore counts under the name in the image. */
+ * seen), failed ones included.  A restore counts under the name in the
+ * image; a renamed domain keeps counting under the name it was built with. */
 struct hv_sim_counts {
 	unsigned creates, restores, unpauses, shutdowns, power_buttons;
 	unsigned destroys, saves, core_dumps;
