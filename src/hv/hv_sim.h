@@ -30,7 +30,8 @@ bool hv_is_sim(const struct hv *hv);
 
 /* Port calls made so far for a domain name (all zero for a name never
  * seen), failed ones included.  A restore counts under the name in the
- * image; a renamed domain keeps counting under the name it was built with. */
+ * image (one refused as unreadable has none); a renamed domain keeps
+ * counting under the name it was built with. */
 struct hv_sim_counts {
 	unsigned creates, restores, unpauses, shutdowns, power_buttons;
 	unsigned destroys, saves, core_dumps;
