@@ -27,7 +27,7 @@ for g in $GUESTS; do
     grep -q "Starting Xen domain $g " /tmp/xendomains-start.log || fail "xendomains did not start $g"
 done
 mark XENDOMAINS_START_RETURNED
-wait_ready 180 $GUESTS || fail "guests not ready 180 s after xendomains start"
+wait_ready 300 $GUESTS || fail "guests not ready 300 s after xendomains start"
 t1=$(up)
 mark ALL_READY
 xl list
