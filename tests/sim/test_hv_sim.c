@@ -165,6 +165,14 @@ static void expect_key(struct rig *r, uint32_t domid, const char *path)
 	assert_string_equal(ev.path, path);
 }
 
+/* No completion is queued (a call must not complete inside itself). */
+static void expect_no_op_done_queued(struct rig *r)
+{
+	const struct hv_queue *q = &r->hv->q;
+	for (size_t i = 0; i < q->n; i++)
+		assert_int_not_equal(q->v[(q->head + i) % q->cap].kind, HV_EV_OP_DONE);
+}
+
 /* Nothing at all happens any more (all timers run out). */
 static void expect_quiet(struct rig *r)
 {
@@ -425,6 +433,7 @@ static void pv_shutdown_is_acknowledged_then_powers_off(void **state)
 	uint64_t free_up = mem_free(r), t = now(r);
 
 	assert_int_equal(r->hv->ops->shutdown(r->hv, d, 20), 0);
+	expect_no_op_done_queued(r);
 	expect_key(r, d, "control/shutdown");            /* libxl writes "poweroff" */
 	expect_key(r, d, "control/shutdown");            /* the guest acks with "" */
 	expect_op_done(r, 20, 0, t);
@@ -840,6 +849,67 @@ static void cancel_ends_a_create_at_once(void **state)
 	destroy(r, d);
 }
 
+static void pending_and_late_shutdown_requests_fail(void **state)
+{
+	struct rig *r = *state;
+	sim(r, "[domain web]\nready_ms = 10000\n");
+	uint32_t d = boot(r, "web");
+	assert_int_equal(r->hv->ops->shutdown(r->hv, d, 1), 0);
+	run_until(r, now(r) + 500);
+	assert_int_equal(r->hv->ops->destroy(r->hv, d, 2), 0);
+	struct hv_event ev = next_event(r);
+	assert_int_equal(ev.op, 1);                      /* never acknowledged */
+	assert_int_equal(ev.rc, HV_EFAIL);
+	assert_non_null(strstr(ev.msg, "destroyed"));
+	expect_kind(r, HV_EV_DEATH, d, now(r));
+	expect_op_done(r, 2, 0, now(r));
+
+	d = boot(r, "web");
+	assert_int_equal(hv_sim_guest_shutdown(r->hv, d, HV_SD_CRASH), 0);
+	expect_shutdown(r, d, HV_SD_CRASH, now(r));
+	assert_int_equal(r->hv->ops->shutdown(r->hv, d, 3), 0);
+	expect_no_op_done_queued(r);
+	expect_op_done(r, 3, HV_EFAIL, now(r));
+	assert_int_equal(r->hv->ops->save(r->hv, d, save_path(r, "x.save"), 4), 0);
+	expect_op_done(r, 4, HV_EFAIL, now(r));
+	assert_false(exists(r->path));
+	destroy(r, d);
+	expect_quiet(r);
+}
+
+static void unknown_domids_are_enoent(void **state)
+{
+	struct rig *r = *state;
+	sim(r, NULL);
+	const struct hv_ops *o = r->hv->ops;
+	char buf[8];
+	for (uint32_t domid = 0; domid < 3; domid += 2) {
+		assert_int_equal(o->unpause(r->hv, domid, 1), HV_ENOENT);
+		assert_int_equal(o->shutdown(r->hv, domid, 1), HV_ENOENT);
+		assert_int_equal(o->power_button(r->hv, domid), HV_ENOENT);
+		assert_int_equal(o->destroy(r->hv, domid, 1), HV_ENOENT);
+		assert_int_equal(o->save(r->hv, domid, save_path(r, "x"), 1), HV_ENOENT);
+		assert_int_equal(o->core_dump(r->hv, domid, save_path(r, "x"), 1), HV_ENOENT);
+		assert_int_equal(o->rename(r->hv, domid, "x"), HV_ENOENT);
+		assert_int_equal(o->watch_domain(r->hv, domid), HV_ENOENT);
+		assert_int_equal(o->watch_key(r->hv, domid, "data"), HV_ENOENT);
+		assert_int_equal(o->read_key(r->hv, domid, "data", buf, sizeof(buf)), HV_ENOENT);
+		o->unwatch_domain(r->hv, domid);
+		o->unwatch_key(r->hv, domid, "data");
+	}
+	assert_true(queue_empty(r));
+	assert_int_equal(hv_sim_ops_in_flight(r->hv), 0);
+	/* a dying domain takes no new work, but a second destroy is fine */
+	uint32_t d = create(r, "web");
+	assert_int_equal(o->destroy(r->hv, d, 10), 0);
+	assert_int_equal(o->unpause(r->hv, d, 11), HV_ENOENT);
+	assert_int_equal(o->watch_key(r->hv, d, "data"), HV_ENOENT);
+	assert_int_equal(o->destroy(r->hv, d, 12), 0);
+	expect_op_done(r, 10, 0, now(r));
+	expect_op_done(r, 12, 0, now(r));
+	expect_quiet(r);
+}
+
 /* ---- keys ---- */
 
 static void key_watches_and_reads_are_bounded(void **state)
@@ -1164,6 +1234,8 @@ int main(void)
 		T(restore_refuses_bad_images_at_once),
 		T(restore_takes_name_and_memory_from_the_image),
 		T(cancel_ends_a_create_at_once),
+		T(pending_and_late_shutdown_requests_fail),
+		T(unknown_domids_are_enoent),
 		T(key_watches_and_reads_are_bounded),
 		T(running_domains_are_there_from_the_start),
 		T(rename_and_core_dump),
