@@ -136,6 +136,7 @@ struct xd_engine {
 	size_t n_memq, cap_memq;
 	struct xd_timer mem_timer;
 
+	struct xd_tally tally;
 	unsigned starts_inflight, stops_inflight;
 	uint64_t reserved_kb;
 	uint32_t op_seq;
@@ -295,6 +296,7 @@ static size_t heap_pop(struct xd_engine *e, struct slot_heap *h, heap_key_fn *ke
 
 static void map_domid(struct xd_engine *e, struct dom *d, long domid)
 {
+	e->tally.alive += (domid >= 0) - (d->domid >= 0);
 	if (d->domid >= 0 && (size_t)d->domid < e->n_by_domid &&
 	    e->by_domid[d->domid] == d->slot + 1)
 		e->by_domid[d->domid] = 0;
@@ -359,6 +361,10 @@ static void set_state(struct xd_engine *e, struct dom *d, enum xd_state s, const
 		return;
 	if (d->state != s)
 		d->since = now(e);
+	if (d->cfg) {
+		e->tally.state[d->state]--;
+		e->tally.state[s]++;
+	}
 	d->state = s;
 	memcpy(d->reason, reason, sizeof(reason));
 	if (settled_for_boot(s))
@@ -411,6 +417,20 @@ static void disarm_timers(struct xd_engine *e, struct dom *d)
 	xd_timer_disarm(e->timers, &d->t_deadline);
 	d->wake = WK_NONE;
 	d->deadline = DL_NONE;
+}
+
+/* Managed or not changes with reloads; the tally follows. */
+static void set_cfg(struct xd_engine *e, struct dom *d, const struct xd_domain_cfg *cfg)
+{
+	if (d->cfg) {
+		e->tally.state[d->state]--;
+		e->tally.managed--;
+	}
+	d->cfg = cfg;
+	if (cfg) {
+		e->tally.state[d->state]++;
+		e->tally.managed++;
+	}
 }
 
 /* ------------------------------------------------------------ slots */
@@ -1524,7 +1544,6 @@ static struct dom *add_dom(struct xd_engine *e, const char *name, const struct x
 	struct dom *d = xmalloc(sizeof(*d));
 	d->e = e;
 	d->slot = e->n_doms;
-	d->cfg = cfg;
 	d->order = order;
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	d->domid = -1;
@@ -1532,6 +1551,7 @@ static struct dom *add_dom(struct xd_engine *e, const char *name, const struct x
 	d->tl = (struct xd_timeline){ XD_NEVER, XD_NEVER, XD_NEVER, XD_NEVER, XD_NEVER, XD_NEVER, 0 };
 	xd_timer_init(&d->t_wake, wake_fired, d);
 	xd_timer_init(&d->t_deadline, deadline_fired, d);
+	set_cfg(e, d, cfg);
 	GROW(e->doms, e->n_doms, e->cap_doms);
 	e->doms[e->n_doms++] = d;
 	return d;
@@ -1893,7 +1913,7 @@ void xd_engine_reload(struct xd_engine *e, const struct xd_config *cfg)
 		} else if (!d->cfg) {
 			logf_(e, XD_LOG_NOTICE, d, "now managed by xendomd");
 		}
-		d->cfg = &cfg->domains[i];
+		set_cfg(e, d, &cfg->domains[i]);
 		d->order = i;
 		slots[i] = d->slot;
 	}
@@ -1907,7 +1927,7 @@ void xd_engine_reload(struct xd_engine *e, const struct xd_config *cfg)
 		disarm_timers(e, d);
 		unwatch_key(e, d);
 		release_start_slot(e, d);
-		d->cfg = NULL;
+		set_cfg(e, d, NULL);
 		d->goal = GOAL_NONE;
 		d->order = SIZE_MAX / 2 + s;
 		boot_done(e, d);
@@ -1966,6 +1986,11 @@ bool xd_engine_idle(const struct xd_engine *e)
 			return false;
 	}
 	return true;
+}
+
+void xd_engine_tally(const struct xd_engine *e, struct xd_tally *t)
+{
+	*t = e->tally;
 }
 
 bool xd_engine_host_is_down(const struct xd_engine *e)

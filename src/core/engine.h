@@ -133,6 +133,13 @@ void xd_engine_status(const struct xd_engine *e, size_t dom, struct xd_dom_statu
 void xd_engine_timeline(const struct xd_engine *e, size_t dom, struct xd_timeline *tl);
 /* True when nothing is in flight or pending (no op, no hook, no timer of ours). */
 bool xd_engine_idle(const struct xd_engine *e);
+/* How many managed domains are in each state, and how many domains (of
+ * any kind) exist: kept up to date, O(1), for progress lines. */
+struct xd_tally {
+	size_t state[XD_RESTARTING + 1];
+	size_t managed, alive;
+};
+void xd_engine_tally(const struct xd_engine *e, struct xd_tally *t);
 /* True when no domain we would stop at halt is still alive. */
 bool xd_engine_host_is_down(const struct xd_engine *e);
 

@@ -68,6 +68,11 @@ static void independent_domains_start_in_parallel_up_to_the_limit(void **state)
 		snprintf(name, sizeof(name), "d%d", i);
 		assert_int_equal(h_state(h, name), XD_RUNNING);
 	}
+	struct xd_tally t;
+	xd_engine_tally(h->e, &t);
+	assert_int_equal(t.state[XD_RUNNING], 10);
+	assert_int_equal(t.managed, 10);
+	assert_int_equal(t.alive, 10);
 	/* ties go to config order */
 	assert_true(h_first(h, "d0", XD_STARTING) <= h_first(h, "d3", XD_STARTING));
 	assert_true(h_first(h, "d3", XD_STARTING) <= h_first(h, "d9", XD_STARTING));
@@ -383,6 +388,10 @@ static void host_shutdown_goes_in_reverse_dependency_order(void **state)
 	assert_true(h_first(h, "db", XD_INACTIVE) <= h_first(h, "net", XD_STOPPING));
 	/* independent domains stop in parallel */
 	assert_int_equal(h_first(h, "other", XD_STOPPING), h_first(h, "web", XD_STOPPING));
+	struct xd_tally t;
+	xd_engine_tally(h->e, &t);
+	assert_int_equal(t.alive, 0);
+	assert_int_equal(t.state[XD_INACTIVE], 4);
 	for (const char **n = (const char *[]){ "net", "db", "web", "other", NULL }; *n; n++) {
 		assert_int_equal(h_state(h, *n), XD_INACTIVE);
 		assert_int_equal(h_hv_count(h, *n), 0);
@@ -674,6 +683,11 @@ static void reload_starts_added_and_releases_removed(void **state)
 	assert_reason_has(h, "drop", "not managed");
 	assert_int_equal(h_hv_count(h, "drop"), 1);
 	assert_int_equal(h_count(h, "keep", XD_STARTING), 1);
+	struct xd_tally t;
+	xd_engine_tally(h->e, &t);
+	assert_int_equal(t.managed, 2);
+	assert_int_equal(t.state[XD_RUNNING], 2);
+	assert_int_equal(t.alive, 3);
 	h_free(h);
 }
 
