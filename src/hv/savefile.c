@@ -20,6 +20,7 @@ static const char savefile_magic[SAVEFILE_MAGIC_LEN] = "Xen saved domain, xl for
  * is (type, length) in the stream's byte order; the last is END (0, 0). */
 #define LIBXL_STREAM_IDENT 0x4c6962786c466d74ull   /* "LibxlFmt" */
 #define LIBXL_STREAM_VERSION 2u
+#define LIBXL_STREAM_OPT_BIG_ENDIAN 1u
 #define LIBXL_STREAM_HDR_LEN 16
 #define LIBXL_REC_HDR_LEN 8
 /* A record type outside libxl's range, for the simulator's marker. */
@@ -484,7 +485,9 @@ static int read_open(int fd, struct savefile_info *info, char *msg, size_t msgle
 
 static int open_image(const char *path, char *msg, size_t msglen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO planted in the save directory must not hang us
+	 * before fstat() refuses it; regular files ignore the flag. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		say(msg, msglen, "%s: %s", path, strerror(errno));
 		return errno == ENOENT ? HV_ENOENT : HV_EBADIMG;
@@ -598,7 +601,8 @@ int savefile_write_fake_stream(int fd, const char *marker, char *msg, size_t msg
 	put_be32(hdr, (uint32_t)(LIBXL_STREAM_IDENT >> 32));
 	put_be32(hdr + 4, (uint32_t)LIBXL_STREAM_IDENT);
 	put_be32(hdr + 8, LIBXL_STREAM_VERSION);
-	/* options 0: records in little-endian, as on x86 */
+	/* options: the byte order of the record headers that follow */
+	put_be32(hdr + 12, __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? LIBXL_STREAM_OPT_BIG_ENDIAN : 0);
 	uint32_t rec[2] = { SIM_REC_MARKER, (uint32_t)mlen };
 	unsigned char body[4096 + 8] = { 0 };
 	memcpy(body, marker, mlen);

@@ -122,6 +122,14 @@ static void missing_file_is_enoent(void **state)
 	assert_int_equal(savefile_read(d->file, &info, msg, sizeof(msg)), HV_ENOENT);
 }
 
+static void not_a_regular_file(void **state)
+{
+	struct dir *d = *state;
+	assert_int_equal(mkfifo(d->file, 0600), 0);     /* would block a plain open() */
+	expect_bad(d->file, "not a regular file");
+	expect_bad(d->path, "not a regular file");
+}
+
 static void truncated_anywhere_is_refused(void **state)
 {
 	struct dir *d = *state;
@@ -371,6 +379,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(round_trip, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(missing_file_is_enoent, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(not_a_regular_file, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(truncated_anywhere_is_refused, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(bad_magic, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(wrong_byte_order, dir_setup, dir_teardown),
