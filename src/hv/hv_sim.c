@@ -1089,7 +1089,7 @@ static int sim_watch_domain(struct hv *hv, uint32_t domid)
 	}
 	d->watched = true;
 	d->shutdown_reported = false;
-	if (d->shutdown) {
+	if (d->shutdown && !d->dying) {      /* dying: only DEATH is left to say */
 		d->shutdown_reported = true;
 		emit(s, &(struct hv_event){ .kind = HV_EV_SHUTDOWN, .domid = domid,
 					    .reason = d->reason });

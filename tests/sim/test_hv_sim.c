@@ -867,13 +867,18 @@ static void pending_and_late_shutdown_requests_fail(void **state)
 	d = boot(r, "web");
 	assert_int_equal(hv_sim_guest_shutdown(r->hv, d, HV_SD_CRASH), 0);
 	expect_shutdown(r, d, HV_SD_CRASH, now(r));
+	/* a husk being destroyed: a new watch hears only of its death */
+	r->hv->ops->unwatch_domain(r->hv, d);
 	assert_int_equal(r->hv->ops->shutdown(r->hv, d, 3), 0);
 	expect_no_op_done_queued(r);
 	expect_op_done(r, 3, HV_EFAIL, now(r));
 	assert_int_equal(r->hv->ops->save(r->hv, d, save_path(r, "x.save"), 4), 0);
 	expect_op_done(r, 4, HV_EFAIL, now(r));
 	assert_false(exists(r->path));
-	destroy(r, d);
+	assert_int_equal(r->hv->ops->destroy(r->hv, d, 5), 0);
+	assert_int_equal(r->hv->ops->watch_domain(r->hv, d), 0);
+	expect_kind(r, HV_EV_DEATH, d, now(r));
+	expect_op_done(r, 5, 0, now(r));
 	expect_quiet(r);
 }
 
@@ -905,6 +910,8 @@ static void unknown_domids_are_enoent(void **state)
 	assert_int_equal(o->unpause(r->hv, d, 11), HV_ENOENT);
 	assert_int_equal(o->watch_key(r->hv, d, "data"), HV_ENOENT);
 	assert_int_equal(o->destroy(r->hv, d, 12), 0);
+	assert_int_equal(o->watch_domain(r->hv, d), 0);
+	expect_kind(r, HV_EV_DEATH, d, now(r));
 	expect_op_done(r, 10, 0, now(r));
 	expect_op_done(r, 12, 0, now(r));
 	expect_quiet(r);
