@@ -378,10 +378,10 @@ static void parse_ready(struct loader *L, const char *v, struct xd_ready *r)
 			err(L, "ready: \"%s\": %s", v, why);
 			return;
 		}
-		snprintf(r->path, sizeof(r->path), "%s", buf);
+		r->path = xd_strdup(buf);
 		r->has_value = eq != NULL;
 		if (eq)
-			snprintf(r->value, sizeof(r->value), "%s", eq + 1);
+			r->value = xd_strdup(eq + 1);
 	} else {
 		err(L, "ready: \"%s\": %s", v, usage);
 	}

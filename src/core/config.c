@@ -15,6 +15,8 @@ long xd_config_find(const struct xd_config *cfg, const char *name)
 static void domain_cfg_free(struct xd_domain_cfg *d)
 {
 	free(d->xl_path);
+	free(d->ready.path);
+	free(d->ready.value);
 	free(d->after);
 	free(d->requires);
 	free(d->exec_start_pre);

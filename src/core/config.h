@@ -44,8 +44,8 @@ enum xd_ready_kind {
 
 struct xd_ready {
 	enum xd_ready_kind kind;
-	char path[XD_KEY_MAX];   /* XENSTORE: guest-relative path */
-	char value[XD_KEY_MAX];  /* XENSTORE: expected value */
+	char *path;              /* XENSTORE: guest-relative path (< XD_KEY_MAX) */
+	char *value;             /* XENSTORE: expected value (< XD_KEY_MAX), or NULL */
 	bool has_value;          /* XENSTORE: compare against value */
 	uint64_t delay_ms;       /* DELAY */
 };

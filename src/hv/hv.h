@@ -64,8 +64,10 @@ struct hv_event {
 	int rc;
 	uint32_t domid;
 	enum hv_reason reason;
-	char path[XD_KEY_MAX];
-	char msg[HV_MSG_MAX];
+	union {                      /* events are queued by the thousand: keep them small */
+		char path[XD_KEY_MAX];   /* HV_EV_KEY */
+		char msg[HV_MSG_MAX];    /* HV_EV_OP_DONE, HV_EV_FATAL */
+	};
 };
 
 struct hv;

@@ -255,8 +255,8 @@ static struct xd_config *sample(void)
 	size_t backup = add(c, "backup", false), lib = add(c, "lib", false);
 	c->domains[storage].ready.kind = XD_READY_PV_DRIVERS;
 	c->domains[db].ready.kind = XD_READY_XENSTORE;
-	snprintf(c->domains[db].ready.path, XD_KEY_MAX, "data/ready");
-	snprintf(c->domains[db].ready.value, XD_KEY_MAX, "1");
+	c->domains[db].ready.path = strdup("data/ready");
+	c->domains[db].ready.value = strdup("1");
 	c->domains[db].ready.has_value = true;
 	c->domains[backup].ready.kind = XD_READY_DELAY;
 	c->domains[backup].ready.delay_ms = 30000;

@@ -174,8 +174,8 @@ static void xenstore_readiness_holds_dependents(void **state)
 	h_start(h);
 	struct xd_domain_cfg *a = h_cfg(h, "a");
 	a->ready.kind = XD_READY_XENSTORE;
-	strcpy(a->ready.path, "data/ready");
-	strcpy(a->ready.value, "1");
+	a->ready.path = strdup("data/ready");
+	a->ready.value = strdup("1");
 	a->ready.has_value = true;
 	h_boot(h, 10 * MIN);
 	assert_int_equal(h_state(h, "a"), XD_RUNNING);
@@ -216,7 +216,7 @@ static void readiness_timeout_fails_domain_but_leaves_it_running(void **state)
 	h_start(h);
 	struct xd_domain_cfg *a = h_cfg(h, "a");
 	a->ready.kind = XD_READY_XENSTORE;
-	strcpy(a->ready.path, "data/ready");
+	a->ready.path = strdup("data/ready");
 	a->ready_timeout_ms = 10000;
 	h_boot(h, 10 * MIN);
 	assert_int_equal(h_state(h, "a"), XD_FAILED);
