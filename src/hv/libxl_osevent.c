@@ -1,11 +1,13 @@
 /* libxl's osevent hooks on the daemon loop (libxl_osevent.h). */
 #include "hv/libxl_osevent.h"
 
+#include <poll.h>
 #include <stdlib.h>
 
 struct xl_osev_fd {
 	struct xl_osev *o;
 	struct xd_io *io;
+	int fd;
 	short events;
 	void *for_libxl;
 	struct xl_osev_fd *prev, *next;
@@ -58,7 +60,7 @@ static int fd_register(void *user, int fd, void **for_app, short events, void *f
 	struct xl_osev_fd *r = calloc(1, sizeof(*r));
 	if (!r)
 		return ERROR_NOMEM;
-	*r = (struct xl_osev_fd){ .o = o, .events = events, .for_libxl = for_libxl };
+	*r = (struct xl_osev_fd){ .o = o, .fd = fd, .events = events, .for_libxl = for_libxl };
 	r->io = xd_loop_add_io(o->loop, fd, events, on_fd, r);
 	if (!r->io) {
 		free(r);
@@ -99,6 +101,43 @@ static void timeout_drop(struct xl_osev *o, struct xl_osev_timeout *r)
 	free(r);
 }
 
+/*
+ * libxl's own loop handles ready fds before due timeouts.  Ours runs
+ * timers first, and a timeout may be late because the loop was blocked
+ * (a synchronous domain build takes seconds, xen-notes §9): what libxl
+ * waits for (xenconsoled writing console/tty, say) may have arrived
+ * meanwhile, and firing the timeout first fails the create.  So before a
+ * timeout is delivered, every fd libxl registered is polled without
+ * waiting and the ready ones are delivered first.  The values are copied
+ * first because libxl may deregister anything from inside a call; libxl
+ * re-polls the fd itself and ignores stale registrations.
+ */
+static void deliver_ready_fds(struct xl_osev *o)
+{
+	size_t n = 0;
+	for (struct xl_osev_fd *r = o->fds; r; r = r->next)
+		n += r->events != 0;
+	if (!n)
+		return;
+	struct pollfd *p = calloc(n, sizeof(*p));
+	void **for_libxl = calloc(n, sizeof(*for_libxl));
+	if (p && for_libxl) {
+		size_t i = 0;
+		for (struct xl_osev_fd *r = o->fds; r; r = r->next)
+			if (r->events) {
+				p[i] = (struct pollfd){ .fd = r->fd, .events = r->events };
+				for_libxl[i++] = r->for_libxl;
+			}
+		if (poll(p, n, 0) > 0)
+			for (i = 0; i < n; i++)
+				if (p[i].revents)
+					o->fd_occurred(o->ctx, for_libxl[i], p[i].fd, p[i].events,
+						       p[i].revents);
+	}
+	free(p);
+	free(for_libxl);
+}
+
 /* A fired timeout is implicitly deregistered: free it before telling
  * libxl, which may register a new one from inside the call. */
 static void on_timeout(struct xd_timer *t, void *arg)
@@ -108,6 +147,7 @@ static void on_timeout(struct xd_timer *t, void *arg)
 	struct xl_osev *o = r->o;
 	void *for_libxl = r->for_libxl;
 	timeout_drop(o, r);
+	deliver_ready_fds(o);
 	o->timeout_occurred(o->ctx, for_libxl);
 }
 

@@ -31,6 +31,21 @@ void xl_errlog_add(struct xl_errlog *l, const char *msg)
 	snprintf(l->e[slot].msg, sizeof(l->e[slot].msg), "%s", msg);
 }
 
+/* The oldest of the unattributed lines logged just before seq (after
+ * since): libxl's first word on a failure is usually its cause, the line
+ * naming the domain only its generic consequence. */
+static long cause_before(const struct xl_errlog *l, uint64_t seq, uint64_t since)
+{
+	long cause = -1;
+	for (uint64_t s = seq - 1; s > since && s + XL_ERRLOG_N > l->seq; s--) {
+		size_t slot = s % XL_ERRLOG_N;
+		if (l->e[slot].seq != s || l->e[slot].domid >= 0)
+			break;
+		cause = (long)slot;
+	}
+	return cause;
+}
+
 bool xl_errlog_pick(const struct xl_errlog *l, long domid, uint64_t since, char *out, size_t len)
 {
 	long fallback = -1;
@@ -39,7 +54,11 @@ bool xl_errlog_pick(const struct xl_errlog *l, long domid, uint64_t since, char 
 		if (l->e[slot].seq != s)
 			break;
 		if (domid >= 0 && l->e[slot].domid == domid) {
-			snprintf(out, len, "%s", l->e[slot].msg);
+			long cause = cause_before(l, s, since);
+			if (cause >= 0)
+				snprintf(out, len, "%s (%s)", l->e[cause].msg, l->e[slot].msg);
+			else
+				snprintf(out, len, "%s", l->e[slot].msg);
 			return true;
 		}
 		if (fallback < 0 && l->e[slot].domid < 0)

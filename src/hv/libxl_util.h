@@ -33,8 +33,9 @@ struct xl_errlog {
 void xl_errlog_add(struct xl_errlog *l, const char *msg);
 /* The seq to remember when an op starts. */
 static inline uint64_t xl_errlog_mark(const struct xl_errlog *l) { return l->seq; }
-/* Newest line after since about domid (or, when none names it, any line
- * after since that names no other domain); false if there is none. */
+/* Newest line after since about domid, preceded by its cause (the oldest
+ * of the unattributed lines logged right before it) when there is one;
+ * else the newest line after since that names no domain.  false if none. */
 bool xl_errlog_pick(const struct xl_errlog *l, long domid, uint64_t since, char *out, size_t len);
 /* The domid in "...Domain 12:..." of a libxl log line, or -1. */
 long xl_errlog_domid(const char *msg);

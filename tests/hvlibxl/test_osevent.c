@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hv/libxl_osevent.h"
 
@@ -86,16 +87,20 @@ static struct xl_osev osev;
 static void *reregister_from;        /* when this timeout fires, register another */
 static void *reregistered_handle;
 
+static int order[16], n_order;      /* 'f' fd, 't' timeout, in call order */
+
 static void on_fd(void *ctx, void *for_libxl, int fd, short events, short revents)
 {
 	(void)ctx;
 	fd_seen[n_fd_seen++] = (struct seen){ for_libxl, fd, events, revents };
+	order[n_order++] = 'f';
 }
 
 static void on_timeout(void *ctx, void *for_libxl)
 {
 	(void)ctx;
 	to_seen[n_to_seen++] = for_libxl;
+	order[n_order++] = 't';
 	if (for_libxl == reregister_from) {
 		struct timeval abs = { .tv_sec = 0, .tv_usec = 0 };
 		assert_int_equal(xl_osev_hooks.timeout_register(&osev, &reregistered_handle, abs,
@@ -106,7 +111,7 @@ static void on_timeout(void *ctx, void *for_libxl)
 static int setup(void **state)
 {
 	(void)state;
-	n_io = n_fd_seen = n_to_seen = 0;
+	n_io = n_fd_seen = n_to_seen = n_order = 0;
 	mono_now = 1000;
 	xd_timers_init(&timers, mono_now);
 	xl_osev_init(&osev, NULL, on_fd, on_timeout);
@@ -233,6 +238,35 @@ static void test_register_from_inside_fired_timeout(void **state)
 	assert_null(osev.timeouts);
 }
 
+/* A timeout that is due while its answer already waits on an fd (the loop
+ * was blocked meanwhile): the fd goes to libxl first, as libxl's own loop
+ * would do it; fds with nothing to read, or disabled, are not delivered. */
+static void test_ready_fds_before_a_due_timeout(void **state)
+{
+	(void)state;
+	int ready[2], idle[2];
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(idle), 0);
+	assert_int_equal(write(ready[1], "x", 1), 1);
+	void *fr, *fi, *fd0, *h;
+	int tag_r, tag_i, tag_0;
+	assert_int_equal(xl_osev_hooks.fd_register(&osev, ready[0], &fr, POLLIN, &tag_r), 0);
+	assert_int_equal(xl_osev_hooks.fd_register(&osev, idle[0], &fi, POLLIN, &tag_i), 0);
+	assert_int_equal(xl_osev_hooks.fd_register(&osev, ready[0], &fd0, 0, &tag_0), 0);
+	struct timeval asap = { 0, 0 };
+	assert_int_equal(xl_osev_hooks.timeout_register(&osev, &h, asap, (void *)"console"), 0);
+	xd_timers_run(&timers, mono_now);
+	assert_int_equal(n_order, 2);
+	assert_int_equal(order[0], 'f');
+	assert_int_equal(order[1], 't');
+	assert_ptr_equal(fd_seen[0].for_libxl, &tag_r);
+	assert_int_equal(fd_seen[0].revents, POLLIN);
+	for (int i = 0; i < 2; i++) {
+		close(ready[i]);
+		close(idle[i]);
+	}
+}
+
 static void test_deregister_and_fini_free_everything(void **state)
 {
 	(void)state;
@@ -261,6 +295,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_timeout_fires_at_converted_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_modify_means_fire_now, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_register_from_inside_fired_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ready_fds_before_a_due_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deregister_and_fini_free_everything, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

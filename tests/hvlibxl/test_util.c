@@ -41,6 +41,19 @@ static void test_errlog_pick(void **state)
 	 * another domain's. */
 	assert_true(xl_errlog_pick(&l, 5, mark, out, sizeof(out)));
 	assert_string_equal(out, "unattributed failure");
+	/* The cause comes first: libxl's failed kernel load, as seen in the lab. */
+	uint64_t mark2 = xl_errlog_mark(&l);
+	xl_errlog_add(&l, "failed to open file '/nonexistent/vmlinuz'");
+	xl_errlog_add(&l, "xc_dom_kernel_file failed");
+	xl_errlog_add(&l, "Domain 3:cannot (re-)build domain: -3");
+	assert_true(xl_errlog_pick(&l, 3, mark2, out, sizeof(out)));
+	assert_string_equal(out, "failed to open file '/nonexistent/vmlinuz' "
+			    "(Domain 3:cannot (re-)build domain: -3)");
+	/* ... but never a line from before the op started */
+	uint64_t mark3 = xl_errlog_mark(&l);
+	xl_errlog_add(&l, "Domain 3:again");
+	assert_true(xl_errlog_pick(&l, 3, mark3, out, sizeof(out)));
+	assert_string_equal(out, "Domain 3:again");
 }
 
 static void test_errlog_ring_wraps(void **state)

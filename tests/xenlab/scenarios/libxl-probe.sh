@@ -9,6 +9,10 @@
 . /usr/lib/xenlab/lib.sh
 
 command -v xendomd-libxl-probe >/dev/null || fail "xendomd-libxl-probe not in the image (--extra)"
+# A guest-less dom0 has no entropy: xl's libuuid then spins on getrandom()
+# (xen-notes §9) and starves xenconsoled, so libxl's 10 s console wait
+# times out.  A blocking read makes the kernel seed its CRNG from jitter.
+head -c 1 /dev/random >/dev/null
 guest_cfg p1
 guest_cfg p2 "xenlab.ready_delay=2"
 guest_cfg p3
