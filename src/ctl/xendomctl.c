@@ -480,7 +480,7 @@ static void print_human(const struct opts *o, json_t *reply)
 {
 	const char *cmd = o->cmd;
 	bool waited = o->wait && json_object_get(reply, "domains");
-	if (strcmp(cmd, "status") == 0 || waited) {
+	if (strcmp(cmd, "status") == 0) {
 		print_domain_table(reply);
 	} else if (strcmp(cmd, "timeline") == 0) {
 		print_timeline(reply);
@@ -492,10 +492,12 @@ static void print_human(const struct opts *o, json_t *reply)
 	} else if (strcmp(cmd, "reload") == 0) {
 		print_reload(reply);
 	} else if (strcmp(cmd, "shutdown-host") == 0) {
-		printf("host-shutdown sequence started\n");
+		printf("host-shutdown sequence %s\n", waited ? "done" : "started");
 	} else {
 		print_action(o, reply);
 	}
+	if (waited)
+		print_domain_table(reply);
 }
 
 /* Errors: the message (and a refused config's lines) on stderr. */

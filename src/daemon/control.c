@@ -81,6 +81,7 @@ struct job {
 	struct job_dom *doms;
 	size_t n;
 	struct client *client;           /* NULL: nobody waits for the reply */
+	json_t *reply;                   /* what the request's reply says, plus "domains" */
 };
 
 struct xd_control {
@@ -105,6 +106,7 @@ struct xd_control {
 
 	struct xd_notifier *notifier;
 	bool booting;                    /* between xd_control_booting and boot_settled */
+	bool boot_done;                  /* boot_settled has arrived */
 };
 
 static void client_close(struct client *cl);
@@ -823,9 +825,10 @@ static bool flag(json_t *req, const char *key)
 /* ------------------------------------------------------------------ */
 /* Jobs (--wait and restart)                                           */
 
-/* doms: configuration indices. */
+/* doms: configuration indices; reply: the fields the final reply carries
+ * (taken over). */
 static struct job *job_new(struct xd_control *c, enum job_kind kind, const size_t *doms,
-			   size_t n, struct client *waiter)
+			   size_t n, struct client *waiter, json_t *reply)
 {
 	struct job *j = calloc(1, sizeof(*j));
 	if (!j || !(j->doms = calloc(n ? n : 1, sizeof(*j->doms)))) {
@@ -834,6 +837,7 @@ static struct job *job_new(struct xd_control *c, enum job_kind kind, const size_
 	}
 	j->kind = kind;
 	j->n = n;
+	j->reply = reply;
 	for (size_t i = 0; i < n; i++)
 		snprintf(j->doms[i].name, sizeof(j->doms[i].name), "%s",
 			 cfg_of(c)->domains[doms[i]].name);
@@ -855,6 +859,7 @@ static void job_free(struct xd_control *c, struct job *j)
 			*p = j->next;
 			break;
 		}
+	json_decref(j->reply);
 	free(j->doms);
 	free(j);
 }
@@ -971,12 +976,14 @@ static void job_reply(struct xd_control *c, struct job *j, bool ok)
 		return;
 	char err[1024];
 	json_t *doms = j->kind == JOB_HOST ? host_domains(c) : job_domains(c, j, err, sizeof(err));
-	json_t *reply = ok ? ok_reply()
-			   : json_pack("{s:b, s:i, s:s}", "ok", 0, "code", CODE_FAILED, "error", err);
-	if (reply)
-		json_object_set_new(reply, "domains", doms);
-	else
-		json_decref(doms);
+	json_t *reply = j->reply ? j->reply : ok_reply();
+	j->reply = NULL;
+	if (!ok) {
+		json_object_set_new(reply, "ok", json_false());
+		json_object_set_new(reply, "code", json_integer(CODE_FAILED));
+		json_object_set_new(reply, "error", json_text(err));
+	}
+	json_object_set_new(reply, "domains", doms);
 	cl->busy = false;
 	send_json(cl, reply);
 	if (!cl->closed) {
@@ -1200,9 +1207,10 @@ static json_t *reply_or_wait(struct xd_control *c, struct client *cl, enum job_k
 {
 	if (!wait)
 		return reply;
-	json_decref(reply);
-	if (!job_new(c, kind, doms, n, cl))
+	if (!job_new(c, kind, doms, n, cl, reply)) {
+		json_decref(reply);
 		return error_reply(CODE_FAILED, "out of memory");
+	}
 	return NULL;
 }
 
@@ -1274,7 +1282,7 @@ static json_t *cmd_stop_or_restart(struct xd_control *c, struct client *cl, json
 	bool wait = flag(req, "wait");
 	if (kind == JOB_RESTART && !wait) {
 		/* The start phase needs a job even when nobody waits. */
-		if (!job_new(c, JOB_RESTART, all, n_all, NULL)) {
+		if (!job_new(c, JOB_RESTART, all, n_all, NULL, NULL)) {
 			json_decref(reply);
 			reply = error_reply(CODE_FAILED, "out of memory");
 		}
@@ -1446,6 +1454,12 @@ void xd_control_changed(struct xd_control *c, size_t dom, const struct xd_dom_st
 
 void xd_control_booting(struct xd_control *c)
 {
+	if (c->boot_done) {          /* settled inside xd_engine_boot() already */
+		xd_notifier_phase(c->notifier, XD_PHASE_UP, false);
+		xd_notifier_ready(c->notifier);
+		report_progress(c);
+		return;
+	}
 	c->booting = true;
 	xd_notifier_phase(c->notifier, XD_PHASE_BOOTING, false);
 	if (cfg_of(c)->global.notify_ready == XD_NOTIFY_IMMEDIATELY)
@@ -1455,6 +1469,7 @@ void xd_control_booting(struct xd_control *c)
 
 void xd_control_boot_settled(struct xd_control *c)
 {
+	c->boot_done = true;
 	if (!c->booting)
 		return;
 	c->booting = false;
@@ -1504,8 +1519,8 @@ static bool same_deps(const struct xd_config *ca, const size_t *a, size_t na,
 
 static bool same_ready(const struct xd_ready *a, const struct xd_ready *b)
 {
-	return a->kind == b->kind && strcmp(a->path, b->path) == 0 &&
-	       strcmp(a->value, b->value) == 0 && a->has_value == b->has_value &&
+	return a->kind == b->kind && same_string(a->path, b->path) &&
+	       same_string(a->value, b->value) && a->has_value == b->has_value &&
 	       a->delay_ms == b->delay_ms;
 }
 
