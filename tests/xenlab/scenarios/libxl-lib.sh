@@ -1,0 +1,69 @@
+# Shared by the libxl-*.sh scenarios: xendomd on the libxl backend in the lab.
+# Sourced after /usr/lib/xenlab/lib.sh.
+
+XD_CONF=/etc/xendomd/xendomd.conf
+XD_LOG=/root/xendomd.log
+
+# A guest-less dom0 has no entropy: xl's libuuid then spins on getrandom()
+# (xen-notes §9), starving xenconsoled until libxl's 10 s console wait
+# fails creates.  A blocking read makes the kernel seed its CRNG (jitter).
+head -c 1 /dev/random >/dev/null
+
+# xd_conf [GLOBAL_LINE...]: start xendomd.conf; add domains with xd_domain.
+xd_conf() {
+    {
+        echo '[global]'
+        echo 'auto_dir ='
+        echo 'include_dir ='
+        for _l in "$@"; do echo "$_l"; done
+    } > "$XD_CONF"
+}
+
+# xd_domain NAME [LINE...]: a [domain NAME] section for /etc/xen/NAME.cfg
+xd_domain() {
+    _n=$1; shift
+    {
+        echo
+        echo "[domain $_n]"
+        echo "config = /etc/xen/$_n.cfg"
+        for _l in "$@"; do echo "$_l"; done
+    } >> "$XD_CONF"
+}
+
+xd_start() {
+    xendomd --check -c "$XD_CONF" || fail "xendomd --check refused $XD_CONF"
+    xendomd -f -v -c "$XD_CONF" --backend libxl >>"$XD_LOG" 2>&1 &
+    XD_PID=$!
+}
+
+xd_log_tail() { tail -n "${1:-60}" "$XD_LOG"; }
+
+# xd_state NAME: the SPEC §4 state word of NAME ("" if the daemon does not answer)
+xd_state() {
+    xendomctl --json status "$1" 2>/dev/null |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["domains"][0]["state"])' 2>/dev/null
+}
+
+# xd_wait_state TIMEOUT_S STATE NAME...: every NAME in STATE
+xd_wait_state() {
+    _limit=$(awk -v u="$(up)" -v t="$1" 'BEGIN { printf "%d", u + t }')
+    _want=$2; shift 2
+    for _g in "$@"; do
+        until [ "$(xd_state "$_g")" = "$_want" ]; do
+            [ "$(up | cut -d. -f1)" -lt "$_limit" ] || { echo "xd_wait_state: $_g is '$(xd_state "$_g")', not $_want"; return 1; }
+            sleep 0.5
+        done
+    done
+}
+
+# xd_stop_daemon: SIGTERM (the host is not halting: guests keep running)
+xd_stop_daemon() {
+    kill -TERM "$XD_PID" 2>/dev/null
+    wait "$XD_PID" 2>/dev/null
+}
+
+# count_named NAME: how many domains called NAME xl lists (0, 1, ...)
+count_named() { xl list | awk -v n="$1" '$1 == n' | wc -l; }
+
+# xd_fail MSG: fail with the daemon's log and xl list on the console
+xd_fail() { xd_log_tail 80; xl list; fail "$*"; }
