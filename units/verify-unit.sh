@@ -6,7 +6,8 @@
 # ordered after (they exist on a Xen host, not here).  Then the SPEC §5
 # settings are checked one by one.
 set -eu
-unit_in=$1 xendomd=$2
+unit_in=$1
+xendomd=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")   # ExecStart= is absolute
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 sed "s|@sbindir@/xendomd|$xendomd|" "$unit_in" > "$tmp/xendomd.service"
