@@ -7,10 +7,10 @@
  *
  * Running, it wires the pieces together: the loop (loop.h), the backend
  * (one function, backend_new, knows them all), the engine (engine.h) with
- * its environment (hooks, log, state changes, milestones), and the stop
- * signals.  Everything lives in one struct daemon, so further parts (the
- * control socket, sd_notify) hang off it and get their calls from the
- * engine callbacks below.
+ * its environment (hooks, log, state changes, milestones), the control
+ * socket with sd_notify (control.h) and the stop signals.  Everything
+ * lives in one struct daemon; the engine callbacks below fan out to the
+ * log and to the control socket.
  *
  * xendomd never forks itself: under systemd it is Type=notify, elsewhere
  * the rc script puts it in the background.  -f only chooses where the log
@@ -28,6 +28,7 @@
 #include "config/load.h"
 #include "core/engine.h"
 #include "core/plan.h"
+#include "daemon/control.h"
 #include "daemon/hooks.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
@@ -57,6 +58,7 @@ struct daemon {
 	struct hv *hv;
 	struct xd_hooks *hooks;
 	struct xd_engine *engine;
+	struct xd_control *control;
 
 	enum xd_state *last;             /* per engine slot, for "a -> b" lines */
 	size_t n_last;
@@ -109,6 +111,7 @@ static void on_engine_changed(void *ctx, size_t slot, const struct xd_dom_status
 	else
 		xd_log(lvl, st->name, st->domid, "state %s -> %s%s%s", xd_state_name(was),
 		       xd_state_name(st->state), sep, reason);
+	xd_control_changed(d->control, slot, st);
 }
 
 /* "7 running, 1 failed" over the managed domains, states in SPEC order. */
@@ -147,6 +150,7 @@ static void on_boot_settled(void *ctx)
 	count_states(d, counts, sizeof(counts));
 	xd_log(XD_LOG_NOTICE, NULL, -1, "boot done in %.1f s: %s",
 	       seconds_since(d->boot_started_ms), counts);
+	xd_control_boot_settled(d->control);
 }
 
 static void on_host_down(void *ctx)
@@ -160,6 +164,7 @@ static void on_host_down(void *ctx)
 	else     /* started elsewhere (xendomctl shutdown-host) */
 		xd_log(XD_LOG_NOTICE, NULL, -1, "host shutdown done: %s", counts);
 	d->halting = false;
+	xd_control_host_down(d->control);
 	if (d->exit_when_down)
 		xd_loop_quit(d->loop, 0);
 }
@@ -225,7 +230,7 @@ static void start_host_shutdown(struct daemon *d, bool daemon_exits)
 	d->halting = true;
 	d->exit_when_down = daemon_exits;
 	d->halt_started_ms = xd_loop_clock();
-	xd_engine_shutdown_host(d->engine);
+	xd_control_shutdown_host(d->control, daemon_exits);
 }
 
 static void on_stop_signal(int signo, void *arg)
@@ -327,11 +332,18 @@ static int daemon_setup(struct daemon *d)
 		xd_log(XD_LOG_ERR, NULL, -1, "cannot start: %s", strerror(errno));
 		return 1;
 	}
-	return 0;
+	struct xd_control_env cenv = {
+		.loop = d->loop, .engine = d->engine, .cfg = &d->cfg,
+		.config_path = d->opt.config, .socket_path = d->opt.socket,
+		.started_ms = d->started_ms,
+	};
+	d->control = xd_control_new(&cenv);
+	return d->control ? 0 : 1;
 }
 
 static void daemon_teardown(struct daemon *d)
 {
+	xd_control_free(d->control);
 	xd_engine_free(d->engine);
 	xd_hooks_free(d->hooks);
 	if (d->hv)
@@ -350,6 +362,7 @@ static void boot(struct daemon *d)
 	if (xd_engine_adopt(d->engine) < 0)
 		xd_log(XD_LOG_ERR, NULL, -1, "cannot list the running domains; none adopted");
 	xd_engine_boot(d->engine);
+	xd_control_booting(d->control);
 }
 
 /* A daemon started with 0, 1 or 2 closed would hand those numbers to the
