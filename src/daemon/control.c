@@ -107,6 +107,7 @@ struct xd_control {
 	struct xd_notifier *notifier;
 	bool booting;                    /* between xd_control_booting and boot_settled */
 	bool boot_done;                  /* boot_settled has arrived */
+	bool exiting;                    /* the daemon ends with the sequence */
 };
 
 static void client_close(struct client *cl);
@@ -1485,7 +1486,8 @@ void xd_control_host_down(struct xd_control *c)
 		if (j->kind == JOB_HOST)
 			j->host_done = true;
 	jobs_poke(c);
-	xd_notifier_phase(c->notifier, XD_PHASE_DOWN, false);
+	/* After `xendomctl shutdown-host` the daemon serves on: back to UP. */
+	xd_notifier_phase(c->notifier, c->exiting ? XD_PHASE_DOWN : XD_PHASE_UP, false);
 	report_progress(c);
 }
 
@@ -1493,6 +1495,7 @@ void xd_control_shutdown_host(struct xd_control *c, bool daemon_exits)
 {
 	/* A halt during the boot ends the boot: READY=1 is not owed any more. */
 	c->booting = false;
+	c->exiting |= daemon_exits;
 	xd_notifier_phase(c->notifier, XD_PHASE_HALTING, daemon_exits);
 	xd_engine_shutdown_host(c->env.engine);
 	report_progress(c);

@@ -31,6 +31,7 @@
 #include "daemon/control.h"
 #include "daemon/log.h"
 #include "fake_engine.h"
+#include "xd_build.h"
 
 static char root[64];
 
@@ -1036,6 +1037,114 @@ static void test_emfile_pauses_accept_without_spinning(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* Tests: what the service manager hears                               */
+
+static int notify_fd = -1;
+static char notify_path[100];
+
+static void listen_as_manager(void)
+{
+	snprintf(notify_path, sizeof(notify_path), "/tmp/xd-ctl-notify-%d", (int)getpid());
+	unlink(notify_path);
+	notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	memcpy(sa.sun_path, notify_path, strlen(notify_path) + 1);
+	assert_int_equal(bind(notify_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	setenv("NOTIFY_SOCKET", notify_path, 1);
+}
+
+static int setup_notify(void **state)
+{
+	listen_as_manager();
+	return setup(state);
+}
+
+static int setup_notify_immediately(void **state)
+{
+	listen_as_manager();
+	static const char conf[] = GLOBAL_SECTION "notify_ready = immediately\n"
+		"[domain storage]\n";
+	return setup_with(state, conf, 0);
+}
+
+static int teardown_notify(void **state)
+{
+	unsetenv("NOTIFY_SOCKET");
+	close(notify_fd);
+	unlink(notify_path);
+	return teardown(state);
+}
+
+/* Every message the manager got so far, one per line. */
+static char *manager_heard(void)
+{
+	static char all[4096];
+	char msg[512];
+	ssize_t n;
+	all[0] = '\0';
+	while ((n = recv(notify_fd, msg, sizeof(msg) - 1, MSG_DONTWAIT)) > 0) {
+		msg[n] = '\0';
+		strncat(all, msg, sizeof(all) - strlen(all) - 2);
+		strcat(all, "\n");
+	}
+	return all;
+}
+
+static void test_ready_after_boot_and_status_lines(void **state)
+{
+	struct fixture *f = *state;
+	xd_control_booting(f->ctl);
+	char *heard = manager_heard();
+	if (!HAVE_SYSTEMD) {
+		assert_string_equal(heard, "");
+		return;
+	}
+	assert_non_null(strstr(heard, "EXTEND_TIMEOUT_USEC="));
+	assert_non_null(strstr(heard, "STATUS=booting: 0/4 running\n"));
+	assert_null(strstr(heard, "READY=1"));
+	struct tclient *c = tclient_new(f);
+	fake_dom(f->e, "web")->fail_start = true;
+	json_t *r = ask(c, "{\"cmd\":\"start\",\"names\":[\"web\"],\"wait\":true}\n", 5000);
+	json_decref(r);
+	heard = manager_heard();
+	assert_non_null(strstr(heard, "STATUS=booting: 2/4 running, 1 failed\n"));
+	assert_null(strstr(heard, "READY=1"));
+	xd_control_boot_settled(f->ctl);
+	heard = manager_heard();
+	assert_non_null(strstr(heard, "READY=1\n"));
+	assert_non_null(strstr(heard, "STATUS=2/4 running, 1 failed\n"));
+	/* shutdown-host on demand: progress, no STOPPING=1, back to normal. */
+	r = ask(c, "{\"cmd\":\"shutdown-host\",\"wait\":true}\n", 5000);
+	assert_ok(r);
+	json_decref(r);
+	heard = manager_heard();
+	assert_non_null(strstr(heard, "STATUS=shutting down: 2 still up\n"));
+	assert_null(strstr(heard, "STOPPING=1"));
+	assert_non_null(strstr(heard, "STATUS=0/4 running, 1 failed\n"));
+	tclient_free(c);
+}
+
+static void test_ready_immediately(void **state)
+{
+	struct fixture *f = *state;
+	xd_control_booting(f->ctl);
+	assert_true(strstr(manager_heard(), "READY=1\n") || !HAVE_SYSTEMD);
+	xd_control_boot_settled(f->ctl);
+	assert_null(strstr(manager_heard(), "READY=1"));    /* once only */
+}
+
+static void test_halt_sends_stopping(void **state)
+{
+	struct fixture *f = *state;
+	struct tclient *c = tclient_new(f);
+	start_all(c);
+	manager_heard();
+	xd_control_shutdown_host(f->ctl, true);
+	assert_true(strstr(manager_heard(), "STOPPING=1\n") || !HAVE_SYSTEMD);
+	tclient_free(c);
+}
+
+/* ------------------------------------------------------------------ */
 
 int main(void)
 {
@@ -1069,6 +1178,9 @@ int main(void)
 		cmocka_unit_test(test_access_classification),
 		cmocka_unit_test_setup_teardown(test_group_member_reads_only_stranger_cannot_connect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_emfile_pauses_accept_without_spinning, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ready_after_boot_and_status_lines, setup_notify, teardown_notify),
+		cmocka_unit_test_setup_teardown(test_ready_immediately, setup_notify_immediately, teardown_notify),
+		cmocka_unit_test_setup_teardown(test_halt_sends_stopping, setup_notify, teardown_notify),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
