@@ -99,25 +99,17 @@ static void close_output(struct hook *k)
 	k->io = NULL;
 }
 
-/* Returns false at EOF or on error (the pipe is then closed). */
-static bool read_output(struct hook *k)
-{
-	char buf[READ_CHUNK];
-	ssize_t n = read(k->out, buf, sizeof(buf));
-	if (n > 0) {
-		take_output(k, buf, (size_t)n);
-		return true;
-	}
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return true;
-	close_output(k);
-	return false;
-}
-
+/* One read per wake-up; at EOF or on an error the pipe is closed. */
 static void on_output(struct xd_io *io, int fd, short revents, void *arg)
 {
-	(void)io, (void)fd, (void)revents;
-	read_output(arg);
+	(void)io, (void)revents;
+	struct hook *k = arg;
+	char buf[READ_CHUNK];
+	ssize_t n = read(fd, buf, sizeof(buf));
+	if (n > 0)
+		take_output(k, buf, (size_t)n);
+	else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+		close_output(k);
 }
 
 static void drain_output(struct hook *k)
