@@ -114,7 +114,8 @@ static void on_engine_changed(void *ctx, size_t slot, const struct xd_dom_status
 	xd_control_changed(d->control, slot, st);
 }
 
-/* "7 running, 1 failed" over the managed domains, states in SPEC order. */
+/* "7 running, 1 failed, 1 inactive" over the managed domains: running and
+ * failed first (what the admin looks for), then the rest in SPEC order. */
 static void count_states(const struct daemon *d, char *buf, size_t len)
 {
 	size_t count[XD_RESTARTING + 1] = { 0 };
@@ -125,13 +126,19 @@ static void count_states(const struct daemon *d, char *buf, size_t len)
 		if (st.managed && st.state <= XD_RESTARTING)
 			count[st.state]++;
 	}
+	static const enum xd_state order[] = {
+		XD_RUNNING, XD_FAILED, XD_INACTIVE, XD_WAITING, XD_STARTING, XD_RESTORING,
+		XD_BOOTING, XD_STOPPING, XD_SAVING, XD_SAVED, XD_RESTARTING,
+	};
+	_Static_assert(sizeof(order) / sizeof(order[0]) == XD_RESTARTING + 1, "every state once");
 	size_t used = 0;
 	buf[0] = '\0';
-	for (int s = 0; s <= XD_RESTARTING && used < len; s++) {
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]) && used < len; i++) {
+		enum xd_state s = order[i];
 		if (!count[s])
 			continue;
 		int w = snprintf(buf + used, len - used, "%s%zu %s", used ? ", " : "", count[s],
-				 xd_state_name((enum xd_state)s));
+				 xd_state_name(s));
 		used += w > 0 ? (size_t)w : 0;
 	}
 	if (!buf[0])

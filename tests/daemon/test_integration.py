@@ -110,7 +110,8 @@ def case_retries_exhausted(exe, host):
     """After the last retry: failed; `requires` dependents fail unstarted, `after` ones start."""
     host.write_conf([("db", {"start_retries": 1, "retry_delay": 0}),
                      ("app", {"requires": "db"}),
-                     ("web", {"after": "db"})])
+                     ("web", {"after": "db"}),
+                     ("spare", {"autostart": "no"})])
     host.write_scenario({"db": {"create_ms": 50, "fail_creates": 5}})
     d = boot(exe, host)
     check(d.final_state("db") == "failed", "db failed", d)
@@ -119,7 +120,7 @@ def case_retries_exhausted(exe, host):
     check("db" in (app_failed.reason or ""), f"app's reason names db: {app_failed.reason}", d)
     check(not d.entered("app", "starting"), "app was started", d)
     check(d.final_state("web") == "running", "web (after only) runs", d)
-    check(summary(d, BOOT_DONE) == "1 running, 2 failed", "boot summary", d)
+    check(summary(d, BOOT_DONE) == "1 running, 2 failed, 1 inactive", "boot summary", d)
     halt(d)
 
 
