@@ -29,11 +29,18 @@
 #include "core/engine.h"
 #include "core/plan.h"
 #include "daemon/control.h"
+#include "daemon/hoststate.h"
 #include "daemon/hooks.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
 #include "hv/hv_sim.h"
 #include "xd_build.h"
+
+#if HAVE_LIBXL
+#include <syslog.h>
+
+#include "hv/hv_libxl.h"
+#endif
 
 #define DEFAULT_CONFIG XD_SYSCONFDIR "/xendomd/xendomd.conf"
 #define EXIT_USAGE 2             /* like --check: usage and configuration errors */
@@ -229,7 +236,15 @@ static void pump_engine(void *arg)
  * signal leaves the guests alone, which a restart of the service wants. */
 static bool stop_means_halt(const struct daemon *d)
 {
-	return hv_is_sim(d->hv);
+	if (hv_is_sim(d->hv))
+		return true;
+	struct xd_host_probe probe;
+	char why[256] = "";
+	xd_host_probe_default(&probe);
+	bool halting = xd_host_halting(&probe, why, sizeof(why));
+	if (why[0])
+		xd_log(XD_LOG_INFO, NULL, -1, "host state: %s", why);
+	return halting;
 }
 
 static void start_host_shutdown(struct daemon *d, bool daemon_exits)
@@ -261,6 +276,17 @@ static void on_stop_signal(int signo, void *arg)
 
 /* ------------------------------------------------------------ setup */
 
+#if HAVE_LIBXL
+/* The libxl backend logs at syslog priorities. */
+static void libxl_log(void *ctx, int prio, const char *domain, long domid, const char *msg)
+{
+	(void)ctx;
+	enum xd_log_level lvl = prio <= LOG_ERR ? XD_LOG_ERR : prio == LOG_WARNING ? XD_LOG_WARNING
+		: prio == LOG_NOTICE ? XD_LOG_NOTICE : prio == LOG_INFO ? XD_LOG_INFO : XD_LOG_DEBUG;
+	xd_log_msg(lvl, domain, domid, msg);
+}
+#endif
+
 /* The one place that knows the backends. */
 static struct hv *backend_new(struct daemon *d, char *err, size_t errlen)
 {
@@ -269,7 +295,7 @@ static struct hv *backend_new(struct daemon *d, char *err, size_t errlen)
 		return hv_sim_new(b + 4, d->cfg, xd_loop_timers(d->loop), err, errlen);
 	if (strcmp(b, "libxl") == 0) {
 #if HAVE_LIBXL
-		snprintf(err, errlen, "the libxl backend is not wired into xendomd yet");
+		return hv_libxl_new(d->loop, d->cfg, libxl_log, d, err, errlen);
 #else
 		snprintf(err, errlen, "built without the libxl backend");
 #endif
