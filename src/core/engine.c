@@ -44,7 +44,7 @@ enum after_death {
 	AD_SAVED,        /* -> saved */
 	AD_RESTART,      /* -> create again (lifecycle restart) */
 	AD_RETRY,        /* a failed start attempt was cleaned up -> retry or fail */
-	AD_FAILED,       /* -> failed with pending_reason */
+	AD_FAILED,       /* -> failed with the pending reason */
 };
 
 enum wake_kind { WK_NONE, WK_START_DELAY, WK_RETRY, WK_READY_DELAY, WK_KEY_CHECK };
@@ -96,7 +96,7 @@ struct dom {
 	bool hook_is_post;                    /* exec_stop_post (else exec_start_pre) */
 	bool husk;                           /* a preserved shut-down domain */
 	enum after_death after_death;
-	char pending_reason[XD_REASON_MAX];
+	char *pending;                       /* the reason for the state after death */
 
 	struct xd_timer t_wake, t_deadline;
 	enum wake_kind wake;
@@ -226,6 +226,32 @@ static void logf_(struct xd_engine *e, enum xd_log_level lvl, const struct dom *
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	e->env.log(e->env.ctx, lvl, d ? d->name : NULL, d ? d->domid : -1, msg);
+}
+
+/* The pending reason lives on the heap: most domains never have one. */
+static void vset_pending(struct dom *d, const char *fmt, va_list ap)
+{
+	free(d->pending);
+	d->pending = NULL;
+	if (fmt && vasprintf(&d->pending, fmt, ap) < 0) {
+		fputs("xendomd: out of memory\n", stderr);
+		abort();
+	}
+}
+
+static void set_pending(struct dom *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void set_pending(struct dom *d, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vset_pending(d, fmt, ap);
+	va_end(ap);
+}
+
+static const char *pending(const struct dom *d)
+{
+	return d->pending ? d->pending : "";
 }
 
 static struct dom *slot_dom(const struct xd_engine *e, size_t slot)
@@ -537,19 +563,19 @@ static uint64_t retry_delay(const struct dom *d)
 static void retry_or_fail(struct xd_engine *e, struct dom *d)
 {
 	if (d->goal != GOAL_UP) {
-		set_state(e, d, XD_INACTIVE, "start abandoned: %s", d->pending_reason);
+		set_state(e, d, XD_INACTIVE, "start abandoned: %s", pending(d));
 		mark_neighbours_dirty(e, d);
 		return;
 	}
 	if (d->attempts > d->cfg->start_retries) {
-		fail_domain(e, d, "%s (gave up after %u attempts)", d->pending_reason, d->attempts);
+		fail_domain(e, d, "%s (gave up after %u attempts)", pending(d), d->attempts);
 		return;
 	}
 	uint64_t delay = retry_delay(d);
 	d->retry_wait = true;
 	arm_wake(e, d, WK_RETRY, delay);
 	set_state(e, d, XD_WAITING, "retry in %.1f s after attempt %u of %u failed: %s",
-		  (double)delay / 1000, d->attempts, d->cfg->start_retries + 1, d->pending_reason);
+		  (double)delay / 1000, d->attempts, d->cfg->start_retries + 1, pending(d));
 }
 
 /* One start attempt failed: clean up what it left, then retry or fail. */
@@ -560,9 +586,9 @@ static void attempt_failed(struct xd_engine *e, struct dom *d, const char *fmt, 
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(d->pending_reason, sizeof(d->pending_reason), fmt, ap);
+	vset_pending(d, fmt, ap);
 	va_end(ap);
-	logf_(e, XD_LOG_WARNING, d, "start attempt %u failed: %s", d->attempts, d->pending_reason);
+	logf_(e, XD_LOG_WARNING, d, "start attempt %u failed: %s", d->attempts, pending(d));
 	disarm_timers(e, d);
 	release_start_slot(e, d);
 	unwatch_key(e, d);
@@ -913,7 +939,7 @@ static void finish_death(struct xd_engine *e, struct dom *d)
 		if (d->goal == GOAL_UP && !e->halting) {
 			d->attempts = 0;
 			d->delay_done = true;
-			set_state(e, d, XD_WAITING, "%s", d->pending_reason);
+			set_state(e, d, XD_WAITING, "%s", pending(d));
 			mark_dirty(e, d);
 			break;
 		}
@@ -922,22 +948,22 @@ static void finish_death(struct xd_engine *e, struct dom *d)
 		break;
 	case AD_FAILED:
 		d->goal = GOAL_NONE;
-		set_state(e, d, XD_FAILED, "%s", d->pending_reason);
+		set_state(e, d, XD_FAILED, "%s", pending(d));
 		break;
 	case AD_SAVED:
 		d->goal = GOAL_NONE;
-		set_state(e, d, XD_SAVED, "%s", d->pending_reason);
+		set_state(e, d, XD_SAVED, "%s", pending(d));
 		break;
 	case AD_STOPPED:
 		d->goal = GOAL_NONE;
-		set_state(e, d, XD_INACTIVE, "%s", d->pending_reason[0] ? d->pending_reason : "stopped");
+		set_state(e, d, XD_INACTIVE, "%s", d->pending ? d->pending : "stopped");
 		break;
 	case AD_UNEXPECTED:
 		d->goal = GOAL_NONE;
 		set_state(e, d, XD_INACTIVE, "destroyed outside xendomd");
 		break;
 	}
-	d->pending_reason[0] = '\0';
+	set_pending(d, NULL);
 	halt_done(e, d);
 	mark_neighbours_dirty(e, d);
 	requeue_memory_waiters(e);
@@ -956,7 +982,7 @@ static void domain_gone(struct xd_engine *e, struct dom *d)
 	if (d->state == XD_STARTING || d->state == XD_RESTORING) {
 		/* died under our create/unpause: count it as a failed attempt */
 		if (d->after_death == AD_UNEXPECTED) {
-			snprintf(d->pending_reason, sizeof(d->pending_reason), "domain died while starting");
+			set_pending(d, "domain died while starting");
 			d->after_death = AD_RETRY;
 		}
 	}
@@ -992,25 +1018,24 @@ static bool restart_allowed(struct xd_engine *e, struct dom *d)
 static void lifecycle_restart(struct xd_engine *e, struct dom *d, enum hv_reason r, enum xd_action a)
 {
 	if (e->halting) {
-		snprintf(d->pending_reason, sizeof(d->pending_reason), "%s during host shutdown",
+		set_pending(d, "%s during host shutdown",
 			 hv_reason_name(r));
-		set_state(e, d, XD_STOPPING, "%s", d->pending_reason);
+		set_state(e, d, XD_STOPPING, "%s", pending(d));
 		destroy_domain(e, d, AD_STOPPED);
 		return;
 	}
 	if (!restart_allowed(e, d)) {
-		snprintf(d->pending_reason, sizeof(d->pending_reason),
-			 "restart limit reached (%u in %llu s) after %s", d->cfg->restart_limit,
+		set_pending(d, "restart limit reached (%u in %llu s) after %s", d->cfg->restart_limit,
 			 (unsigned long long)(d->cfg->restart_window_ms / 1000), hv_reason_name(r));
-		set_state(e, d, XD_STOPPING, "%s", d->pending_reason);
+		set_state(e, d, XD_STOPPING, "%s", pending(d));
 		destroy_domain(e, d, AD_FAILED);
 		return;
 	}
 	d->goal = GOAL_UP;
 	d->cause = XD_CAUSE_RESTART;
-	snprintf(d->pending_reason, sizeof(d->pending_reason), "restarting after %s (%s)",
+	set_pending(d, "restarting after %s (%s)",
 		 hv_reason_name(r), xd_action_name(a));
-	set_state(e, d, XD_RESTARTING, "%s", d->pending_reason);
+	set_state(e, d, XD_RESTARTING, "%s", pending(d));
 	if (a == XD_ACT_RENAME_RESTART) {
 		char renamed[XD_NAME_MAX];
 		snprintf(renamed, sizeof(renamed), "%.40s--%ld", d->name, d->domid);
@@ -1070,9 +1095,9 @@ static void apply_lifecycle(struct xd_engine *e, struct dom *d, enum hv_reason r
 		return;
 	case XD_ACT_DESTROY:
 	case XD_ACT_COREDUMP_DESTROY:
-		snprintf(d->pending_reason, sizeof(d->pending_reason), "%s",
+		set_pending(d, "%s",
 			 r == HV_SD_POWEROFF ? "powered off by the guest" : hv_reason_name(r));
-		set_state(e, d, XD_STOPPING, "%s", d->pending_reason);
+		set_state(e, d, XD_STOPPING, "%s", pending(d));
 		destroy_domain(e, d, failure ? AD_FAILED : AD_STOPPED);
 		return;
 	}
@@ -1086,7 +1111,7 @@ static void on_shutdown(struct xd_engine *e, struct dom *d, enum hv_reason r)
 		return;                       /* a save (ours or xl's): the domain goes next */
 	if (d->stop_requested && d->state == XD_STOPPING) {
 		xd_timer_disarm(e->timers, &d->t_deadline);
-		snprintf(d->pending_reason, sizeof(d->pending_reason), "stopped (%s)", hv_reason_name(r));
+		set_pending(d, "stopped (%s)", hv_reason_name(r));
 		destroy_domain(e, d, AD_STOPPED);
 		return;
 	}
@@ -1157,7 +1182,7 @@ static void on_unpause_done(struct xd_engine *e, struct dom *d, const struct hv_
 static void on_save_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev)
 {
 	if (ev->rc == 0) {
-		snprintf(d->pending_reason, sizeof(d->pending_reason), "saved to %s/%s",
+		set_pending(d, "saved to %s/%s",
 			 e->cfg->global.save_dir, d->name);
 		destroy_domain(e, d, AD_SAVED);
 		return;
@@ -1505,8 +1530,7 @@ static void deadline_fired(struct xd_timer *t, void *arg)
 			halt_done(e, d);
 			mark_neighbours_dirty(e, d);
 		} else {
-			snprintf(d->pending_reason, sizeof(d->pending_reason),
-				 "destroyed: did not stop within %llu s", (unsigned long long)(shutdown_timeout(e, d) / 1000));
+			set_pending(d, "destroyed: did not stop within %llu s", (unsigned long long)(shutdown_timeout(e, d) / 1000));
 			set_state(e, d, XD_STOPPING, "did not stop within %llu s; destroying",
 				  (unsigned long long)(shutdown_timeout(e, d) / 1000));
 			destroy_domain(e, d, AD_STOPPED);
@@ -1623,6 +1647,7 @@ void xd_engine_free(struct xd_engine *e)
 		free(d->rdep);
 		free(d->restarts);
 		free(d->restore_image);
+		free(d->pending);
 		free(d);
 	}
 	xd_timer_disarm(e->timers, &e->mem_timer);
@@ -1727,8 +1752,8 @@ static void want_up(struct xd_engine *e, struct dom *d, enum xd_cause cause, boo
 		d->cause = cause;
 		if (d->husk) {
 			/* a preserved crashed domain: replace it */
-			snprintf(d->pending_reason, sizeof(d->pending_reason), "replacing the preserved domain");
-			set_state(e, d, XD_RESTARTING, "%s", d->pending_reason);
+			set_pending(d, "replacing the preserved domain");
+			set_state(e, d, XD_RESTARTING, "%s", pending(d));
 			destroy_domain(e, d, AD_RESTART);
 		} else {
 			start_readiness(e, d);   /* failed readiness: wait for it again */

@@ -110,10 +110,15 @@ uint64_t xd_timers_next(const struct xd_timers *q)
 
 size_t xd_timers_run(struct xd_timers *q, uint64_t now)
 {
+	return xd_timers_run_max(q, now, SIZE_MAX);
+}
+
+size_t xd_timers_run_max(struct xd_timers *q, uint64_t now, size_t max)
+{
 	size_t fired = 0;
 	if (now > q->now)
 		q->now = now;
-	while (q->n && q->heap[0]->at <= q->now) {
+	while (fired < max && q->n && q->heap[0]->at <= q->now) {
 		struct xd_timer *t = q->heap[0];
 		xd_timer_disarm(q, t);
 		t->fn(t, t->arg);

@@ -51,5 +51,7 @@ uint64_t xd_timers_next(const struct xd_timers *q);
 /* Set the clock to now and fire every timer due by then, earliest first.
  * Returns how many fired. */
 size_t xd_timers_run(struct xd_timers *q, uint64_t now);
+/* The same, firing at most max timers (the rest stay due). */
+size_t xd_timers_run_max(struct xd_timers *q, uint64_t now, size_t max);
 
 #endif

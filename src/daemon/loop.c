@@ -258,9 +258,15 @@ void xd_loop_quit(struct xd_loop *l, int code)
 	l->quit_code = code;
 }
 
+/* Timers fire in batches: between two batches the after hooks (the
+ * engine) drain what the fired timers queued, and fds and signals get
+ * their turn, so ten thousand timers due at once neither pile up ten
+ * thousand events nor keep the control socket waiting. */
+#define TIMER_BATCH 256
+
 static void run_timers(struct xd_loop *l)
 {
-	xd_timers_run(&l->timers, xd_loop_clock());
+	xd_timers_run_max(&l->timers, xd_loop_clock(), TIMER_BATCH);
 }
 
 static void drain_sig_pipe(struct xd_loop *l)

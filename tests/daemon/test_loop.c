@@ -351,6 +351,48 @@ static void fds_are_cloexec_and_nonblocking(void **state)
 }
 
 /* Only one loop per process: the signal handler has no argument. */
+/* Many timers due at once fire in batches with the after hooks between
+ * them, so what they queue is drained batch by batch. */
+#define MANY 2000
+struct batch {
+	struct counters *c;
+	struct xd_timer t[MANY];
+	int fired, most_between_afters, since_after;
+};
+
+static void batch_timer(struct xd_timer *t, void *arg)
+{
+	(void)t;
+	struct batch *b = arg;
+	b->fired++;
+	if (++b->since_after > b->most_between_afters)
+		b->most_between_afters = b->since_after;
+	if (b->fired == MANY)
+		xd_loop_quit(b->c->loop, 3);
+}
+
+static void batch_after(void *arg)
+{
+	((struct batch *)arg)->since_after = 0;
+}
+
+static void due_timers_fire_in_batches_between_after_hooks(void **state)
+{
+	struct batch *b = calloc(1, sizeof(*b));
+	b->c = *state;
+	struct xd_timers *q = xd_loop_timers(b->c->loop);
+	uint64_t now = xd_loop_clock();
+	for (int i = 0; i < MANY; i++) {
+		xd_timer_init(&b->t[i], batch_timer, b);
+		xd_timer_arm(q, &b->t[i], now);
+	}
+	assert_int_equal(xd_loop_on_after(b->c->loop, batch_after, b), 0);
+	assert_int_equal(xd_loop_run(b->c->loop), 3);
+	assert_int_equal(b->fired, MANY);
+	assert_true(b->most_between_afters <= 2 * 256);
+	free(b);
+}
+
 static void a_second_loop_is_refused(void **state)
 {
 	(void)state;
@@ -369,6 +411,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(timer_fires_on_time_and_quit_returns_code, setup, teardown),
 		cmocka_unit_test_setup_teardown(idle_loop_does_not_wake_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(after_hook_work_runs_before_sleeping, setup, teardown),
+		cmocka_unit_test_setup_teardown(due_timers_fire_in_batches_between_after_hooks, setup, teardown),
 		cmocka_unit_test_setup_teardown(same_fd_registered_twice, setup, teardown),
 		cmocka_unit_test_setup_teardown(registrations_change_inside_callbacks, setup, teardown),
 		cmocka_unit_test_setup_teardown(mod_io_enables_a_disabled_registration, setup, teardown),
