@@ -613,7 +613,8 @@ static void handle_line(struct client *cl, char *line, size_t len);
 
 static void take_lines(struct client *cl)
 {
-	while (!cl->closed && !cl->busy && !cl->closing && cl->out_len == cl->out_off) {
+	while (!cl->closed && !cl->busy && !cl->closing && !cl->subscribed &&
+	       cl->out_len == cl->out_off) {
 		char *nl = memchr(cl->in, '\n', cl->in_len);
 		if (!nl)
 			break;
@@ -627,6 +628,8 @@ static void take_lines(struct client *cl)
 		if (!cl->busy && !cl->subscribed)
 			arm_idle(cl);
 	}
+	if (cl->subscribed)              /* the stream is one-way from here */
+		cl->in_len = 0;
 	if (cl->in_len > XD_CTL_REQUEST_MAX && !cl->closing && !cl->busy) {
 		/* No way to find the next request's start: answer, then close. */
 		cl->in_len = 0;

@@ -699,9 +699,12 @@ static void test_events_stream(void **state)
 {
 	struct fixture *f = *state;
 	struct tclient *ev = tclient_new(f), *c = tclient_new(f);
-	json_t *r = ask(ev, "{\"cmd\":\"events\"}\n", 2000);
+	/* What follows `events` on the same connection is not a request. */
+	json_t *r = ask(ev, "{\"cmd\":\"events\"}\n{\"cmd\":\"stop\",\"names\":[\"db\"]}\n", 2000);
 	assert_ok(r);
 	json_decref(r);
+	run_for(f, 20);
+	assert_int_equal(f->e->stops, 0);
 	r = ask(c, "{\"cmd\":\"start\",\"names\":[\"storage\"],\"wait\":true}\n", 5000);
 	assert_ok(r);
 	json_decref(r);
