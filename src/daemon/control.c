@@ -1406,18 +1406,14 @@ static void handle_line(struct client *cl, char *line, size_t len)
 
 static void count_progress(const struct xd_control *c, struct xd_progress *p)
 {
-	*p = (struct xd_progress){ .total = cfg_of(c)->n_domains };
-	size_t n = xd_engine_count(c->env.engine);
-	for (size_t d = 0; d < n; d++) {
-		struct xd_dom_status st;
-		xd_engine_status(c->env.engine, d, &st);
-		if (st.domid >= 0)
-			p->alive++;
-		if (!st.managed)
-			continue;
-		p->running += st.state == XD_RUNNING;
-		p->failed += st.state == XD_FAILED;
-	}
+	struct xd_tally t;
+	xd_engine_tally(c->env.engine, &t);
+	*p = (struct xd_progress){
+		.total = cfg_of(c)->n_domains,
+		.alive = t.alive,
+		.running = t.state[XD_RUNNING],
+		.failed = t.state[XD_FAILED],
+	};
 }
 
 static void report_progress(struct xd_control *c)

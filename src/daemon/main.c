@@ -125,14 +125,9 @@ static void on_engine_changed(void *ctx, size_t slot, const struct xd_dom_status
  * failed first (what the admin looks for), then the rest in SPEC order. */
 static void count_states(const struct daemon *d, char *buf, size_t len)
 {
-	size_t count[XD_RESTARTING + 1] = { 0 };
-	size_t n = xd_engine_count(d->engine);
-	for (size_t i = 0; i < n; i++) {
-		struct xd_dom_status st;
-		xd_engine_status(d->engine, i, &st);
-		if (st.managed && st.state <= XD_RESTARTING)
-			count[st.state]++;
-	}
+	struct xd_tally t;
+	xd_engine_tally(d->engine, &t);
+	const size_t *count = t.state;
 	static const enum xd_state order[] = {
 		XD_RUNNING, XD_FAILED, XD_INACTIVE, XD_WAITING, XD_STARTING, XD_RESTORING,
 		XD_BOOTING, XD_STOPPING, XD_SAVING, XD_SAVED, XD_RESTARTING,
