@@ -1423,8 +1423,18 @@ static void report_progress(struct xd_control *c)
 	xd_notifier_progress(c->notifier, &p);
 }
 
+static bool anyone_subscribed(const struct xd_control *c)
+{
+	for (const struct client *cl = c->clients; cl; cl = cl->next)
+		if (cl->subscribed)
+			return true;
+	return false;
+}
+
 static void broadcast_event(struct xd_control *c, const struct xd_dom_status *st)
 {
+	if (!anyone_subscribed(c))
+		return;          /* no JSON to build for nobody */
 	char *text = NULL;
 	json_t *ev = event_object(c, st);
 	if (ev)
