@@ -246,3 +246,16 @@ bool xd_engine_idle(const struct xd_engine *e)
 			return false;
 	return true;
 }
+
+void xd_engine_tally(const struct xd_engine *e, struct xd_tally *t)
+{
+	*t = (struct xd_tally){ 0 };
+	for (size_t i = 0; i < e->n; i++) {
+		const struct fake_dom *d = &e->doms[i];
+		t->alive += alive(d);
+		if (d->managed) {
+			t->managed++;
+			t->state[d->state]++;
+		}
+	}
+}
