@@ -63,7 +63,7 @@ struct dom {
 	char name[XD_NAME_MAX];
 
 	enum xd_state state;
-	char reason[XD_REASON_MAX];
+	char *reason;                        /* NULL or a sentence, on the heap */
 	uint64_t since;
 	long domid;
 	unsigned attempts;
@@ -383,7 +383,7 @@ static void set_state(struct xd_engine *e, struct dom *d, enum xd_state s, const
 		vsnprintf(reason, sizeof(reason), fmt, ap);
 		va_end(ap);
 	}
-	if (d->state == s && strcmp(d->reason, reason) == 0)
+	if (d->state == s && strcmp(d->reason ? d->reason : "", reason) == 0)
 		return;
 	if (d->state != s)
 		d->since = now(e);
@@ -392,7 +392,8 @@ static void set_state(struct xd_engine *e, struct dom *d, enum xd_state s, const
 		e->tally.state[s]++;
 	}
 	d->state = s;
-	memcpy(d->reason, reason, sizeof(reason));
+	free(d->reason);
+	d->reason = reason[0] ? xstrdup(reason) : NULL;
 	if (settled_for_boot(s))
 		boot_done(e, d);
 	if (!alive(d) && (s == XD_INACTIVE || s == XD_SAVED || s == XD_FAILED))
@@ -1648,6 +1649,7 @@ void xd_engine_free(struct xd_engine *e)
 		free(d->restarts);
 		free(d->restore_image);
 		free(d->pending);
+		free(d->reason);
 		free(d);
 	}
 	xd_timer_disarm(e->timers, &e->mem_timer);
@@ -1989,7 +1991,7 @@ void xd_engine_status(const struct xd_engine *e, size_t slot, struct xd_dom_stat
 		.name = d->name,
 		.state = d->state,
 		.domid = d->domid,
-		.reason = d->reason[0] ? d->reason : NULL,
+		.reason = d->reason,
 		.attempts = d->attempts,
 		.since_ms = d->since,
 		.managed = d->cfg != NULL,
