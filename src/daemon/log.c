@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "daemon/loop.h"
 #include "xd_build.h"
@@ -26,10 +27,22 @@ void xd_log_open(bool foreground, int verbosity, uint64_t start_ms)
 	lg.foreground = foreground;
 	lg.verbosity = verbosity;
 	lg.start_ms = start_ms;
+	/* Into a file or pipe, lines are written a loop iteration at a time
+	 * (xd_log_flush), not one write(2) each: at 10,000 domains that is
+	 * the difference between a few writes and sixty thousand. */
+	if (foreground && !isatty(STDERR_FILENO))
+		setvbuf(stderr, NULL, _IOFBF, 1 << 16);
+}
+
+void xd_log_flush(void)
+{
+	if (lg.foreground)
+		fflush(stderr);
 }
 
 void xd_log_close(void)
 {
+	xd_log_flush();
 	if (lg.syslog_open)
 		closelog();
 	lg.syslog_open = false;

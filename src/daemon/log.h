@@ -23,6 +23,8 @@
  * debug lines. */
 void xd_log_open(bool foreground, int verbosity, uint64_t start_ms);
 void xd_log_close(void);
+/* Write out buffered foreground lines (called after every loop iteration). */
+void xd_log_flush(void);
 
 bool xd_log_enabled(enum xd_log_level lvl);
 /* domain may be NULL; domid < 0 = none. */

@@ -221,6 +221,7 @@ static void pump_engine(void *arg)
 {
 	struct daemon *d = arg;
 	xd_engine_pump(d->engine);
+	xd_log_flush();
 }
 
 /* ------------------------------------------------------------ stopping */
