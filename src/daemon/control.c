@@ -70,6 +70,7 @@ enum job_kind { JOB_START, JOB_STOP, JOB_SAVE, JOB_RESTART, JOB_HOST };
 
 struct job_dom {
 	char name[XD_NAME_MAX];
+	long slot;                       /* the engine's (stable) slot, -1 if unknown */
 	bool seen;                       /* changed since the job began (or its phase) */
 };
 
@@ -842,9 +843,11 @@ static struct job *job_new(struct xd_control *c, enum job_kind kind, const size_
 	j->kind = kind;
 	j->n = n;
 	j->reply = reply;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		snprintf(j->doms[i].name, sizeof(j->doms[i].name), "%s",
 			 cfg_of(c)->domains[doms[i]].name);
+		j->doms[i].slot = engine_slot(c, j->doms[i].name);
+	}
 	j->client = waiter;
 	if (waiter) {
 		waiter->busy = true;     /* not idle: waiting for us */
@@ -909,7 +912,10 @@ static bool dom_settled(const struct job *j, const struct xd_dom_status *st, boo
 static bool job_status(const struct xd_control *c, const struct job_dom *jd,
 		       struct xd_dom_status *st)
 {
-	long d = engine_slot(c, jd->name);
+	long d = jd->slot;
+	if (d < 0 || (size_t)d >= xd_engine_count(c->env.engine) ||
+	    strcmp(dom_name(c, (size_t)d), jd->name) != 0)
+		d = engine_slot(c, jd->name);
 	if (d < 0) {                 /* forgotten by the engine: it is gone */
 		*st = (struct xd_dom_status){ .name = jd->name, .state = XD_INACTIVE,
 					      .domid = -1 };
@@ -1044,11 +1050,11 @@ static void jobs_poke(struct xd_control *c)
 		(void)xd_timer_arm_in(timers_of(c), &c->jobs_timer, 0);
 }
 
-static void jobs_mark_seen(struct xd_control *c, const char *name)
+static void jobs_mark_seen(struct xd_control *c, size_t slot)
 {
 	for (struct job *j = c->jobs; j; j = j->next)
 		for (size_t i = 0; i < j->n; i++)
-			if (strcmp(j->doms[i].name, name) == 0)
+			if (j->doms[i].slot == (long)slot)
 				j->doms[i].seen = true;
 }
 
@@ -1455,9 +1461,8 @@ static void broadcast_event(struct xd_control *c, const struct xd_dom_status *st
 
 void xd_control_changed(struct xd_control *c, size_t dom, const struct xd_dom_status *st)
 {
-	(void)dom;
 	broadcast_event(c, st);
-	jobs_mark_seen(c, st->name);
+	jobs_mark_seen(c, dom);
 	jobs_poke(c);
 	report_progress(c);
 }

@@ -421,7 +421,11 @@ def case_concurrency(exe_d, exe_c, host):
         check(len(json.loads(out)["domains"]) == 12, "a full status", d)
     line = d.wait_for(BOOT_DONE)
     took = float(re.search(r"boot done in ([0-9.]+) s", line.msg).group(1))
-    check(1.2 <= took < 2.0, f"boot took {took} s under load (1.2 s unloaded)", d)
+    # Timers are armed from the loop's clock as of the wake-up, so a busy
+    # wake-up can make a wave a little shorter than create_ms: no exact
+    # lower bound.  On time means not late.
+    check(took < 2.0, f"boot took {took} s under load (1.2 s unloaded)", d)
+    check(len(d.entered("vm11", "running")) == 1, "the last wave ran", d)
     check(d.first("vm11", "running") - d.first("vm0", "starting") < 2.0, "vm11 on time", d)
     # The junk lines got error replies; the oversized request was closed.
     for kind, s in bad:
