@@ -15,10 +15,8 @@
 #include "daemon/control.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
 #include <jansson.h>
-#include <math.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -37,7 +35,6 @@
 #include "core/plan.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
-#include "xd_build.h"
 
 #define ACCEPT_BATCH       64       /* connections taken per wake-up */
 #define ACCEPT_RETRY_MS    250      /* after EMFILE & co. */
