@@ -366,14 +366,14 @@ def case_permissions(exe_d, exe_c, host):
         check("permission denied" in r.stderr, f"{args}: {r.stderr}", d)
     check(ctl.states()["db"]["state"] == "running" and ctl.states()["batch"]["state"] == "inactive",
           "nothing happened", d)
-    stranger = ["--reuid=4242", "--regid=4242", "--clear-groups"]
+    stranger = ["--reuid=nobody", "--regid=4242", "--clear-groups"]   # not in nogroup
     r = ctl.code(4, "status", user=stranger)     # mode 0660 keeps it out
     check("permission denied" in r.stderr, r.stderr, d)
     # With CAP_DAC_OVERRIDE the file mode is no obstacle: the peer
     # credentials are, and the daemon refuses even a read.
     over = stranger + ["--inh-caps=+dac_override", "--ambient-caps=+dac_override"]
     r = ctl.code(4, "status", user=over)
-    check("neither root nor in socket_group" in r.stderr, r.stderr, d)
+    check("uid 65534 is neither root nor in socket_group" in r.stderr, r.stderr, d)
 
 
 def garbage_clients(sock_path):
