@@ -30,7 +30,7 @@ for g in a1 a2 b1 c1; do
 done
 mark BOOTED boot_s=$boot_s
 
-xendomctl --json timeline > /root/timeline-boot.json || xd_fail "xendomctl timeline"
+xdctl --json timeline > /root/timeline-boot.json || xd_fail "xendomctl timeline"
 python3 - /root/timeline-boot.json <<'PY' || xd_fail "boot order wrong"
 import json, sys
 t = {d["name"]: d for d in json.load(open(sys.argv[1]))["domains"]}
@@ -48,13 +48,13 @@ PY
 mark BOOT_ORDER_OK
 
 t1=$(up)
-xendomctl shutdown-host --wait || xd_fail "shutdown-host failed"
+xd_halt || xd_fail "shutdown-host failed"
 halt_s=$(sub "$(up)" "$t1")
 only_dom0_left || xd_fail "domains left after shutdown-host"
 for g in a1 a2 b1 c1; do
     guest_console "$g" | grep -q 'GUEST: orderly poweroff' || xd_fail "$g did not power off cleanly"
 done
-xendomctl --json timeline > /root/timeline-halt.json || xd_fail "xendomctl timeline"
+xdctl --json timeline > /root/timeline-halt.json || xd_fail "xendomctl timeline"
 python3 - /root/timeline-halt.json <<'PY' || xd_fail "halt order wrong"
 import json, sys
 t = {d["name"]: d for d in json.load(open(sys.argv[1]))["domains"]}

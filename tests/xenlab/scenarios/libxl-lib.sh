@@ -34,23 +34,42 @@ xd_start() {
     xendomd --check -c "$XD_CONF" || fail "xendomd --check refused $XD_CONF"
     xendomd -f -v -c "$XD_CONF" --backend libxl >>"$XD_LOG" 2>&1 &
     XD_PID=$!
+    [ -n "$XD_HEARTBEAT_PID" ] || xd_heartbeat &
+    XD_HEARTBEAT_PID=${XD_HEARTBEAT_PID:-$!}
+}
+
+# Every 30 s: the domains and the daemon's last log lines on the console,
+# so a run that hangs still says where.
+xd_heartbeat() {
+    while sleep 30; do
+        echo "--- heartbeat $(up)"
+        xl list 2>&1 | awk 'NR > 1 { printf "%s(%s,%s) ", $1, $2, $5 } END { print "" }'
+        tail -n 3 "$XD_LOG"
+        ps 2>/dev/null | grep -v "\[" | tail -12
+    done
 }
 
 xd_log_tail() { tail -n "${1:-60}" "$XD_LOG"; }
 
-# xd_state NAME: the SPEC §4 state word of NAME ("" if the daemon does not answer)
-xd_state() {
-    xendomctl --json status "$1" 2>/dev/null |
-        python3 -c 'import json,sys; print(json.load(sys.stdin)["domains"][0]["state"])' 2>/dev/null
-}
+# xdctl ARGS...: xendomctl, bounded (a daemon that stops answering must
+# fail the scenario with its log, not hang it)
+xdctl() { timeout 30 xendomctl "$@"; }
+# xd_halt: the host-shutdown sequence, waited for (bounded as well)
+xd_halt() { timeout 400 xendomctl shutdown-host --wait; }
+
+# xd_state NAME: the SPEC §4 state word of NAME ("" if the daemon does not
+# answer); the table's second column (no python: it starts slowly here)
+xd_state() { xdctl status "$1" 2>/dev/null | awk 'NR == 2 { print $2 }'; }
 
 # xd_wait_state TIMEOUT_S STATE NAME...: every NAME in STATE
 xd_wait_state() {
     _limit=$(awk -v u="$(up)" -v t="$1" 'BEGIN { printf "%d", u + t }')
     _want=$2; shift 2
     for _g in "$@"; do
-        until [ "$(xd_state "$_g")" = "$_want" ]; do
-            [ "$(up | cut -d. -f1)" -lt "$_limit" ] || { echo "xd_wait_state: $_g is '$(xd_state "$_g")', not $_want"; return 1; }
+        _n=0
+        until _s=$(xd_state "$_g") && [ "$_s" = "$_want" ]; do
+            [ "$(up | cut -d. -f1)" -lt "$_limit" ] || { echo "xd_wait_state: $_g is '$_s', not $_want"; return 1; }
+            _n=$((_n + 1)); [ $((_n % 40)) -ne 0 ] || echo "xd_wait_state: $_g is '$_s' at $(up)"
             sleep 0.5
         done
     done
