@@ -26,19 +26,25 @@ static char *escape_controls(const char *s)
 	return out;
 }
 
+void xd_diag_vadd(struct xd_diags *d, const char *file, int line, const char *fmt, va_list ap)
+{
+	char *raw;
+
+	if (vasprintf(&raw, fmt, ap) < 0)
+		xd_oom();
+	d->v = xd_reallocarray(d->v, d->n + 1, sizeof(*d->v));
+	d->v[d->n++] = (struct xd_diag){ escape_controls(file), line, escape_controls(raw) };
+	free(raw);
+}
+
 void xd_diag_add(struct xd_diags *d, const char *file, int line,
 		 const char *fmt, ...)
 {
 	va_list ap;
-	char *raw;
 
 	va_start(ap, fmt);
-	if (vasprintf(&raw, fmt, ap) < 0)
-		xd_oom();
+	xd_diag_vadd(d, file, line, fmt, ap);
 	va_end(ap);
-	d->v = xd_reallocarray(d->v, d->n + 1, sizeof(*d->v));
-	d->v[d->n++] = (struct xd_diag){ escape_controls(file), line, escape_controls(raw) };
-	free(raw);
 }
 
 void xd_diag_append(struct xd_diags *d, const char *more)

@@ -6,6 +6,7 @@
 #ifndef XD_CONFIG_DIAG_H
 #define XD_CONFIG_DIAG_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -25,6 +26,8 @@ struct xd_diags {
  * better option. */
 void xd_diag_add(struct xd_diags *d, const char *file, int line,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void xd_diag_vadd(struct xd_diags *d, const char *file, int line, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
 
 /* Continue the last diagnostic's message with "; more" (needs d->n > 0). */
 void xd_diag_append(struct xd_diags *d, const char *more);

@@ -148,14 +148,10 @@ static void err_at(struct loader *L, const char *file, int line, const char *fmt
 static void err_at(struct loader *L, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
-	char *msg;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		xd_oom();
+	xd_diag_vadd(L->diags, file, line, fmt, ap);
 	va_end(ap);
-	xd_diag_add(L->diags, file, line, "%s", msg);
-	free(msg);
 }
 
 #define err(L, ...) err_at((L), (L)->file, (L)->line, __VA_ARGS__)

@@ -51,15 +51,11 @@ static void xl_error(struct xl_file *f, const char *key, const char *fmt, ...)
 static void xl_error(struct xl_file *f, const char *key, const char *fmt, ...)
 {
 	va_list ap;
-	char *msg;
+	int line = key ? xd_xlcfg_key_line(f->text, f->len, key) : 0;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		xd_oom();
+	xd_diag_vadd(f->diags, f->path, line, fmt, ap);
 	va_end(ap);
-	int line = key ? xd_xlcfg_key_line(f->text, f->len, key) : 0;
-	xd_diag_add(f->diags, f->path, line, "%s", msg);
-	free(msg);
 	f->bad = true;
 }
 
