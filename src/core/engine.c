@@ -1907,7 +1907,7 @@ void xd_engine_shutdown_host(struct xd_engine *e)
 		size_t n = 0;
 		if (e->hv->ops->list(e->hv, &v, &n) == 0)
 			for (size_t i = 0; i < n; i++)
-				if (!find_by_name(e, v[i].name))
+				if (!dom_by_domid(e, v[i].domid) && !find_by_name(e, v[i].name))
 					adopt_one(e, &v[i]);
 		free(v);
 	}

@@ -179,7 +179,7 @@ enum sim_op_kind { OP_CREATE, OP_RESTORE, OP_UNPAUSE, OP_SHUTDOWN, OP_DESTROY, O
 
 struct sim_op {
 	struct hv_sim *sim;
-	struct sim_op *next;
+	struct sim_op *next, **pprev;    /* in sim->ops; O(1) unlink */
 	uint64_t id;
 	enum sim_op_kind kind;
 	struct xd_timer t;
@@ -199,6 +199,7 @@ struct sim_op {
 struct hv_sim {
 	struct hv hv;                    /* first: what the port sees */
 	struct xd_timers *timers;
+	size_t n_open_targeted;          /* undecided save/shutdown/core-dump ops */
 	uint64_t free_kb;
 	uint32_t next_domid;
 	struct sim_profile **profs;      /* in order of appearance */
@@ -493,6 +494,8 @@ static void ack_shutdown(struct sim_dom *d, struct sim_op *op)
 
 static void ack_pending_shutdowns(struct sim_dom *d)
 {
+	if (!d->sim->n_open_targeted)
+		return;
 	for (struct sim_op *op = d->sim->ops; op; op = op->next)
 		if (op->kind == OP_SHUTDOWN && op->domid == d->domid && !op->decided)
 			ack_shutdown(d, op);
@@ -596,6 +599,20 @@ static void dom_remove(struct sim_dom *d)
 
 static void op_fire(struct xd_timer *t, void *arg);
 
+/* Ops that a domain's destruction or readiness acts on; they are counted
+ * while undecided so that the common case (none) skips the list walk. */
+static bool targets_domain(enum sim_op_kind kind)
+{
+	return kind == OP_SAVE || kind == OP_SHUTDOWN || kind == OP_CORE_DUMP;
+}
+
+static void op_close(struct sim_op *op)
+{
+	if (!op->decided && targets_domain(op->kind))
+		op->sim->n_open_targeted--;
+	op->decided = true;
+}
+
 static struct sim_op *op_new(struct hv_sim *s, enum sim_op_kind kind, uint64_t id, uint32_t domid)
 {
 	struct sim_op *op = xmalloc_or_die(calloc(1, sizeof(*op)));
@@ -606,14 +623,19 @@ static struct sim_op *op_new(struct hv_sim *s, enum sim_op_kind kind, uint64_t i
 	op->tx.fd = -1;
 	xd_timer_init(&op->t, op_fire, op);
 	op->next = s->ops;
+	if (s->ops)
+		s->ops->pprev = &op->next;
+	op->pprev = &s->ops;
 	s->ops = op;
+	if (targets_domain(kind))
+		s->n_open_targeted++;
 	return op;
 }
 
 /* Fix the outcome and complete at +0 (never inside the caller's call). */
 static void op_decide(struct sim_op *op, int rc, const char *fmt, ...)
 {
-	op->decided = true;
+	op_close(op);
 	op->rc = rc;
 	op->msg[0] = '\0';
 	if (fmt) {
@@ -627,16 +649,14 @@ static void op_decide(struct sim_op *op, int rc, const char *fmt, ...)
 
 static void op_unlink(struct sim_op *op)
 {
-	for (struct sim_op **pp = &op->sim->ops; *pp; pp = &(*pp)->next) {
-		if (*pp == op) {
-			*pp = op->next;
-			return;
-		}
-	}
+	*op->pprev = op->next;
+	if (op->next)
+		op->next->pprev = op->pprev;
 }
 
 static void op_free(struct sim_op *op)
 {
+	op_close(op);
 	xd_timer_disarm(op->sim->timers, &op->t);
 	if (op->tx.fd >= 0)
 		savefile_tx_abort(&op->tx);
@@ -656,6 +676,8 @@ static void op_finish(struct sim_op *op, int rc, uint32_t domid, const char *msg
 /* Operations on a domain being destroyed cannot succeed. */
 static void fail_ops_on(struct hv_sim *s, uint32_t domid)
 {
+	if (!s->n_open_targeted)
+		return;
 	for (struct sim_op *op = s->ops; op; op = op->next) {
 		bool targets = op->kind == OP_SAVE || op->kind == OP_SHUTDOWN ||
 			       op->kind == OP_CORE_DUMP;
@@ -1173,7 +1195,7 @@ static void sim_free(struct hv *hv)
 	struct hv_sim *s = to_sim(hv);
 	while (s->ops) {
 		struct sim_op *op = s->ops;
-		s->ops = op->next;
+		op_unlink(op);
 		op_free(op);
 	}
 	for (uint32_t domid = 1; domid < s->next_domid; domid++)
