@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
@@ -111,6 +112,8 @@ struct xop {
 	bool ao_pending, ao_came;
 	int ao_rc;
 	bool cancelled;
+	bool internal;                   /* ours alone: no OP_DONE for the core */
+	bool marked;                     /* a creating marker exists for dc's UUID */
 	libxl_domain_config dc;
 	bool dc_live;
 	char *json;                      /* restore: the image's config */
@@ -165,6 +168,7 @@ struct hv_libxl {
 	struct xd_timer kick;
 	bool autoballoon;
 	bool fatal;
+	char *creating_dir;              /* markers of creates in flight */
 };
 
 static struct hv_libxl *X(struct hv *hv) { return (struct hv_libxl *)hv; }
@@ -327,8 +331,11 @@ static struct xop *op_new(struct hv_libxl *x, enum op_kind kind, uint64_t id, ui
 	return op;
 }
 
+static void marker_clear(struct xop *op);
+
 static void op_release(struct xop *op)
 {
+	marker_clear(op);
 	if (op->dc_live)
 		libxl_domain_config_dispose(&op->dc);
 	op->dc_live = false;
@@ -371,6 +378,12 @@ static void op_finish(struct xop *op, int rc, const char *msg)
 	snprintf(ev.msg, sizeof(ev.msg), "%s", msg ? msg : "");
 	op_release(op);
 	op->phase = P_FINISHED;
+	if (op->internal) {
+		if (rc < 0)
+			logf_(op->x, LOG_ERR, NULL, op->domid, "%s", ev.msg);
+		kick(op->x);
+		return;
+	}
 	emit(op->x, &ev);
 }
 
@@ -402,7 +415,7 @@ static bool ao_started(struct xop *op, int rc)
 static struct xop *op_find(struct hv_libxl *x, uint64_t id)
 {
 	for (struct xop *op = x->ops; op; op = op->next)
-		if (op->id == id && op->phase != P_FINISHED)
+		if (op->id == id && !op->internal && op->phase != P_FINISHED)
 			return op;
 	return NULL;
 }
@@ -769,6 +782,45 @@ static void step_config(struct xop *op)
 	step_memory(op);
 }
 
+/*
+ * A create in flight is marked by a file named after the domain's UUID in
+ * <state_dir>/libxl-creating, removed when the create ends.  A marker left
+ * by a daemon that died (SIGKILL) mid-create names a half-built domain,
+ * still paused: the next daemon destroys it instead of adopting it, and
+ * the engine creates the domain again (xen-notes §8, issue 5 item 8).
+ */
+static void marker_path(const struct hv_libxl *x, const libxl_uuid *u, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/" LIBXL_UUID_FMT, x->creating_dir, LIBXL_UUID_BYTES(*u));
+}
+
+static void marker_set(struct xop *op)
+{
+	char path[4096];
+	if (!op->x->creating_dir)
+		return;
+	marker_path(op->x, &op->dc.c_info.uuid, path, sizeof(path));
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		logf_(op->x, LOG_WARNING, op->name, -1, "%s: %s", path, strerror(errno));
+		return;
+	}
+	if (write(fd, op->name, strlen(op->name)) < 0)
+		logf_(op->x, LOG_WARNING, op->name, -1, "%s: %s", path, strerror(errno));
+	close(fd);
+	op->marked = true;
+}
+
+static void marker_clear(struct xop *op)
+{
+	char path[4096];
+	if (!op->marked)
+		return;
+	marker_path(op->x, &op->dc.c_info.uuid, path, sizeof(path));
+	unlink(path);
+	op->marked = false;
+}
+
 static void start_build(struct xop *op)
 {
 	struct hv_libxl *x = op->x;
@@ -776,6 +828,7 @@ static void start_build(struct xop *op)
 	      op->kind == K_RESTORE ? "restoring" : "creating",
 	      (unsigned long long)xl_kb_to_mib(op->need_kb));
 	op->domid = XL_NO_DOMID;
+	marker_set(op);
 	ao_enter(op, P_BUILD);
 	int rc = op->kind == K_RESTORE
 		? libxl_domain_create_restore(x->ctx, &op->dc, &op->domid, op->fd, -1,
@@ -1393,9 +1446,19 @@ static void on_xenstore(struct xd_io *io, int fd, short revents, void *arg)
 
 /* ------------------------------------------------------------ queries */
 
+/* A half-built domain being destroyed is not there for the core. */
+static bool being_discarded(struct hv_libxl *x, uint32_t domid)
+{
+	for (struct xop *op = x->ops; op; op = op->next)
+		if (op->internal && op->domid == domid && op->phase != P_FINISHED)
+			return true;
+	return false;
+}
+
 static bool listable(struct hv_libxl *x, const libxl_dominfo *d)
 {
-	return d->domid != 0 && !d->never_stop && !libxl_is_stubdom(x->ctx, d->domid, NULL);
+	return d->domid != 0 && !d->never_stop && !being_discarded(x, d->domid) &&
+	       !libxl_is_stubdom(x->ctx, d->domid, NULL);
 }
 
 static int x_list(struct hv *hv, struct hv_dominfo **v, size_t *n)
@@ -1517,6 +1580,7 @@ static void x_free(struct hv *hv)
 		libxl_ctx_free(x->ctx);
 	xl_osev_fini(&x->osev);
 	xl_domdiff_free(&x->watched);
+	free(x->creating_dir);
 	hv_fini(&x->hv);
 	free(x);
 }
@@ -1608,6 +1672,60 @@ static int open_xenstore(struct hv_libxl *x, char *err, size_t errlen)
 	return 0;
 }
 
+static void discard_half_built(struct hv_libxl *x, const char *marker, const libxl_dominfo *l,
+			       int nb)
+{
+	libxl_uuid u;
+	if (libxl_uuid_from_string(&u, marker))
+		return;
+	for (int i = 0; i < nb; i++) {
+		if (libxl_uuid_compare(&l[i].uuid, &u) || !l[i].paused)
+			continue;
+		logf_(x, LOG_WARNING, NULL, l[i].domid,
+		      "destroying a domain a previous xendomd left half-built (create in flight)");
+		struct xop *op = op_new(x, K_DESTROY, 0, l[i].domid);
+		if (!op)
+			return;
+		op->internal = true;
+		ao_enter(op, P_SIMPLE);
+		if (!ao_started(op, libxl_domain_destroy(x->ctx, op->domid, &op->how)))
+			op->phase = P_FINISHED;
+	}
+}
+
+/* Markers of creates a dead daemon left in flight (see marker_set). */
+static void recover_creates(struct hv_libxl *x, const struct xd_config *cfg)
+{
+	if (!cfg || !cfg->global.state_dir)
+		return;
+	if (asprintf(&x->creating_dir, "%s/libxl-creating", cfg->global.state_dir) < 0) {
+		x->creating_dir = NULL;
+		return;
+	}
+	if (mkdir(x->creating_dir, 0700) < 0 && errno != EEXIST) {
+		logf_(x, LOG_WARNING, NULL, -1, "%s: %s", x->creating_dir, strerror(errno));
+		free(x->creating_dir);
+		x->creating_dir = NULL;
+		return;
+	}
+	DIR *d = opendir(x->creating_dir);
+	int nb = 0;
+	libxl_dominfo *l = d ? libxl_list_domain(x->ctx, &nb) : NULL;
+	struct dirent *de;
+	while (l && (de = readdir(d))) {
+		char path[4096];
+		if (de->d_name[0] == '.')
+			continue;
+		discard_half_built(x, de->d_name, l, nb);
+		snprintf(path, sizeof(path), "%s/%s", x->creating_dir, de->d_name);
+		unlink(path);
+	}
+	if (l)
+		libxl_dominfo_list_free(l, nb);
+	if (d)
+		closedir(d);
+}
+
 static void prefetch_configs(struct hv_libxl *x, const struct xd_config *cfg)
 {
 	for (size_t i = 0; cfg && i < cfg->n_domains; i++) {
@@ -1642,6 +1760,7 @@ struct hv *hv_libxl_new(struct xd_loop *loop, const struct xd_config *cfg,
 		x_free(&x->hv);
 		return NULL;
 	}
+	recover_creates(x, cfg);
 	prefetch_configs(x, cfg);
 	return &x->hv;
 }

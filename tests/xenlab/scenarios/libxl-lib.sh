@@ -45,7 +45,6 @@ xd_heartbeat() {
         echo "--- heartbeat $(up)"
         xl list 2>&1 | awk 'NR > 1 { printf "%s(%s,%s) ", $1, $2, $5 } END { print "" }'
         tail -n 3 "$XD_LOG"
-        ps 2>/dev/null | grep -v "\[" | tail -12
     done
 }
 
