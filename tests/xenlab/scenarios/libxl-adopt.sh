@@ -1,8 +1,9 @@
 #!/bin/bash
 # Issue 5 (f), item 8: xendomd (libxl backend) is killed with SIGKILL in the
-# middle of booting 4 guests (a create in flight) and started again: it adopts what runs, creates
-# what is missing, and every guest ends up running exactly once; a guest
-# that was already running is not restarted (same domid, one init).
+# middle of booting 4 guests, one at a time, while k2's create is in flight,
+# and started again: it adopts what runs, throws away the half-built k2,
+# creates what is missing, and every guest ends up running exactly once; a
+# guest that was already running is not restarted (same domid, one init).
 . /usr/lib/xenlab/lib.sh
 . /usr/lib/xenlab/scenarios/libxl-lib.sh
 
@@ -12,18 +13,24 @@ xd_conf 'max_parallel_starts = 1'
 for g in $GUESTS; do xd_domain "$g" 'ready = xenstore:data/ready=1'; done
 
 xd_start
-xd_wait_state 300 running k1 || xd_fail "k1 never running"
-k1_domid=$(domid_of k1)
-# Kill the daemon while a create is in flight: a domain is built but not
-# yet unpaused (xl shows it paused; the daemon's own socket cannot tell, it
-# does not answer while libxl builds a domain inside its loop).
+# Kill the daemon while k2's create is in flight.  libxl writes
+# /local/domain/DOMID when it starts building a domain and the daemon
+# unpauses it only once the build is done, so the moment a third domain
+# (dom0, k1, k2) shows up in XenStore is inside that window.  xenstore-list
+# is cheap enough to poll at 20 ms (xl list is not: it would miss it).
 i=0
-until xl list | awk 'NR > 2 && $1 ~ /^k[234]$/ && $5 ~ /p/ { found = 1 } END { exit !found }'; do
-    i=$((i + 1)); [ $i -le 1200 ] || xd_fail "never saw a create in flight"
-    sleep 0.1
+until [ "$(xenstore-list /local/domain | wc -l)" -ge 3 ]; do
+    i=$((i + 1)); [ $i -le 15000 ] || xd_fail "k2's create never began"
+    sleep 0.02
 done
 kill -KILL "$XD_PID"
 wait "$XD_PID" 2>/dev/null
+k1_domid=$(domid_of k1)
+[ -n "$k1_domid" ] && case "$(domain_state k1)" in *p*) false ;; esac ||
+    xd_fail "k1 is not running unpaused when k2's create begins"
+# The daemon is dead: k2, half-built, stays paused for good.
+xl list
+case "$(domain_state k2)" in *p*) ;; *) xd_fail "k2 is not a paused, half-built domain after the kill" ;; esac
 mark KILLED domains="$(xl list | awk 'NR > 1 { printf "%s:%s,", $1, $5 }')"
 
 xd_start
