@@ -76,4 +76,4 @@ wait_ready() {
 only_dom0_left() { [ "$(xl list | awk 'NR > 1 && $1 != "Domain-0"' | wc -l)" -eq 0 ]; }
 
 # guest_console NAME: the guest's console log (xenconsoled), \r stripped
-guest_console() { tr -d '\r' < "/var/log/xen/console/guest-$1.log" 2>/dev/null; }
+guest_console() { tr -d '\r' 2>/dev/null < "/var/log/xen/console/guest-$1.log"; }
