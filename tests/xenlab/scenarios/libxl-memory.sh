@@ -18,8 +18,9 @@ set_memory() { sed -i "s/^memory = .*/memory = $2/" "/etc/xen/$1.cfg"; }
 set_memory big $((free_mb - 200))
 set_memory m2 256
 set_memory huge $((free_mb * 4))
-# start_timeout is also how long a domain may wait for memory
-xd_conf 'start_timeout = 30'
+# start_timeout is also how long a domain may wait for memory (m2 waits
+# through status calls and big's shutdown: 32 s with the host under load)
+xd_conf 'start_timeout = 90'
 xd_domain big 'ready = xenstore:data/ready=1'
 xd_domain m2 'ready = xenstore:data/ready=1' 'after = big'
 xd_domain huge 'ready = xenstore:data/ready=1'
