@@ -30,14 +30,7 @@ for g in a1 a2 b1 c1; do
 done
 mark BOOTED boot_s=$boot_s
 
-xdctl --json timeline > /root/timeline-boot.json || xd_fail "xendomctl timeline"
-python3 - /root/timeline-boot.json <<'PY' || xd_fail "boot order wrong"
-import json, sys
-t = {d["name"]: d for d in json.load(open(sys.argv[1]))["domains"]}
-def need(ok, msg):
-    if not ok:
-        print("boot order:", msg, json.dumps(t))
-        sys.exit(1)
+xd_timeline_check "boot order" <<'PY' || xd_fail "boot order wrong"
 for n in ("a1", "a2", "b1", "c1"):
     need(all(t[n][k] is not None for k in ("started", "created", "ready")), n + " lacks times")
 need(t["b1"]["started"] >= t["a1"]["ready"], "b1 started before a1 was ready")
@@ -54,14 +47,7 @@ only_dom0_left || xd_fail "domains left after shutdown-host"
 for g in a1 a2 b1 c1; do
     guest_console "$g" | grep -q 'GUEST: orderly poweroff' || xd_fail "$g did not power off cleanly"
 done
-xdctl --json timeline > /root/timeline-halt.json || xd_fail "xendomctl timeline"
-python3 - /root/timeline-halt.json <<'PY' || xd_fail "halt order wrong"
-import json, sys
-t = {d["name"]: d for d in json.load(open(sys.argv[1]))["domains"]}
-def need(ok, msg):
-    if not ok:
-        print("halt order:", msg, json.dumps(t))
-        sys.exit(1)
+xd_timeline_check "halt order" <<'PY' || xd_fail "halt order wrong"
 for n in ("a1", "a2", "b1", "c1"):
     need(t[n]["stopping"] is not None and t[n]["stopped"] is not None, n + " lacks stop times")
 need(t["b1"]["stopping"] >= t["c1"]["stopped"], "b1 stopped before c1 (c1 is after b1)")

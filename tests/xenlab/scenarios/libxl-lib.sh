@@ -85,3 +85,18 @@ count_named() { xl list | awk -v n="$1" '$1 == n' | wc -l; }
 
 # xd_fail MSG: fail with the daemon's log and xl list on the console
 xd_fail() { xd_log_tail 80; xl list; fail "$*"; }
+
+# xd_timeline_check LABEL <<'PY' ... PY: python assertions on the daemon's
+# `xendomctl --json timeline`: `t` maps each name to its entry, and
+# `need(ok, msg)` fails (printing LABEL, msg and the timeline) when not ok
+xd_timeline_check() {
+    xdctl --json timeline > /root/timeline.json || xd_fail "xendomctl timeline"
+    python3 -c "
+import json, sys
+t = {d['name']: d for d in json.load(open('/root/timeline.json'))['domains']}
+def need(ok, msg):
+    if not ok:
+        print('$1:', msg, json.dumps(t))
+        sys.exit(1)
+$(cat)"
+}

@@ -24,14 +24,7 @@ for g in n1 n2; do
     guest_console "$g" | grep -q 'GUEST: orderly poweroff' || xd_fail "$g did not power off cleanly"
 done
 guest_console si | grep -q 'GUEST: orderly poweroff' && xd_fail "si powered off?"
-xdctl --json timeline > /root/timeline.json || xd_fail "xendomctl timeline"
-python3 - /root/timeline.json <<'PY' || xd_fail "halt order or timeout wrong"
-import json, sys
-t = {d["name"]: d for d in json.load(open(sys.argv[1]))["domains"]}
-def need(ok, msg):
-    if not ok:
-        print("halt:", msg, json.dumps(t))
-        sys.exit(1)
+xd_timeline_check halt <<'PY' || xd_fail "halt order or timeout wrong"
 took = t["si"]["stopped"] - t["si"]["stopping"]
 need(10 <= took < 30, "si took %.1f s to go, want its 10 s timeout then destroy" % took)
 need(t["n1"]["stopping"] >= max(t["si"]["stopped"], t["n2"]["stopped"]), "n1 stopped before si/n2")
