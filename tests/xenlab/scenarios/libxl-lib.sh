@@ -52,9 +52,9 @@ xd_log_tail() { tail -n "${1:-60}" "$XD_LOG"; }
 
 # xdctl ARGS...: xendomctl, bounded (a daemon that stops answering must
 # fail the scenario with its log, not hang it)
-xdctl() { timeout 30 xendomctl "$@"; }
+xdctl() { timeout 120 xendomctl "$@"; }
 # xd_halt: the host-shutdown sequence, waited for (bounded as well)
-xd_halt() { timeout 400 xendomctl shutdown-host --wait; }
+xd_halt() { timeout 600 xendomctl shutdown-host --wait; }
 
 # xd_state NAME: the SPEC §4 state word of NAME ("" if the daemon does not
 # answer); the table's second column (no python: it starts slowly here)
