@@ -25,9 +25,8 @@ until [ "$(xenstore-list /local/domain | wc -l)" -ge 3 ]; do
 done
 kill -KILL "$XD_PID"
 wait "$XD_PID" 2>/dev/null
-k1_domid=$(domid_of k1)
-[ -n "$k1_domid" ] && case "$(domain_state k1)" in *p*) false ;; esac ||
-    xd_fail "k1 is not running unpaused when k2's create begins"
+k1_domid=$(domid_of k1) || xd_fail "no k1 when k2's create begins"
+case "$(domain_state k1)" in *p*) xd_fail "k1 is still paused when k2's create begins" ;; esac
 # The daemon is dead: k2, half-built, stays paused for good.
 xl list
 case "$(domain_state k2)" in *p*) ;; *) xd_fail "k2 is not a paused, half-built domain after the kill" ;; esac

@@ -56,6 +56,12 @@ xdctl() { timeout 120 xendomctl "$@"; }
 # xd_halt: the host-shutdown sequence, waited for (bounded as well)
 xd_halt() { timeout 600 xendomctl shutdown-host --wait; }
 
+# xd_reason NAME: the reason NAME is in its state (from --json status)
+xd_reason() {
+    xdctl --json status "$1" |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["domains"][0]["reason"])'
+}
+
 # xd_state NAME: the SPEC §4 state word of NAME ("" if the daemon does not
 # answer); the table's second column (no python: it starts slowly here)
 xd_state() { xdctl status "$1" 2>/dev/null | awk 'NR == 2 { print $2 }'; }

@@ -27,7 +27,7 @@ done
 mark REBOOT_RECREATED domids="${seen// /,}"
 
 xd_wait_state 600 failed lc || xd_fail "lc did not end failed"
-reason=$(xdctl --json status lc | python3 -c 'import json,sys; print(json.load(sys.stdin)["domains"][0]["reason"])')
+reason=$(xd_reason lc)
 echo "lc: $reason"
 case "$reason" in *limit*) ;; *) xd_fail "lc failed for another reason: $reason" ;; esac
 [ "$(count_named lc)" -eq 0 ] || xd_fail "a failed lc is still there"

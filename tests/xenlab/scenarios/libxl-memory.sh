@@ -25,13 +25,11 @@ xd_domain big 'ready = xenstore:data/ready=1'
 xd_domain m2 'ready = xenstore:data/ready=1' 'after = big'
 xd_domain huge 'ready = xenstore:data/ready=1'
 
-reason() { xdctl --json status "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["domains"][0]["reason"])'; }
-
 xd_start
 xd_wait_state 300 running big || xd_fail "big never running"
 sleep 3                                  # m2 had time to be dispatched
 [ "$(xd_state m2)" = waiting ] || xd_fail "m2 is '$(xd_state m2)' while big holds the memory"
-r=$(reason m2)
+r=$(xd_reason m2)
 case "$r" in *memory*need*free*) ;; *) xd_fail "m2 waits for another reason: $r" ;; esac
 [ "$(count_named m2)" -eq 0 ] || xd_fail "m2 was created though it does not fit"
 mark M2_WAITS_FOR_MEMORY reason="${r// /_}"
@@ -42,7 +40,7 @@ xd_wait_state 120 running m2 || xd_fail "m2 did not start once big was stopped"
 mark ADMITTED_AFTER_FREE
 
 xd_wait_state 120 failed huge || xd_fail "huge did not fail"
-r=$(reason huge)
+r=$(xd_reason huge)
 case "$r" in *need*free*) ;; *) xd_fail "huge failed for another reason: $r" ;; esac
 [ "$(count_named huge)" -eq 0 ] || xd_fail "huge was created"
 mark HUGE_FAILED reason="${r// /_}"

@@ -2,8 +2,8 @@
 # Issue 5 (e), item 6, across two lab boots on the persistent disk:
 # boot 1  xendomd (libxl) runs s1 (on_host_shutdown = save) and s2
 #         (shutdown); s3 and s4 are started and saved by `xl` itself
-#         (xl's files, as xendomains leaves them).  shutdown-host saves s1 in xl's
-#         format and powers s2 off.
+#         (xl's files, as xendomains leaves them).  shutdown-host saves s1
+#         in xl's format and powers s2 off.
 # boot 2  xendomd restores s1 from its own image and s3 from xl's instead
 #         of cold-booting them, deletes each image only once its guest
 #         runs, and cold-boots s2.  A restored guest keeps running from
@@ -19,12 +19,9 @@ SAVE=/var/lib/xen/save
 # s3 and s4 are xendomd's only in boot 2, where s1 is shut down, not saved
 configure() {
     for g in s1 s2 s3 s4; do guest_cfg "$g"; done
+    _s1_halt=shutdown; [ "$1" = 1 ] && _s1_halt=save
     xd_conf 'on_host_shutdown = shutdown' 'restore_on_boot = yes'
-    if [ "$1" = 1 ]; then
-        xd_domain s1 'ready = xenstore:data/ready=1' 'on_host_shutdown = save'
-    else
-        xd_domain s1 'ready = xenstore:data/ready=1'
-    fi
+    xd_domain s1 'ready = xenstore:data/ready=1' "on_host_shutdown = $_s1_halt"
     xd_domain s2 'ready = xenstore:data/ready=1'
     [ "$1" = 1 ] && return
     xd_domain s3 'ready = xenstore:data/ready=1'
@@ -53,7 +50,7 @@ boot1() {
 }
 
 boot2() {
-    [ -s "$SAVE/s1" ] && [ -s "$SAVE/s3" ] || fail "images missing in boot 2"
+    [ -s "$SAVE/s1" ] && [ -s "$SAVE/s3" ] && [ -s "$SAVE/s4" ] || fail "images missing in boot 2"
     # s4's image breaks off in the middle of its memory stream
     truncate -s 65536 "$SAVE/s4"
     configure 2
