@@ -301,42 +301,6 @@ static void parse_enum(struct loader *L, const struct key_def *k, const char *v,
 	err(L, "%s: \"%s\" is not %s", k->name, v, accepted);
 }
 
-/* Does p have a ".." component? */
-static bool has_dotdot(const char *p)
-{
-	for (const char *c = p; c; c = strchr(c, '/')) {
-		c += *c == '/';
-		if (strncmp(c, "..", 2) == 0 && (c[2] == '/' || c[2] == '\0'))
-			return true;
-	}
-	return false;
-}
-
-/*
- * A guest-relative XenStore path: NULL if usable, else why not.  The
- * characters are xenstored's own set (valid_chars(): letters, digits, '-',
- * '/', '_', '@') without '@', which marks special watch paths; '.' is not
- * in it, so no path with '.' could ever exist.
- */
-static const char *xenstore_path_problem(const char *p)
-{
-	size_t len = strlen(p);
-
-	if (len == 0)
-		return "the path is empty";
-	if (len > XD_KEY_MAX - 1)
-		return "the path is longer than 255 characters";
-	if (p[0] == '/')
-		return "the path must be relative to the guest's /local/domain/<domid>";
-	if (has_dotdot(p))
-		return "the path may not contain '..'";
-	if (strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_/-") != len)
-		return "the path may only contain letters, digits, '_', '/' and '-' (as in XenStore)";
-	if (strstr(p, "//") || p[len - 1] == '/')
-		return "the path has an empty component";
-	return NULL;
-}
-
 static const char *xenstore_value_problem(const char *v)
 {
 	if (!*v)
@@ -370,7 +334,7 @@ static void parse_ready(struct loader *L, const char *v, struct xd_ready *r)
 		const char *path = v + 9, *eq = strchr(path, '=');
 		char buf[XD_KEY_MAX * 2];
 		snprintf(buf, sizeof(buf), "%.*s", eq ? (int)(eq - path) : (int)strlen(path), path);
-		const char *why = xenstore_path_problem(buf);
+		const char *why = xd_xenstore_relpath_problem(buf);
 		if (!why && eq)
 			why = xenstore_value_problem(eq + 1);
 		if (why) {

@@ -7,48 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void xd_oom(void)
-{
-	fputs("xendomd: out of memory\n", stderr);
-	abort();
-}
-
-void *xd_reallocarray(void *p, size_t n, size_t size)
-{
-	void *r = reallocarray(p, n ? n : 1, size);
-	if (!r)
-		xd_oom();
-	return r;
-}
-
-void *xd_calloc(size_t n, size_t size)
-{
-	void *r = calloc(n ? n : 1, size);
-	if (!r)
-		xd_oom();
-	return r;
-}
-
-char *xd_strdup(const char *s)
-{
-	char *r = strdup(s);
-	if (!r)
-		xd_oom();
-	return r;
-}
-
-char *xd_asprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *r;
-
-	va_start(ap, fmt);
-	if (vasprintf(&r, fmt, ap) < 0)
-		xd_oom();
-	va_end(ap);
-	return r;
-}
-
 const char *xd_domain_name_problem(const char *name)
 {
 	size_t len = strlen(name);

@@ -5,12 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Allocation that cannot fail: the loader gives up on ENOMEM. */
-_Noreturn void xd_oom(void);
-void *xd_reallocarray(void *p, size_t n, size_t size);
-void *xd_calloc(size_t n, size_t size);
-char *xd_strdup(const char *s);
-char *xd_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#include "util/alloc.h"
 
 /* Xen domain names as xendomd accepts them: 1-63 characters from
  * [A-Za-z0-9_.-], not only digits (xl would take it for a domid), and not

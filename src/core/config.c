@@ -68,3 +68,29 @@ const char *xd_host_action_name(enum xd_host_action a)
 	}
 	return "?";
 }
+
+/*
+ * The characters are xenstored's own set (valid_chars(): letters, digits,
+ * '-', '/', '_', '@') without '@', which marks special watch paths; '.' is
+ * not in it, so no path with '.' (or '..') could ever exist.
+ */
+_Static_assert(XD_RELPATH_MAX == 235, "the message below names the limit");
+
+const char *xd_xenstore_relpath_problem(const char *p)
+{
+	size_t len = strlen(p);
+
+	if (len == 0)
+		return "the path is empty";
+	if (len > XD_RELPATH_MAX)
+		return "the path is longer than 235 characters (the limit of a full XenStore path is 255)";
+	if (p[0] == '/')
+		return "the path must be relative to the guest's /local/domain/<domid>";
+	if (strstr(p, ".."))
+		return "the path may not contain '..'";
+	if (strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_/-") != len)
+		return "the path may only contain letters, digits, '_', '/' and '-' (as in XenStore)";
+	if (strstr(p, "//") || p[len - 1] == '/')
+		return "the path has an empty component";
+	return NULL;
+}

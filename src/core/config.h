@@ -131,6 +131,13 @@ long xd_config_find(const struct xd_config *cfg, const char *name);
 void xd_config_free(struct xd_config *cfg);
 
 const char *xd_action_name(enum xd_action a);
+
+/* The guest-relative XenStore path rule, one for `--check` and every
+ * backend: NULL if p is usable, else why not.  The full path
+ * "/local/domain/<domid>/" + p must fit XD_KEY_MAX with the largest domid,
+ * so p may have at most XD_RELPATH_MAX characters. */
+#define XD_RELPATH_MAX (XD_KEY_MAX - 1 - (sizeof("/local/domain/65535/") - 1))
+const char *xd_xenstore_relpath_problem(const char *p);
 const char *xd_host_action_name(enum xd_host_action a);
 
 #endif

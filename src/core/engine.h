@@ -16,7 +16,8 @@
 
 #include "core/config.h"
 #include "core/timer.h"
-#include "hv/hv.h"
+#include "util/log.h"          /* enum xd_log_level */
+#include "core/hv_port.h"
 
 /* SPEC §4, in this order. */
 enum xd_state {
@@ -70,7 +71,6 @@ struct xd_hook_req {
 	uint64_t op;                     /* pass back to xd_engine_hook_done() */
 };
 
-enum xd_log_level { XD_LOG_ERR, XD_LOG_WARNING, XD_LOG_NOTICE, XD_LOG_INFO, XD_LOG_DEBUG };
 
 struct xd_engine;
 

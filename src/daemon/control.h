@@ -28,7 +28,7 @@
 
 #include "core/config.h"
 #include "core/engine.h"
-#include "daemon/loop.h"
+#include "evloop/loop.h"
 
 #define XD_CTL_REQUEST_MAX   (64 * 1024)
 #define XD_CTL_IDLE_MS       30000                /* default idle timeout */

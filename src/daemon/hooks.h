@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "core/engine.h"         /* struct xd_hook_req */
-#include "daemon/loop.h"
+#include "evloop/loop.h"
 
 #define XD_HOOK_LINE_MAX 1024    /* longer output lines are cut */
 #define XD_HOOK_LINES_MAX 200    /* per run; the rest is read and dropped */

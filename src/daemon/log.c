@@ -7,7 +7,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "daemon/loop.h"
+#include "core/config.h"         /* XD_NAME_MAX */
+#include "evloop/loop.h"
 #include "xd_build.h"
 
 #if HAVE_SYSTEMD
@@ -17,16 +18,18 @@
 
 static struct {
 	bool foreground;
-	int verbosity;
 	uint64_t start_ms;
 	bool syslog_open;
 } lg = { .foreground = true };
 
+static void log_sink(void *ctx, enum xd_log_level lvl, const char *domain, long domid,
+		     const char *msg);
+
 void xd_log_open(bool foreground, int verbosity, uint64_t start_ms)
 {
 	lg.foreground = foreground;
-	lg.verbosity = verbosity;
 	lg.start_ms = start_ms;
+	xd_log_set_sink(log_sink, NULL, verbosity);
 	/* Into a file or pipe, lines are written a loop iteration at a time
 	 * (xd_log_flush), not one write(2) each: at 10,000 domains that is
 	 * the difference between a few writes and sixty thousand. */
@@ -43,14 +46,10 @@ void xd_log_flush(void)
 void xd_log_close(void)
 {
 	xd_log_flush();
+	xd_log_set_sink(NULL, NULL, 0);
 	if (lg.syslog_open)
 		closelog();
 	lg.syslog_open = false;
-}
-
-bool xd_log_enabled(enum xd_log_level lvl)
-{
-	return lvl != XD_LOG_DEBUG || lg.verbosity > 0;
 }
 
 static int syslog_priority(enum xd_log_level lvl)
@@ -143,10 +142,11 @@ static int log_journal(enum xd_log_level lvl, const char *domain, long domid,
 }
 #endif
 
-void xd_log_msg(enum xd_log_level lvl, const char *domain, long domid, const char *msg)
+/* The daemon's sink for util/log.h. */
+static void log_sink(void *ctx, enum xd_log_level lvl, const char *domain, long domid,
+		     const char *msg)
 {
-	if (!xd_log_enabled(lvl))
-		return;
+	(void)ctx;
 	char line[XD_LOG_LINE_MAX], dom[XD_NAME_MAX], subj[XD_NAME_MAX + 32];
 	sanitize(line, sizeof(line), msg);
 	if (domain)
@@ -162,16 +162,4 @@ void xd_log_msg(enum xd_log_level lvl, const char *domain, long domid, const cha
 		return;
 #endif
 	log_syslog(lvl, subj, line);
-}
-
-void xd_log(enum xd_log_level lvl, const char *domain, long domid, const char *fmt, ...)
-{
-	if (!xd_log_enabled(lvl))
-		return;
-	char buf[XD_LOG_LINE_MAX];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	xd_log_msg(lvl, domain, domid, buf);
 }

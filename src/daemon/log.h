@@ -15,9 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/engine.h"         /* enum xd_log_level */
-
-#define XD_LOG_LINE_MAX 2048     /* longer messages are cut */
+#include "util/log.h"
 
 /* start_ms: the daemon's start on xd_loop_clock(); verbosity >= 1 shows
  * debug lines. */
@@ -25,11 +23,5 @@ void xd_log_open(bool foreground, int verbosity, uint64_t start_ms);
 void xd_log_close(void);
 /* Write out buffered foreground lines (called after every loop iteration). */
 void xd_log_flush(void);
-
-bool xd_log_enabled(enum xd_log_level lvl);
-/* domain may be NULL; domid < 0 = none. */
-void xd_log_msg(enum xd_log_level lvl, const char *domain, long domid, const char *msg);
-void xd_log(enum xd_log_level lvl, const char *domain, long domid, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
 
 #endif

@@ -32,14 +32,14 @@
 #include "daemon/hoststate.h"
 #include "daemon/hooks.h"
 #include "daemon/log.h"
-#include "daemon/loop.h"
-#include "hv/hv_sim.h"
+#include "evloop/loop.h"
+#include "hv/sim/hv_sim.h"
 #include "xd_build.h"
 
 #if HAVE_LIBXL
 #include <syslog.h>
 
-#include "hv/hv_libxl.h"
+#include "hv/libxl/hv_libxl.h"
 #endif
 
 #define DEFAULT_CONFIG XD_SYSCONFDIR "/xendomd/xendomd.conf"

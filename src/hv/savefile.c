@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hv/hv.h"
+#include "core/hv_port.h"
 
 static const char savefile_magic[SAVEFILE_MAGIC_LEN] = "Xen saved domain, xl format\n \0 \r";
 

@@ -447,16 +447,33 @@ static void bad_ready_value(void **state)
 		     "ready: \"xenstore:data/ready=\": the value after '=' is empty");
 }
 
+/* One rule for --check and both backends: /local/domain/65535/ + the path
+ * must fit XenStore's 255 characters, so 235 pass and 236 do not. */
 static void bad_ready_long_path(void **state)
 {
 	(void)state;
 	char text[1024], msg[1024], path[300];
 	xl("db");
-	memset(path, 'k', 256);
-	path[256] = '\0';
+	memset(path, 'k', 236);
+	path[236] = '\0';
 	snprintf(text, sizeof(text), HDR "[domain db]\nready = xenstore:%s\n", path);
-	snprintf(msg, sizeof(msg), "ready: \"xenstore:%s\": the path is longer than 255 characters", path);
+	snprintf(msg, sizeof(msg), "ready: \"xenstore:%s\": the path is longer than 235 "
+		 "characters (the limit of a full XenStore path is 255)", path);
 	expect_error(text, NULL, HDR_LINES + 2, msg);
+}
+
+static void ready_path_at_the_limit(void **state)
+{
+	(void)state;
+	char text[1024], path[300];
+	xl("db");
+	memset(path, 'k', 235);
+	path[235] = '\0';
+	snprintf(text, sizeof(text), HDR "[domain db]\nready = xenstore:%s\n", path);
+	struct xd_config *cfg = load_ok(text);
+	assert_int_equal(strlen(cfg->domains[0].ready.path), 235);
+	assert_null(xd_xenstore_relpath_problem(cfg->domains[0].ready.path));
+	xd_config_free(cfg);
 }
 
 static void bad_ready_delay(void **state)
@@ -1173,7 +1190,7 @@ int main(void)
 		T(cycle_of_two), T(cycle_of_three), T(self_loop), T(bad_ready_kind),
 		T(bad_ready_dotdot), T(bad_ready_absolute), T(bad_ready_charset), T(bad_ready_dot),
 		T(bad_ready_empty_component), T(bad_ready_value),
-		T(bad_ready_long_path), T(bad_ready_delay), T(bad_restart_limit),
+		T(bad_ready_long_path), T(ready_path_at_the_limit), T(bad_ready_delay), T(bad_restart_limit),
 		T(restart_limit_zero_window), T(hook_relative), T(hook_not_executable),
 		T(hook_missing), T(hook_directory), T(include_dir_in_include),
 		T(include_dir_missing), T(include_broken_link), T(auto_dir_missing),

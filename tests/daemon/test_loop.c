@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/loop.h"
+#include "evloop/loop.h"
 
 struct counters {
 	struct xd_loop *loop;

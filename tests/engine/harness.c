@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hv/hv_sim.h"
+#include "hv/sim/hv_sim.h"
 
 static void *xcalloc(size_t n)
 {

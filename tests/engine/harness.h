@@ -14,7 +14,7 @@
 #include "core/config.h"
 #include "core/engine.h"
 #include "core/timer.h"
-#include "hv/hv.h"
+#include "core/hv_port.h"
 
 struct rec {
 	uint64_t t;

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
-#include "hv/hv_sim.h"
+#include "hv/sim/hv_sim.h"
 
 #define MIN 60000
 

@@ -20,8 +20,8 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "daemon/loop.h"
-#include "hv/hv_libxl.h"
+#include "evloop/loop.h"
+#include "hv/libxl/hv_libxl.h"
 
 #define MAX_DOMS 8
 #define PROBE_TIMEOUT_MS (600 * 1000)

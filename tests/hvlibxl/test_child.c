@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "hv/libxl_child.h"
+#include "hv/libxl/libxl_child.h"
 
 struct run {
 	struct xd_loop *loop;

@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "hv/libxl_domdiff.h"
+#include "hv/libxl/libxl_domdiff.h"
 
 struct got {
 	enum hv_ev_kind kind;

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hv/libxl_osevent.h"
+#include "hv/libxl/libxl_osevent.h"
 
 /* ---- fake loop */
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hv/libxl_util.h"
+#include "hv/libxl/libxl_util.h"
 
 static void test_errlog_domid(void **state)
 {
@@ -107,6 +107,14 @@ static void test_relpath(void **state)
 	assert_false(xl_relpath_ok("../0/name"));
 	assert_false(xl_relpath_ok("data/re ady"));
 	assert_false(xl_relpath_ok("@releaseDomain"));
+	/* The same limit as --check (core/config.c): 235 characters. */
+	char p[300];
+	memset(p, 'k', 235);
+	p[235] = '\0';
+	assert_true(xl_relpath_ok(p));
+	p[235] = 'k';
+	p[236] = '\0';
+	assert_false(xl_relpath_ok(p));
 	char longp[XD_KEY_MAX];
 	memset(longp, 'a', sizeof(longp) - 1);
 	longp[sizeof(longp) - 1] = '\0';

@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "core/timer.h"
-#include "hv/hv.h"
-#include "hv/hv_sim.h"
+#include "core/hv_port.h"
+#include "hv/sim/hv_sim.h"
 #include "hv/savefile.h"
 
 #define T0 1000         /* the virtual clock starts here */

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hv/hv.h"
+#include "core/hv_port.h"
 #include "hv/savefile.h"
 
 static const char config_json[] =

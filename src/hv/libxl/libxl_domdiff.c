@@ -1,5 +1,5 @@
 /* Re-list-and-diff of watched domains (libxl_domdiff.h). */
-#include "hv/libxl_domdiff.h"
+#include "hv/libxl/libxl_domdiff.h"
 
 #include <stdlib.h>
 #include <string.h>

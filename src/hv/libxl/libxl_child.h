@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "daemon/loop.h"
+#include "evloop/loop.h"
 
 #define XL_CHILD_ERR_MAX 256
 

@@ -1,5 +1,5 @@
 /* libxl's osevent hooks on the daemon loop (libxl_osevent.h). */
-#include "hv/libxl_osevent.h"
+#include "hv/libxl/libxl_osevent.h"
 
 #include <poll.h>
 #include <stdlib.h>

@@ -31,7 +31,7 @@
  * enabling.  @introduceDomain is not watched: the port has no event for a
  * domain appearing, and our own creates report their domid.
  */
-#include "hv/hv_libxl.h"
+#include "hv/libxl/hv_libxl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,11 +47,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hv/libxl_api.h"
-#include "hv/libxl_child.h"
-#include "hv/libxl_domdiff.h"
-#include "hv/libxl_osevent.h"
-#include "hv/libxl_util.h"
+#include "hv/libxl/libxl_api.h"
+#include "hv/libxl/libxl_child.h"
+#include "hv/libxl/libxl_domdiff.h"
+#include "hv/libxl/libxl_osevent.h"
+#include "hv/libxl/libxl_util.h"
 #include "hv/savefile.h"
 
 #define XL_CONF "/etc/xen/xl.conf"

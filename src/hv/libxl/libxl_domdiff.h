@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hv/hv.h"
+#include "core/hv_port.h"
 
 struct xl_domstate {
 	uint32_t domid;

@@ -21,8 +21,8 @@
 #include <stddef.h>
 
 #include "core/config.h"
-#include "daemon/loop.h"
-#include "hv/hv.h"
+#include "evloop/loop.h"
+#include "core/hv_port.h"
 
 typedef void hv_libxl_log_fn(void *ctx, int priority, const char *domain, long domid,
 			     const char *msg);

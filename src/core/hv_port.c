@@ -1,5 +1,5 @@
 /* What every backend shares: the event queue and the names of things. */
-#include "hv/hv.h"
+#include "core/hv_port.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hv/hv.h"
+#include "core/hv_port.h"
 
 /*
  * libxl reports why an operation failed only in its log (an ao completes

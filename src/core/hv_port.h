@@ -11,8 +11,8 @@
  *    loop.  A backend never calls into the core, so nothing is re-entrant.
  *  - Guest-writable XenStore values are bounded by the caller's buffer.
  */
-#ifndef XD_HV_H
-#define XD_HV_H
+#ifndef XD_CORE_HV_PORT_H
+#define XD_CORE_HV_PORT_H
 
 #include <stdbool.h>
 #include <stddef.h>

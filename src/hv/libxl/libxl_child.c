@@ -1,5 +1,5 @@
 /* Child processes of the libxl backend (libxl_child.h). */
-#include "hv/libxl_child.h"
+#include "hv/libxl/libxl_child.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -105,7 +105,7 @@
  *  - data/ready is written at ready_ms even with pv_drivers = no (the
  *    scenario's simplification: a guest agent without PV drivers).
  */
-#include "hv/hv_sim.h"
+#include "hv/sim/hv_sim.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1128,6 +1128,8 @@ static void sim_unwatch_domain(struct hv *hv, uint32_t domid)
 
 static int sim_watch_key(struct hv *hv, uint32_t domid, const char *relpath)
 {
+	if (xd_xenstore_relpath_problem(relpath))
+		return HV_EFAIL;          /* as the libxl backend: one rule for both */
 	struct sim_dom *d = dom_live(to_sim(hv), domid);
 	if (!d)
 		return HV_ENOENT;
@@ -1158,6 +1160,8 @@ static void sim_unwatch_key(struct hv *hv, uint32_t domid, const char *relpath)
 
 static int sim_read_key(struct hv *hv, uint32_t domid, const char *relpath, char *buf, size_t len)
 {
+	if (xd_xenstore_relpath_problem(relpath) || !len)
+		return HV_EFAIL;
 	struct sim_dom *d = dom_live(to_sim(hv), domid);
 	struct sim_key *k = d ? key_find(d, relpath) : NULL;
 	if (!k)

@@ -17,7 +17,7 @@
 
 #include "core/config.h"
 #include "core/timer.h"
-#include "hv/hv.h"
+#include "core/hv_port.h"
 
 /* scenario_path NULL = every default.  cfg (may be NULL) gives the memory
  * of `running = yes` domains.  Returns NULL with "FILE:LINE: message" in

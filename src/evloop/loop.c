@@ -16,7 +16,7 @@
  * non-blocking self-pipe.  The per-signal flag (not the byte) is what is
  * delivered, so a full pipe can never lose a signal.
  */
-#include "daemon/loop.h"
+#include "evloop/loop.h"
 
 #include <errno.h>
 #include <fcntl.h>

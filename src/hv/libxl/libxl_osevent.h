@@ -15,8 +15,8 @@
 #include <stdint.h>
 #include <sys/time.h>
 
-#include "daemon/loop.h"
-#include "hv/libxl_api.h"
+#include "evloop/loop.h"
+#include "hv/libxl/libxl_api.h"
 
 typedef void xl_osev_fd_fn(void *ctx, void *for_libxl, int fd, short events, short revents);
 typedef void xl_osev_timeout_fn(void *ctx, void *for_libxl);

@@ -1,5 +1,5 @@
 /* Pure helpers of the libxl backend (libxl_util.h). */
-#include "hv/libxl_util.h"
+#include "hv/libxl/libxl_util.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -92,13 +92,5 @@ int xl_autoballoon(const char *value, const char *xen_cmdline)
 
 bool xl_relpath_ok(const char *p)
 {
-	/* "/local/domain/" + a 5-digit domid + "/" */
-	size_t max = XD_KEY_MAX - 1 - strlen("/local/domain/65535/");
-	size_t n = strlen(p);
-	if (n == 0 || n > max || p[0] == '/' || p[n - 1] == '/' || strstr(p, "//"))
-		return false;
-	for (const char *c = p; *c; c++)
-		if (!isalnum((unsigned char)*c) && !strchr("-/_", *c))
-			return false;
-	return true;
+	return xd_xenstore_relpath_problem(p) == NULL;
 }
