@@ -3,8 +3,8 @@
 #
 # `systemd-analyze verify` on the unit (ExecStart pointing at the built
 # daemon): any complaint fails, except about the Xen units it is only
-# ordered after (they exist on a Xen host, not here).  Then the SPEC §5
-# settings are checked one by one.
+# ordered after (they exist on a Xen host, not here).  Then the settings
+# doc/behaviour.md §5 asks for are checked one by one.
 set -eu
 unit_in=$1
 xendomd=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")   # ExecStart= is absolute
