@@ -24,6 +24,17 @@ void emit_key(struct sim_dom *d, const char *watch)
 
 /* ---- the domain's XenStore directory ---- */
 
+/* Room for one more key or watch.  Not XD_GROW: 10,000 domains with
+ * about 8 keys and 1 watch each would spend more than a MiB on its
+ * initial 16. */
+static void *room_for_one(void *arr, size_t n, size_t *cap, size_t first, size_t size)
+{
+	if (n < *cap)
+		return arr;
+	*cap = *cap ? 2 * *cap : first;
+	return xd_reallocarray(arr, *cap, size);
+}
+
 struct sim_key *key_find(struct sim_dom *d, const char *path)
 {
 	for (size_t i = 0; i < d->n_keys; i++)
@@ -45,7 +56,7 @@ void key_set(struct sim_dom *d, const char *path, const char *value)
 	if (k) {
 		free(k->value);
 	} else {
-		XD_GROW(d->keys, d->n_keys, d->cap_keys);
+		d->keys = room_for_one(d->keys, d->n_keys, &d->cap_keys, 8, sizeof(*d->keys));
 		k = &d->keys[d->n_keys++];
 		k->path = xd_strdup(path);
 	}
@@ -83,7 +94,8 @@ int sim_watch_key(struct hv *hv, uint32_t domid, const char *relpath)
 	for (size_t i = 0; i < d->n_watches; i++)
 		known |= strcmp(d->watches[i], relpath) == 0;
 	if (!known) {
-		XD_GROW(d->watches, d->n_watches, d->cap_watches);
+		d->watches = room_for_one(d->watches, d->n_watches, &d->cap_watches, 1,
+					  sizeof(*d->watches));
 		d->watches[d->n_watches++] = xd_strdup(relpath);
 	}
 	emit_key(d, relpath);     /* xs_watch fires once at once */
