@@ -33,6 +33,7 @@ void guest_timers_disarm(struct sim_dom *d)
 	xd_timer_disarm(d->sim->timers, &d->crash_t);
 	xd_timer_disarm(d->sim->timers, &d->reboot_t);
 	xd_timer_disarm(d->sim->timers, &d->poweroff_t);
+	writer_stop(d);
 }
 
 void arm_in(struct hv_sim *s, struct xd_timer *t, uint64_t ms)
@@ -130,10 +131,12 @@ static void on_ready_timer(struct xd_timer *t, void *arg)
 	guest_ready(arg);
 }
 
-/* What the guest will do by itself: crash or ask for a reboot. */
+/* What the guest will do by itself: crash or ask for a reboot, and the
+ * scenario's scripted XenStore writes. */
 void guest_arm_fate(struct sim_dom *d)
 {
 	struct hv_sim *s = d->sim;
+	writer_start(d);
 	if (d->prof->crash_after_ms)
 		arm_in(s, &d->crash_t, d->prof->crash_after_ms);
 	if (d->prof->reboot_after_ms)
@@ -178,6 +181,7 @@ struct sim_dom *dom_add(struct hv_sim *s, struct sim_profile *prof, const char *
 void dom_free(struct sim_dom *d)
 {
 	guest_timers_disarm(d);
+	free(d->writer);
 	for (size_t i = 0; i < d->n_keys; i++) {
 		free(d->keys[i].path);
 		free(d->keys[i].value);

@@ -50,6 +50,25 @@
  *                            yes when pv_drivers = no (a PV guest always
  *                            has PV control, so hvm = no with pv_drivers =
  *                            no is an error)
+ *   A hostile or buggy guest, scripted XenStore writes (from every unpause
+ *   until the guest shuts down; a restored guest writes too):
+ *   xs_write_key    = (none) PATH relative to /local/domain/<domid>/ (under
+ *                            2048 bytes, no leading /): the key the guest
+ *                            writes; needs xs_write_hz or xs_flap_ms
+ *   xs_write_hz     = 0      rewrite the key N times a second (1..1000),
+ *                            every 1000/N ms (integer division), the first
+ *                            write one interval after the unpause
+ *   xs_write_value  = (empty) the value written (at most 4096 bytes)
+ *   xs_write_len    = 0      instead: a value of N bytes (at most 4096)
+ *                            running through every byte value but NUL:
+ *                            1, 2, ... 255, 1, 2, ...
+ *   xs_flap_ms      = 0      the key appears and disappears: xs_flap_ms
+ *                            after the unpause it is written, xs_flap_ms
+ *                            later removed (with the keys below it; the
+ *                            watches fire), and so on; with xs_write_hz
+ *                            the rewrites happen only while it exists
+ *   Each write is subject to XenStore's limits (hv_sim_guest_write) and
+ *   counted in hv_sim_counts.xs_writes.
  *
  * Semantics, as real Xen/libxl show them through the port:
  *  - Nothing completes inside the call that starts it: every OP_DONE is
@@ -109,7 +128,8 @@
  *    already shut down is reported at once, and a domid that existed and
  *    is gone gets DEATH.  watch_key: one KEY event at once, then one per
  *    change of the key or a key below it (event path = the watched path).
- *  - read_key: HV_ENOENT, or HV_ETOOBIG when value + NUL exceed the buffer.
+ *  - read_key: HV_ENOENT, or HV_ETOOBIG when value + NUL exceed the buffer
+ *    (nothing is written to it then).  Counted in hv_sim_counts.key_reads.
  *  - mem_need = memory_mb * 1024; mem_free = the free pool; list = every
  *    domain that exists, dying ones included, by domid.
  *  - data/ready is written at ready_ms even with pv_drivers = no (the
@@ -142,6 +162,8 @@ bool hv_is_sim(const struct hv *hv);
 struct hv_sim_counts {
 	unsigned creates, restores, unpauses, shutdowns, power_buttons;
 	unsigned destroys, saves, core_dumps;
+	unsigned key_reads;              /* read_key calls on an existing domain */
+	unsigned xs_writes;              /* the scenario's scripted writes done */
 };
 struct hv_sim_counts hv_sim_counts(struct hv *hv, const char *name);
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/alloc.h"
 #include "util/parse.h"
 
 /* ---- the scenario file ---- */
@@ -67,13 +68,17 @@ static bool parse_u64(const char *v, uint64_t max, uint64_t *out)
 	return true;
 }
 
-enum key_type { K_MS, K_COUNT, K_BOOL, K_SHUTDOWN_MS, K_HVM };
+enum key_type { K_MS, K_COUNT, K_BOOL, K_SHUTDOWN_MS, K_HVM, K_HZ, K_LEN, K_PATH, K_STRING };
 static const char *const key_type_expects[] = {
 	[K_MS] = "milliseconds",
 	[K_COUNT] = "a count",
 	[K_BOOL] = "yes or no",
 	[K_SHUTDOWN_MS] = "milliseconds or -1",
 	[K_HVM] = "yes or no",
+	[K_HZ] = "writes per second, at most 1000",
+	[K_LEN] = "a length in bytes, at most 4096",
+	[K_PATH] = "a path relative to the domain's XenStore directory, under 2048 bytes",
+	[K_STRING] = "a value of at most 4096 bytes",
 };
 
 struct key_def {
@@ -97,25 +102,54 @@ static const struct key_def domain_keys[] = {
 	KEY(fail_restores, K_COUNT),
 	KEY(restore_ms, K_MS),
 	KEY(hvm, K_HVM),
+	KEY(xs_write_key, K_PATH),
+	KEY(xs_write_hz, K_HZ),
+	KEY(xs_write_value, K_STRING),
+	KEY(xs_write_len, K_LEN),
+	KEY(xs_flap_ms, K_MS),
 };
 #undef KEY
+
+/* The whole numbers: K_MS, K_HZ, K_LEN (uint64_t), K_COUNT (unsigned). */
+static bool set_number(void *field, enum key_type type, const char *v)
+{
+	static const uint64_t max[] = {
+		[K_MS] = SCENARIO_MS_MAX, [K_COUNT] = UINT32_MAX,
+		[K_HZ] = XS_WRITE_HZ_MAX, [K_LEN] = GUEST_VALUE_MAX,
+	};
+	uint64_t n;
+	if (!parse_u64(v, max[type], &n))
+		return false;
+	if (type == K_COUNT)
+		*(unsigned *)field = (unsigned)n;
+	else
+		*(uint64_t *)field = n;
+	return true;
+}
+
+static bool set_string(char **field, enum key_type type, const char *v)
+{
+	size_t n = strlen(v);
+	if (type == K_PATH ? !n || n >= GUEST_PATH_MAX || v[0] == '/' : n > GUEST_VALUE_MAX)
+		return false;
+	free(*field);
+	*field = xd_strdup(v);
+	return true;
+}
 
 static bool set_value(struct sim_profile *p, const struct key_def *k, const char *v)
 {
 	void *field = (char *)p + k->off;
-	uint64_t n;
 	bool b;
 	switch (k->type) {
 	case K_MS:
-		if (!parse_u64(v, SCENARIO_MS_MAX, &n))
-			return false;
-		*(uint64_t *)field = n;
-		return true;
 	case K_COUNT:
-		if (!parse_u64(v, UINT32_MAX, &n))
-			return false;
-		*(unsigned *)field = (unsigned)n;
-		return true;
+	case K_HZ:
+	case K_LEN:
+		return set_number(field, k->type, v);
+	case K_PATH:
+	case K_STRING:
+		return set_string(field, k->type, v);
 	case K_BOOL:
 	case K_HVM:
 		if (!xd_parse_bool(v, &b))
@@ -130,10 +164,7 @@ static bool set_value(struct sim_profile *p, const struct key_def *k, const char
 			*(int64_t *)field = -1;
 			return true;
 		}
-		if (!parse_u64(v, SCENARIO_MS_MAX, &n))
-			return false;
-		*(int64_t *)field = (int64_t)n;
-		return true;
+		return set_number(field, K_MS, v);
 	}
 	return false;
 }
@@ -200,6 +231,34 @@ static int on_key(void *user, const char *section, const char *key, const char *
 	return parse_fail(ps, "unknown section [%s]", section);
 }
 
+/* xs_write_len = N: N bytes running through every byte value but NUL
+ * (1, 2, ... 255, 1, ...), as the port's values are C strings. */
+static char *pattern_value(uint64_t len)
+{
+	char *v = xd_malloc0(len + 1);
+	for (uint64_t i = 0; i < len; i++)
+		v[i] = (char)(1 + i % 255);
+	return v;
+}
+
+static int check_writer(struct parse *ps, struct sim_profile *p)
+{
+	bool scripted = p->xs_write_hz || p->xs_flap_ms || p->xs_write_value || p->xs_write_len;
+	ps->line = p->line;
+	if (!p->xs_write_key)
+		return scripted ? parse_fail(ps, "[domain %s]: xs_write_* and xs_flap_ms need "
+					     "xs_write_key", p->name) : 1;
+	if (!p->xs_write_hz && !p->xs_flap_ms)
+		return parse_fail(ps, "[domain %s]: xs_write_key needs xs_write_hz or xs_flap_ms",
+				  p->name);
+	if (p->xs_write_value && p->xs_write_len)
+		return parse_fail(ps, "[domain %s]: xs_write_value and xs_write_len are "
+				  "exclusive", p->name);
+	if (!p->xs_write_value)
+		p->xs_write_value = pattern_value(p->xs_write_len);
+	return 1;
+}
+
 static int check_profiles(struct parse *ps)
 {
 	for (size_t i = 0; i < ps->sim->n_profs; i++) {
@@ -209,6 +268,8 @@ static int check_profiles(struct parse *ps)
 			return parse_fail(ps, "[domain %s]: pv_drivers = no needs hvm = yes "
 					  "(a PV guest always has PV control)", p->name);
 		}
+		if (!check_writer(ps, p))
+			return 0;
 	}
 	return 1;
 }

@@ -87,8 +87,11 @@ void sim_free(struct hv *hv)
 		if (s->by_id[domid])
 			dom_free(s->by_id[domid]);
 	free(s->by_id);
-	for (size_t i = 0; i < s->n_profs; i++)
+	for (size_t i = 0; i < s->n_profs; i++) {
+		free(s->profs[i]->xs_write_key);
+		free(s->profs[i]->xs_write_value);
 		free(s->profs[i]);
+	}
 	free(s->profs);
 	xd_index_free(&s->by_name);
 	hv_fini(&s->hv);

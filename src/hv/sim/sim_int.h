@@ -8,6 +8,7 @@
  *   xenstore.c  each domain's simulated XenStore directory and watches
  *   guest.c     the domains and what a guest does by itself: readiness,
  *               acknowledging shutdown, crash, reboot, power-off
+ *   writer.c    the scenario's scripted (hostile) XenStore writes
  *   op.c        the asynchronous operations and their completion
  *   ops.c       the hv_ops table (the port)
  */
@@ -37,6 +38,7 @@
 /* 8 bytes, so the fake stream's last data byte sits right before END */
 #define SIM_IMAGE_MARKER "xdsimimg"
 #define INIH_SECTION_MAX 49              /* inih's MAX_SECTION - 1 */
+#define XS_WRITE_HZ_MAX 1000             /* the clock counts milliseconds */
 
 /* Per domain name: the scenario's script and what happened so far. */
 struct sim_profile {
@@ -50,6 +52,10 @@ struct sim_profile {
 	bool pv_drivers, running;
 	int hvm;                         /* -1: from the xl cfg / pv_drivers */
 	unsigned failed_creates, failed_saves, failed_restores;
+	/* The scripted (hostile) XenStore writer; xs_write_key NULL = none.
+	 * xs_write_value is the value to write, made from xs_write_len. */
+	char *xs_write_key, *xs_write_value;
+	uint64_t xs_write_hz, xs_write_len, xs_flap_ms;
 	struct hv_sim_counts counts;
 	struct sim_dom *holder;          /* the live domain now called name */
 };
@@ -75,6 +81,13 @@ struct sim_dom {
 	char **watches;
 	size_t n_watches, cap_watches;
 	struct xd_timer ready_t, crash_t, reboot_t, poweroff_t;
+	struct sim_writer *writer;       /* with xs_write_key, else NULL */
+};
+
+/* The scripted writer of one running guest (writer.c). */
+struct sim_writer {
+	struct xd_timer write_t, flap_t;
+	bool present;                    /* flapping: the key exists now */
 };
 
 enum sim_op_kind { OP_CREATE, OP_RESTORE, OP_UNPAUSE, OP_SHUTDOWN, OP_DESTROY, OP_SAVE, OP_CORE_DUMP };
@@ -136,6 +149,10 @@ struct sim_key *key_find(struct sim_dom *d, const char *path);
 /* Set a key (watches covering it fire). */
 void key_set(struct sim_dom *d, const char *path, const char *value);
 void keys_init(struct sim_dom *d);
+/* Remove a key and those below it (watches covering it fire). */
+void key_remove(struct sim_dom *d, const char *path);
+/* A guest's own write, within XenStore's limits (else HV_ETOOBIG). */
+int guest_write(struct sim_dom *d, const char *relpath, const char *value);
 int sim_watch_key(struct hv *hv, uint32_t domid, const char *relpath);
 void sim_unwatch_key(struct hv *hv, uint32_t domid, const char *relpath);
 int sim_read_key(struct hv *hv, uint32_t domid, const char *relpath, char *buf, size_t len);
@@ -159,6 +176,11 @@ void ack_shutdown(struct sim_dom *d, struct sim_op *op);
 void guest_ready(struct sim_dom *d);
 void guest_arm_fate(struct sim_dom *d);
 void guest_start(struct sim_dom *d);
+
+/* writer.c: the scripted writer starts with the guest (every unpause)
+ * and stops when it shuts down or is destroyed. */
+void writer_start(struct sim_dom *d);
+void writer_stop(struct sim_dom *d);
 
 /* op.c */
 struct sim_op *op_new(struct hv_sim *s, enum sim_op_kind kind, uint64_t id, uint32_t domid);

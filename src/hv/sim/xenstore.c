@@ -66,6 +66,25 @@ void key_set(struct sim_dom *d, const char *path, const char *value)
 			emit_key(d, d->watches[i]);
 }
 
+void key_remove(struct sim_dom *d, const char *path)
+{
+	bool gone = false;
+	for (size_t i = 0; i < d->n_keys;) {
+		struct sim_key *k = &d->keys[i];
+		if (!watch_covers(path, k->path)) {   /* not path nor below it */
+			i++;
+			continue;
+		}
+		free(k->path);
+		free(k->value);
+		*k = d->keys[--d->n_keys];
+		gone = true;
+	}
+	for (size_t i = 0; gone && i < d->n_watches; i++)
+		if (watch_covers(d->watches[i], path) || watch_covers(path, d->watches[i]))
+			emit_key(d, d->watches[i]);
+}
+
 /* What libxl writes at creation: the name, and the guest-writable nodes
  * left empty for the guest to fill. */
 void keys_init(struct sim_dom *d)
@@ -118,9 +137,11 @@ void sim_unwatch_key(struct hv *hv, uint32_t domid, const char *relpath)
 
 int sim_read_key(struct hv *hv, uint32_t domid, const char *relpath, char *buf, size_t len)
 {
+	struct sim_dom *d = dom_live(to_sim(hv), domid);
+	if (d)
+		d->prof->counts.key_reads++;
 	if (xd_xenstore_relpath_problem(relpath) || !len)
 		return HV_EFAIL;
-	struct sim_dom *d = dom_live(to_sim(hv), domid);
 	struct sim_key *k = d ? key_find(d, relpath) : NULL;
 	if (!k)
 		return HV_ENOENT;
@@ -134,8 +155,11 @@ int sim_read_key(struct hv *hv, uint32_t domid, const char *relpath, char *buf, 
 int hv_sim_guest_write(struct hv *hv, uint32_t domid, const char *relpath, const char *value)
 {
 	struct sim_dom *d = dom_live(to_sim(hv), domid);
-	if (!d)
-		return HV_ENOENT;
+	return d ? guest_write(d, relpath, value) : HV_ENOENT;
+}
+
+int guest_write(struct sim_dom *d, const char *relpath, const char *value)
+{
 	if (!relpath[0] || strlen(relpath) >= GUEST_PATH_MAX || strlen(value) > GUEST_VALUE_MAX ||
 	    (!key_find(d, relpath) && d->n_keys >= GUEST_KEYS_MAX))
 		return HV_ETOOBIG;
