@@ -95,9 +95,7 @@ void fail_ops_on(struct hv_sim *s, uint32_t domid)
 	if (!s->n_open_targeted)
 		return;
 	for (struct sim_op *op = s->ops; op; op = op->next) {
-		bool targets = op->kind == OP_SAVE || op->kind == OP_SHUTDOWN ||
-			       op->kind == OP_CORE_DUMP;
-		if (targets && op->domid == domid && !op->decided)
+		if (targets_domain(op->kind) && op->domid == domid && !op->decided)
 			op_decide(op, HV_EFAIL, "domain %" PRIu32 " was destroyed", domid);
 	}
 }

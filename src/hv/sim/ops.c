@@ -1,7 +1,6 @@
 /* The port: the hv_ops of the simulated hypervisor. */
 #include "hv/sim/sim_int.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 
 #include "core/config.h"
 #include "util/alloc.h"
+#include "util/parse.h"
 
 static int sim_list(struct hv *hv, struct hv_dominfo **v, size_t *n)
 {
@@ -58,13 +58,11 @@ static bool image_hvm(const struct savefile_info *info)
 /* b_info.target_memkb of the image, else the cfg's memory. */
 static uint64_t image_mem_kb(const struct savefile_info *info, const struct xd_domain_cfg *cfg)
 {
-	char num[32], *end;
-	if (savefile_json_get(info->config, "b_info", "target_memkb", num, sizeof(num)) == 0) {
-		errno = 0;
-		unsigned long long kb = strtoull(num, &end, 10);
-		if (!errno && *end == '\0' && kb > 0 && num[0] != '-')
-			return kb;
-	}
+	char num[32];
+	uint64_t kb;
+	if (savefile_json_get(info->config, "b_info", "target_memkb", num, sizeof(num)) == 0 &&
+	    xd_parse_u64(num, &kb) && kb > 0)
+		return kb;
 	return cfg_mem_kb(cfg);
 }
 
