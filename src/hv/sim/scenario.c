@@ -85,9 +85,11 @@ struct key_def {
 	const char *name;
 	enum key_type type;
 	size_t off;
+	bool in_script;          /* off is in struct sim_script, else sim_profile */
 };
 
-#define KEY(n, t) { #n, t, offsetof(struct sim_profile, n) }
+#define KEY(n, t) { #n, t, offsetof(struct sim_profile, n), false }
+#define SKEY(n, t) { #n, t, offsetof(struct sim_script, n), true }
 static const struct key_def domain_keys[] = {
 	KEY(create_ms, K_MS),
 	KEY(fail_creates, K_COUNT),
@@ -102,13 +104,14 @@ static const struct key_def domain_keys[] = {
 	KEY(fail_restores, K_COUNT),
 	KEY(restore_ms, K_MS),
 	KEY(hvm, K_HVM),
-	KEY(xs_write_key, K_PATH),
-	KEY(xs_write_hz, K_HZ),
-	KEY(xs_write_value, K_STRING),
-	KEY(xs_write_len, K_LEN),
-	KEY(xs_flap_ms, K_MS),
+	SKEY(xs_write_key, K_PATH),
+	SKEY(xs_write_hz, K_HZ),
+	SKEY(xs_write_value, K_STRING),
+	SKEY(xs_write_len, K_LEN),
+	SKEY(xs_flap_ms, K_MS),
 };
 #undef KEY
+#undef SKEY
 
 /* The whole numbers: K_MS, K_HZ, K_LEN (uint64_t), K_COUNT (unsigned). */
 static bool set_number(void *field, enum key_type type, const char *v)
@@ -139,7 +142,9 @@ static bool set_string(char **field, enum key_type type, const char *v)
 
 static bool set_value(struct sim_profile *p, const struct key_def *k, const char *v)
 {
-	void *field = (char *)p + k->off;
+	if (k->in_script && !p->script)
+		p->script = xd_calloc(1, sizeof(*p->script));
+	void *field = (k->in_script ? (char *)p->script : (char *)p) + k->off;
 	bool b;
 	switch (k->type) {
 	case K_MS:
@@ -243,19 +248,21 @@ static char *pattern_value(uint64_t len)
 
 static int check_writer(struct parse *ps, struct sim_profile *p)
 {
-	bool scripted = p->xs_write_hz || p->xs_flap_ms || p->xs_write_value || p->xs_write_len;
+	struct sim_script *s = p->script;
 	ps->line = p->line;
-	if (!p->xs_write_key)
-		return scripted ? parse_fail(ps, "[domain %s]: xs_write_* and xs_flap_ms need "
-					     "xs_write_key", p->name) : 1;
-	if (!p->xs_write_hz && !p->xs_flap_ms)
+	if (!s)
+		return 1;
+	if (!s->xs_write_key)
+		return parse_fail(ps, "[domain %s]: xs_write_* and xs_flap_ms need xs_write_key",
+				  p->name);
+	if (!s->xs_write_hz && !s->xs_flap_ms)
 		return parse_fail(ps, "[domain %s]: xs_write_key needs xs_write_hz or xs_flap_ms",
 				  p->name);
-	if (p->xs_write_value && p->xs_write_len)
+	if (s->xs_write_value && s->xs_write_len)
 		return parse_fail(ps, "[domain %s]: xs_write_value and xs_write_len are "
 				  "exclusive", p->name);
-	if (!p->xs_write_value)
-		p->xs_write_value = pattern_value(p->xs_write_len);
+	if (!s->xs_write_value)
+		s->xs_write_value = pattern_value(s->xs_write_len);
 	return 1;
 }
 

@@ -88,8 +88,11 @@ void sim_free(struct hv *hv)
 			dom_free(s->by_id[domid]);
 	free(s->by_id);
 	for (size_t i = 0; i < s->n_profs; i++) {
-		free(s->profs[i]->xs_write_key);
-		free(s->profs[i]->xs_write_value);
+		if (s->profs[i]->script) {
+			free(s->profs[i]->script->xs_write_key);
+			free(s->profs[i]->script->xs_write_value);
+			free(s->profs[i]->script);
+		}
 		free(s->profs[i]);
 	}
 	free(s->profs);

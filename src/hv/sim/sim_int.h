@@ -40,6 +40,15 @@
 #define INIH_SECTION_MAX 49              /* inih's MAX_SECTION - 1 */
 #define XS_WRITE_HZ_MAX 1000             /* the clock counts milliseconds */
 
+/* The scripted (hostile) XenStore writes of a profile; allocated only
+ * for the few that have them (the bench has 10,000 profiles).  After the
+ * scenario is loaded xs_write_value is the value, made from xs_write_len
+ * if need be. */
+struct sim_script {
+	char *xs_write_key, *xs_write_value;
+	uint64_t xs_write_hz, xs_write_len, xs_flap_ms;
+};
+
 /* Per domain name: the scenario's script and what happened so far. */
 struct sim_profile {
 	char name[XD_NAME_MAX];
@@ -52,10 +61,7 @@ struct sim_profile {
 	bool pv_drivers, running;
 	int hvm;                         /* -1: from the xl cfg / pv_drivers */
 	unsigned failed_creates, failed_saves, failed_restores;
-	/* The scripted (hostile) XenStore writer; xs_write_key NULL = none.
-	 * xs_write_value is the value to write, made from xs_write_len. */
-	char *xs_write_key, *xs_write_value;
-	uint64_t xs_write_hz, xs_write_len, xs_flap_ms;
+	struct sim_script *script;       /* NULL unless an xs_* key is given */
 	struct hv_sim_counts counts;
 	struct sim_dom *holder;          /* the live domain now called name */
 };

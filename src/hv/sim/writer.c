@@ -10,7 +10,7 @@
 
 #include "util/alloc.h"
 
-static uint64_t write_interval_ms(const struct sim_profile *p)
+static uint64_t write_interval_ms(const struct sim_script *p)
 {
 	uint64_t ms = 1000 / p->xs_write_hz;
 	return ms ? ms : 1;
@@ -18,7 +18,7 @@ static uint64_t write_interval_ms(const struct sim_profile *p)
 
 static void write_once(struct sim_dom *d)
 {
-	const struct sim_profile *p = d->prof;
+	const struct sim_script *p = d->prof->script;
 	if (guest_write(d, p->xs_write_key, p->xs_write_value) == 0)
 		d->prof->counts.xs_writes++;
 }
@@ -26,9 +26,9 @@ static void write_once(struct sim_dom *d)
 static void on_write_timer(struct xd_timer *t, void *arg)
 {
 	struct sim_dom *d = arg;
-	if (!d->prof->xs_flap_ms || d->writer->present)
+	if (!d->prof->script->xs_flap_ms || d->writer->present)
 		write_once(d);
-	arm_in(d->sim, t, write_interval_ms(d->prof));
+	arm_in(d->sim, t, write_interval_ms(d->prof->script));
 }
 
 /* Every xs_flap_ms the key appears (written once) or disappears. */
@@ -39,14 +39,14 @@ static void on_flap_timer(struct xd_timer *t, void *arg)
 	if (d->writer->present)
 		write_once(d);
 	else
-		key_remove(d, d->prof->xs_write_key);
-	arm_in(d->sim, t, d->prof->xs_flap_ms);
+		key_remove(d, d->prof->script->xs_write_key);
+	arm_in(d->sim, t, d->prof->script->xs_flap_ms);
 }
 
 void writer_start(struct sim_dom *d)
 {
-	const struct sim_profile *p = d->prof;
-	if (!p->xs_write_key)
+	const struct sim_script *p = d->prof->script;
+	if (!p)
 		return;
 	if (!d->writer) {
 		d->writer = xd_calloc(1, sizeof(*d->writer));
