@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/hv_port.h"
+#include "util/alloc.h"
 
 static const char savefile_magic[SAVEFILE_MAGIC_LEN] = "Xen saved domain, xl format\n \0 \r";
 
@@ -434,11 +435,7 @@ static int parse_optdata(const unsigned char *opt, uint32_t optlen, struct savef
 		say(msg, msglen, "config has no usable c_info.name");
 		return HV_EBADIMG;
 	}
-	info->config = malloc(config_len);
-	if (!info->config) {
-		say(msg, msglen, "out of memory");
-		return HV_EBADIMG;
-	}
+	info->config = xd_malloc0(config_len);
 	memcpy(info->config, json, config_len);
 	info->config_len = config_len;
 	return 0;
@@ -465,11 +462,7 @@ static int read_open(int fd, struct savefile_info *info, char *msg, size_t msgle
 	int rc = check_header(&h, info->size, msg, msglen);
 	if (rc)
 		return rc;
-	unsigned char *opt = malloc(h.optional_data_len);
-	if (!opt) {
-		say(msg, msglen, "out of memory");
-		return HV_EBADIMG;
-	}
+	unsigned char *opt = xd_malloc0(h.optional_data_len);   /* <= SAVEFILE_OPTDATA_MAX */
 	got = pread_full(fd, opt, h.optional_data_len, SAVEFILE_HEADER_LEN);
 	if (got != (ssize_t)h.optional_data_len) {
 		say(msg, msglen, "truncated optional data");
@@ -625,13 +618,8 @@ static void tx_release(struct savefile_tx *tx)
 int savefile_tx_begin(struct savefile_tx *tx, const char *path, char *msg, size_t msglen)
 {
 	*tx = (struct savefile_tx){ .fd = -1 };
-	tx->path = strdup(path);
-	if (!tx->path || asprintf(&tx->tmp, "%s.tmp", path) < 0) {
-		tx->tmp = NULL;
-		tx_release(tx);
-		say(msg, msglen, "out of memory");
-		return -1;
-	}
+	tx->path = xd_strdup(path);
+	tx->tmp = xd_asprintf("%s.tmp", path);
 	tx->fd = open(tx->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600);
 	if (tx->fd < 0) {
 		if (errno == EEXIST)
@@ -656,9 +644,7 @@ void savefile_tx_abort(struct savefile_tx *tx)
 
 static int fsync_parent_dir(const char *path)
 {
-	char *dir = strdup(path);
-	if (!dir)
-		return -1;
+	char *dir = xd_strdup(path);
 	char *slash = strrchr(dir, '/');
 	if (!slash)
 		strcpy(dir, ".");

@@ -1,5 +1,5 @@
 /*
- * xl's save-file format (xen-notes.md §4.2), shared by every backend so a
+ * xl's save-file format (xen tools/xl/xl_saverestore.c), shared by every backend so a
  * file saved by one is restored by the other and by `xl restore`:
  *
  *   struct header (48 bytes, host byte order)

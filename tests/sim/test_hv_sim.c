@@ -1100,6 +1100,17 @@ static void scenario_errors_name_file_and_line(void **state)
 		  ":3: running domain big needs 4096 MiB, only 100 MiB free" },
 		{ "[domain aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]\nready_ms = 1\n",
 		  ":2: section header too long" },
+		{ "[domain web]\nxs_write_key = d\nxs_write_hz = 1001\n",
+		  ":3: xs_write_hz: bad value '1001' (expected writes per second, at most 1000)" },
+		{ "[domain web]\nxs_write_key = d\nxs_write_hz = 1\nxs_write_len = 4097\n",
+		  ":4: xs_write_len: bad value '4097'" },
+		{ "[domain web]\nxs_write_key = /local/domain/1/d\n", ":2: xs_write_key: bad value" },
+		{ "[domain web]\nxs_write_key = data/x\n",
+		  ":1: [domain web]: xs_write_key needs xs_write_hz or xs_flap_ms" },
+		{ "[domain web]\nxs_write_hz = 5\n",
+		  ":1: [domain web]: xs_write_* and xs_flap_ms need xs_write_key" },
+		{ "[domain web]\nxs_write_key = d\nxs_flap_ms = 9\nxs_write_value = a\nxs_write_len = 3\n",
+		  ":1: [domain web]: xs_write_value and xs_write_len are exclusive" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char err[512] = "", want[600];
@@ -1122,7 +1133,10 @@ static void scenario_accepts_every_documented_key(void **state)
 	       "[domain web]   ; the web server\n"
 	       "create_ms = 1\nfail_creates = 0\nready_ms = 2\npv_drivers = yes\n"
 	       "shutdown_ms = -1\nsave_ms = 3\ncrash_after_ms = 0\nreboot_after_ms = 0\n"
-	       "running = no\nfail_saves = 0\nfail_restores = 0\nrestore_ms = 4\nhvm = yes\n");
+	       "running = no\nfail_saves = 0\nfail_restores = 0\nrestore_ms = 4\nhvm = yes\n"
+	       "[domain db]\nxs_write_key = data/x\nxs_write_hz = 1\nxs_write_value = v\n"
+	       "xs_flap_ms = 5000\n"
+	       "[domain win]\nxs_write_key = data/y\nxs_write_hz = 1000\nxs_write_len = 4096\n");
 	assert_int_equal(mem_free(r), 4096ull * 1024);
 	assert_int_equal(create(r, "web"), 1);
 	assert_int_equal(now(r), T0 + 1);
@@ -1211,6 +1225,134 @@ static void runs_are_deterministic(void **state)
 	assert_int_equal(a[0].at, T0 + 300);
 }
 
+/* ---- hostile guests: scripted XenStore writes ---- */
+
+static unsigned key_events_until(struct rig *r, uint64_t at)
+{
+	unsigned n = 0;
+	struct hv_event ev;
+	while (xd_timers_next(&r->timers) <= at) {
+		step(r);
+		while (hv_next_event(r->hv, &ev))
+			n += ev.kind == HV_EV_KEY;
+	}
+	xd_timers_run(&r->timers, at);
+	while (hv_next_event(r->hv, &ev))
+		n += ev.kind == HV_EV_KEY;
+	return n;
+}
+
+static void scripted_writes_come_at_xs_write_hz_until_shutdown(void **state)
+{
+	struct rig *r = *state;
+	sim(r, "[domain web]\nready_ms = 3600000\n"
+	       "xs_write_key = data/ready\nxs_write_hz = 100\nxs_write_value = not yet\n");
+	uint32_t d = boot(r, "web");
+	uint64_t t = now(r);
+	char buf[64];
+	assert_int_equal(r->hv->ops->watch_key(r->hv, d, "data/ready"), 0);
+	expect_key(r, d, "data/ready");                          /* the watch's first event */
+	assert_int_equal(r->hv->ops->read_key(r->hv, d, "data/ready", buf, sizeof(buf)), HV_ENOENT);
+	assert_int_equal(key_events_until(r, t + 9), 0);        /* first write after 10 ms */
+	assert_int_equal(key_events_until(r, t + 1000), 100);
+	assert_int_equal(hv_sim_counts(r->hv, "web").xs_writes, 100);
+	assert_int_equal(r->hv->ops->read_key(r->hv, d, "data/ready", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "not yet");
+	assert_int_equal(hv_sim_counts(r->hv, "web").key_reads, 2);
+	assert_int_equal(hv_sim_guest_shutdown(r->hv, d, HV_SD_POWEROFF), 0);
+	expect_shutdown(r, d, HV_SD_POWEROFF, t + 1000);
+	assert_int_equal(key_events_until(r, t + 5000), 0);     /* a shut-down guest writes nothing */
+	assert_int_equal(hv_sim_counts(r->hv, "web").xs_writes, 100);
+	destroy(r, d);
+}
+
+/* Fill buf with 0xa5, read key into its first len bytes. */
+static int read_guarded(struct rig *r, uint32_t d, const char *key, unsigned char *buf,
+			size_t size, size_t len)
+{
+	memset(buf, 0xa5, size);
+	return r->hv->ops->read_key(r->hv, d, key, (char *)buf, len);
+}
+
+static void assert_untouched(const unsigned char *buf, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		if (buf[i] != 0xa5)
+			fail_msg("byte %zu written (0x%02x)", i, buf[i]);
+}
+
+/* A value of any length and bytes: it fits the reader's buffer with its
+ * NUL, or the read is HV_ETOOBIG and the buffer is not written at all. */
+static void long_values_are_etoobig_never_an_overrun(void **state)
+{
+	struct rig *r = *state;
+	sim(r, "[domain web]\nxs_write_key = data/v\nxs_write_hz = 1\nxs_write_len = 255\n"
+	       "[domain db]\nxs_write_key = data/v\nxs_write_hz = 1\nxs_write_len = 256\n"
+	       "[domain win]\nxs_write_key = data/v\nxs_write_hz = 1\nxs_write_len = 4096\n");
+	uint32_t web = boot(r, "web"), db = boot(r, "db"), win = boot(r, "win");
+	run_until(r, now(r) + 1000);
+	while (hv_next_event(r->hv, &(struct hv_event){ 0 }))
+		;
+	static unsigned char buf[4096 + 64];
+	assert_int_equal(read_guarded(r, web, "data/v", buf, sizeof(buf), 256), 0);
+	for (size_t i = 0; i < 255; i++)
+		assert_int_equal(buf[i], 1 + i % 255);           /* every byte value but NUL */
+	assert_int_equal(buf[255], 0);
+	assert_untouched(buf, 256, sizeof(buf));
+	assert_int_equal(read_guarded(r, db, "data/v", buf, sizeof(buf), 256), HV_ETOOBIG);
+	assert_untouched(buf, 0, sizeof(buf));
+	assert_int_equal(read_guarded(r, db, "data/v", buf, sizeof(buf), 257), 0);
+	assert_int_equal(buf[255], 1);                           /* the pattern wraps after 255 */
+	assert_int_equal(buf[256], 0);
+	assert_int_equal(read_guarded(r, win, "data/v", buf, sizeof(buf), 256), HV_ETOOBIG);
+	assert_untouched(buf, 0, sizeof(buf));
+	assert_int_equal(read_guarded(r, win, "data/v", buf, sizeof(buf), 4096), HV_ETOOBIG);
+	assert_int_equal(read_guarded(r, win, "data/v", buf, sizeof(buf), 4097), 0);
+	assert_int_equal(strlen((char *)buf), 4096);
+	assert_untouched(buf, 4097, sizeof(buf));
+	/* Past XenStore's payload limit a guest's write is refused. */
+	memset(buf, 'x', 4097);
+	buf[4097] = 0;
+	assert_int_equal(hv_sim_guest_write(r->hv, win, "data/v", (char *)buf), HV_ETOOBIG);
+	destroy(r, web);
+	destroy(r, db);
+	destroy(r, win);
+}
+
+static void a_flapping_key_appears_and_disappears(void **state)
+{
+	struct rig *r = *state;
+	sim(r, "[domain web]\nxs_write_key = data/up\nxs_flap_ms = 50\nxs_write_value = 1\n");
+	uint32_t d = boot(r, "web");
+	uint64_t t = now(r);
+	char buf[8];
+	assert_int_equal(r->hv->ops->watch_key(r->hv, d, "data"), 0);
+	expect_key(r, d, "data");
+	for (unsigned i = 1; i <= 6; i++) {
+		assert_int_equal(key_events_until(r, t + 50 * i - 1), 0);
+		assert_int_equal(key_events_until(r, t + 50 * i), 1);   /* the parent's watch fires */
+		int rc = r->hv->ops->read_key(r->hv, d, "data/up", buf, sizeof(buf));
+		assert_int_equal(rc, i % 2 ? 0 : HV_ENOENT);
+	}
+	assert_int_equal(hv_sim_counts(r->hv, "web").xs_writes, 3);
+	destroy(r, d);
+}
+
+/* With xs_write_hz too, the rewrites happen only while the key exists. */
+static void flapping_and_rewriting_together(void **state)
+{
+	struct rig *r = *state;
+	sim(r, "[domain web]\nxs_write_key = data/up\nxs_flap_ms = 100\nxs_write_hz = 100\n");
+	uint32_t d = boot(r, "web");
+	uint64_t t = now(r);
+	run_until(r, t + 1000);
+	/* Present in [100, 200), [300, 400), ... [900, 1000): each time one
+	 * write as it appears and the ten rewrites at 100, 110, ... 190 (at a
+	 * shared tick the flap, armed earlier, goes first). */
+	assert_int_equal(hv_sim_counts(r->hv, "web").xs_writes, 5 * 11);
+	destroy(r, d);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, rig_setup, rig_teardown)
@@ -1251,6 +1393,10 @@ int main(void)
 		T(scenario_accepts_every_documented_key),
 		T(later_scenario_values_override_earlier_ones),
 		T(runs_are_deterministic),
+		T(scripted_writes_come_at_xs_write_hz_until_shutdown),
+		T(long_values_are_etoobig_never_an_overrun),
+		T(a_flapping_key_appears_and_disappears),
+		T(flapping_and_rewriting_together),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
