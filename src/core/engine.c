@@ -16,6 +16,7 @@
  * gave up on) is recognised.
  */
 #include "core/engine.h"
+#include "util/alloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -174,39 +175,6 @@ const char *xd_cause_name(enum xd_cause c)
 
 /* ------------------------------------------------------------ small utils */
 
-static void *xmalloc(size_t n)
-{
-	void *p = calloc(1, n ? n : 1);
-	if (!p) {
-		fputs("xendomd: out of memory\n", stderr);
-		abort();
-	}
-	return p;
-}
-
-static void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (!p) {
-		fputs("xendomd: out of memory\n", stderr);
-		abort();
-	}
-	return p;
-}
-
-#define GROW(arr, n, cap) do {                                          \
-		if ((n) == (cap)) {                                     \
-			(cap) = (cap) ? (cap) * 2 : 16;                 \
-			(arr) = xrealloc((arr), (cap) * sizeof(*(arr))); \
-		}                                                       \
-	} while (0)
-
-static char *xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	return memcpy(xmalloc(n), s, n);
-}
-
 static uint64_t now(const struct xd_engine *e)
 {
 	return xd_timers_now(e->timers);
@@ -232,11 +200,7 @@ static void logf_(struct xd_engine *e, enum xd_log_level lvl, const struct dom *
 static void vset_pending(struct dom *d, const char *fmt, va_list ap)
 {
 	free(d->pending);
-	d->pending = NULL;
-	if (fmt && vasprintf(&d->pending, fmt, ap) < 0) {
-		fputs("xendomd: out of memory\n", stderr);
-		abort();
-	}
+	d->pending = fmt ? xd_vasprintf(fmt, ap) : NULL;
 }
 
 static void set_pending(struct dom *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -287,7 +251,7 @@ typedef uint64_t heap_key_fn(const struct xd_engine *, size_t);
 
 static void heap_push(struct xd_engine *e, struct slot_heap *h, heap_key_fn *key, size_t slot)
 {
-	GROW(h->v, h->n, h->cap);
+	XD_GROW(h->v, h->n, h->cap);
 	size_t i = h->n++;
 	while (i > 0) {
 		size_t p = (i - 1) / 2;
@@ -333,7 +297,7 @@ static void map_domid(struct xd_engine *e, struct dom *d, long domid)
 		size_t n = e->n_by_domid ? e->n_by_domid : 1024;
 		while (n <= (size_t)domid)
 			n *= 2;
-		e->by_domid = xrealloc(e->by_domid, n * sizeof(*e->by_domid));
+		e->by_domid = xd_reallocarray(e->by_domid, n, sizeof(*e->by_domid));
 		memset(e->by_domid + e->n_by_domid, 0, (n - e->n_by_domid) * sizeof(*e->by_domid));
 		e->n_by_domid = n;
 	}
@@ -393,7 +357,7 @@ static void set_state(struct xd_engine *e, struct dom *d, enum xd_state s, const
 	}
 	d->state = s;
 	free(d->reason);
-	d->reason = reason[0] ? xstrdup(reason) : NULL;
+	d->reason = reason[0] ? xd_strdup(reason) : NULL;
 	if (settled_for_boot(s))
 		boot_done(e, d);
 	if (!alive(d) && (s == XD_INACTIVE || s == XD_SAVED || s == XD_FAILED))
@@ -412,7 +376,7 @@ static void mark_dirty(struct xd_engine *e, struct dom *d)
 	if (d->dirty)
 		return;
 	d->dirty = true;
-	GROW(e->dirty, e->n_dirty, e->cap_dirty);
+	XD_GROW(e->dirty, e->n_dirty, e->cap_dirty);
 	e->dirty[e->n_dirty++] = d->slot;
 }
 
@@ -677,7 +641,7 @@ static void wait_for_memory(struct xd_engine *e, struct dom *d, uint64_t need_kb
 		arm_deadline(e, d, DL_MEMORY, e->cfg->global.start_timeout_ms);
 	}
 	d->mem_waiting = true;
-	GROW(e->memq, e->n_memq, e->cap_memq);
+	XD_GROW(e->memq, e->n_memq, e->cap_memq);
 	e->memq[e->n_memq++] = d->slot;
 	set_state(e, d, XD_WAITING, "memory: need %llu MiB, free %llu MiB",
 		  (unsigned long long)(need_kb / 1024), (unsigned long long)(free_kb / 1024));
@@ -1011,7 +975,7 @@ static bool restart_allowed(struct xd_engine *e, struct dom *d)
 	d->n_restarts = kept;
 	if (kept >= limit)
 		return false;
-	d->restarts = xrealloc(d->restarts, (kept + 1) * sizeof(*d->restarts));
+	d->restarts = xd_reallocarray(d->restarts, kept + 1, sizeof(*d->restarts));
 	d->restarts[d->n_restarts++] = t;
 	return true;
 }
@@ -1566,7 +1530,7 @@ static struct dom *add_dom(struct xd_engine *e, const char *name, const struct x
 		fputs("xendomd: too many domains\n", stderr);
 		abort();
 	}
-	struct dom *d = xmalloc(sizeof(*d));
+	struct dom *d = xd_malloc0(sizeof(*d));
 	d->e = e;
 	d->slot = e->n_doms;
 	d->order = order;
@@ -1577,20 +1541,20 @@ static struct dom *add_dom(struct xd_engine *e, const char *name, const struct x
 	xd_timer_init(&d->t_wake, wake_fired, d);
 	xd_timer_init(&d->t_deadline, deadline_fired, d);
 	set_cfg(e, d, cfg);
-	GROW(e->doms, e->n_doms, e->cap_doms);
+	XD_GROW(e->doms, e->n_doms, e->cap_doms);
 	e->doms[e->n_doms++] = d;
 	return d;
 }
 
 static void add_rdep(struct dom *on, size_t slot, bool requires)
 {
-	GROW(on->rdep, on->n_rdep, on->cap_rdep);
+	XD_GROW(on->rdep, on->n_rdep, on->cap_rdep);
 	on->rdep[on->n_rdep++] = (struct rdep){ slot, requires };
 }
 
 static size_t *map_indices(const struct xd_engine *e, const size_t *idx, size_t n)
 {
-	size_t *v = xmalloc(n * sizeof(*v));
+	size_t *v = xd_calloc(n, sizeof(*v));
 	for (size_t i = 0; i < n; i++)
 		v[i] = e->cfg_slot[idx[i]];
 	return v;
@@ -1623,13 +1587,13 @@ static void build_graph(struct xd_engine *e)
 
 struct xd_engine *xd_engine_new(const struct xd_config *cfg, const struct xd_engine_env *env)
 {
-	struct xd_engine *e = xmalloc(sizeof(*e));
+	struct xd_engine *e = xd_malloc0(sizeof(*e));
 	e->cfg = cfg;
 	e->env = *env;
 	e->timers = env->timers;
 	e->hv = env->hv;
 	xd_timer_init(&e->mem_timer, mem_timer_fired, e);
-	e->cfg_slot = xmalloc(cfg->n_domains * sizeof(*e->cfg_slot));
+	e->cfg_slot = xd_calloc(cfg->n_domains, sizeof(*e->cfg_slot));
 	for (size_t i = 0; i < cfg->n_domains; i++)
 		e->cfg_slot[i] = add_dom(e, cfg->domains[i].name, &cfg->domains[i], i)->slot;
 	build_graph(e);
@@ -1731,7 +1695,7 @@ static void find_restore_image(struct xd_engine *e, struct dom *d)
 	int rc = e->hv->ops->image_check(e->hv, file, msg, sizeof(msg));
 	if (rc == HV_ENOENT)
 		return;
-	d->restore_image = xstrdup(file);
+	d->restore_image = xd_strdup(file);
 	if (rc < 0) {
 		/* A bad image goes through the same policy as a failed restore. */
 		d->restoring = true;
@@ -1848,7 +1812,7 @@ static void stop_with_dependents(struct xd_engine *e, struct dom *d, size_t **ca
 		   d->state == XD_RESTORING || d->state == XD_RESTARTING;
 	want_down(e, d, STOP_SHUTDOWN, XD_CAUSE_ON_DEMAND);
 	if (!named && was && cascade) {
-		GROW(*cascade, *n_cascade, *cap);
+		XD_GROW(*cascade, *n_cascade, *cap);
 		(*cascade)[(*n_cascade)++] = d->slot;
 	}
 	for (size_t i = 0; i < d->n_rdep; i++)
@@ -1931,7 +1895,7 @@ void xd_engine_shutdown_host(struct xd_engine *e)
 
 void xd_engine_reload(struct xd_engine *e, const struct xd_config *cfg)
 {
-	size_t *slots = xmalloc(cfg->n_domains * sizeof(*slots));
+	size_t *slots = xd_calloc(cfg->n_domains, sizeof(*slots));
 	for (size_t i = 0; i < cfg->n_domains; i++) {
 		struct dom *d = find_by_name(e, cfg->domains[i].name);
 		if (!d) {
@@ -2020,7 +1984,3 @@ void xd_engine_tally(const struct xd_engine *e, struct xd_tally *t)
 	*t = e->tally;
 }
 
-bool xd_engine_host_is_down(const struct xd_engine *e)
-{
-	return e->halt_pending == 0 && e->hooks_inflight == 0;
-}

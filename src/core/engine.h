@@ -140,7 +140,5 @@ struct xd_tally {
 	size_t managed, alive;
 };
 void xd_engine_tally(const struct xd_engine *e, struct xd_tally *t);
-/* True when no domain we would stop at halt is still alive. */
-bool xd_engine_host_is_down(const struct xd_engine *e);
 
 #endif
