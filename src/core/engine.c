@@ -78,38 +78,58 @@ struct dom {
 
 	enum goal goal;
 	enum xd_cause cause;
-	enum stop_kind stop_kind;
-	bool save_fallback;                  /* host shutdown: a failed save -> shutdown */
-	bool delay_done;                     /* start_delay has passed */
-	bool retry_wait;                     /* backoff before the next attempt */
-	bool holds_start_slot;
-	bool holds_stop_slot;
-	bool stop_requested;                 /* our shutdown/save/destroy is under way */
-	bool stop_left;                      /* left running at host shutdown */
-	bool paused_adopted;
+
+	struct {                             /* starting (start.c, queue.c) */
+		bool queued;                 /* in the run queue */
+		bool delay_done;             /* start_delay has passed */
+		bool retry_wait;             /* backoff before the next attempt */
+		bool holds_slot;             /* counts against max_parallel_starts */
+		bool mem_waiting;            /* on the memory wait list */
+		bool restoring;              /* this attempt restores restore_image */
+	} start;
 	uint64_t reserved_kb;                /* memory promised to our create in flight */
 	uint64_t mem_wait_since;
 	char *restore_image;                 /* restore instead of create */
-	bool restoring;
+
+	struct {                             /* stopping and saving (stop.c) */
+		enum stop_kind kind;
+		bool queued;                 /* in the stop queue */
+		bool holds_slot;             /* counts against max_parallel_stops */
+		bool requested;              /* our shutdown/save/destroy is under way */
+		bool left;                   /* left running at host shutdown */
+		bool save_fallback;          /* host shutdown: a failed save -> shutdown */
+	} stop;
+
+	struct {                             /* lifecycle (lifecycle.c, adopt.c) */
+		bool husk;                   /* a preserved shut-down domain */
+		bool paused_adopted;         /* adopted paused: not ours to unpause */
+	} life;
+
+	struct {                             /* readiness (ready.c) */
+		bool watched;                /* the readiness key is watched */
+		uint64_t last_check;
+	} ready;
+
+	struct {                             /* the hook we wait for (ops.c) */
+		uint64_t op;
+		bool post;                   /* exec_stop_post (else exec_start_pre) */
+	} hook;
+
+	struct {                             /* bookkeeping (state.c, engine.c) */
+		bool dirty;                  /* on the list to re-evaluate */
+		bool in_boot, in_halt;       /* counted in boot_pending/halt_pending */
+	} track;
 
 	uint64_t op;                         /* the op we wait for (0 = none) */
-	uint64_t hook_op;
-	bool hook_is_post;                    /* exec_stop_post (else exec_start_pre) */
-	bool husk;                           /* a preserved shut-down domain */
 	enum after_death after_death;
 	char *pending;                       /* the reason for the state after death */
 
 	struct xd_timer t_wake, t_deadline;
 	enum wake_kind wake;
 	enum deadline_kind deadline;
-	bool key_watched;
-	uint64_t last_key_check;
 
 	uint64_t *restarts;                  /* ring of restart times */
 	size_t n_restarts;
-
-	bool in_boot, in_halt;
-	bool dirty, in_runq, in_stopq, mem_waiting;
 };
 
 struct slot_heap {
@@ -320,17 +340,17 @@ static bool settled_for_boot(enum xd_state s)
 
 static void boot_done(struct xd_engine *e, struct dom *d)
 {
-	if (!d->in_boot)
+	if (!d->track.in_boot)
 		return;
-	d->in_boot = false;
+	d->track.in_boot = false;
 	e->boot_pending--;
 }
 
 static void halt_done(struct xd_engine *e, struct dom *d)
 {
-	if (!d->in_halt)
+	if (!d->track.in_halt)
 		return;
-	d->in_halt = false;
+	d->track.in_halt = false;
 	e->halt_pending--;
 }
 
@@ -373,9 +393,9 @@ static void set_state(struct xd_engine *e, struct dom *d, enum xd_state s, const
 
 static void mark_dirty(struct xd_engine *e, struct dom *d)
 {
-	if (d->dirty)
+	if (d->track.dirty)
 		return;
-	d->dirty = true;
+	d->track.dirty = true;
 	XD_GROW(e->dirty, e->n_dirty, e->cap_dirty);
 	e->dirty[e->n_dirty++] = d->slot;
 }
@@ -428,8 +448,8 @@ static void set_cfg(struct xd_engine *e, struct dom *d, const struct xd_domain_c
 
 static void release_start_slot(struct xd_engine *e, struct dom *d)
 {
-	if (d->holds_start_slot) {
-		d->holds_start_slot = false;
+	if (d->start.holds_slot) {
+		d->start.holds_slot = false;
 		e->starts_inflight--;
 	}
 	e->reserved_kb -= d->reserved_kb;
@@ -438,20 +458,20 @@ static void release_start_slot(struct xd_engine *e, struct dom *d)
 
 static void release_stop_slot(struct xd_engine *e, struct dom *d)
 {
-	if (d->holds_stop_slot) {
-		d->holds_stop_slot = false;
+	if (d->stop.holds_slot) {
+		d->stop.holds_slot = false;
 		e->stops_inflight--;
 	}
 }
 
 static void unwatch_key(struct xd_engine *e, struct dom *d)
 {
-	if (d->key_watched && alive(d)) {
+	if (d->ready.watched && alive(d)) {
 		const struct xd_ready *r = &d->cfg->ready;
 		e->hv->ops->unwatch_key(e->hv, (uint32_t)d->domid,
 				       r->kind == XD_READY_PV_DRIVERS ? "control/feature-poweroff" : r->path);
 	}
-	d->key_watched = false;
+	d->ready.watched = false;
 }
 
 /* ------------------------------------------------------------ ops */
@@ -490,8 +510,8 @@ static bool run_hook(struct xd_engine *e, struct dom *d, const char *path, bool 
 	};
 	if (e->env.run_hook(e->env.ctx, &req) < 0)
 		return false;
-	d->hook_op = req.op;
-	d->hook_is_post = post;
+	d->hook.op = req.op;
+	d->hook.post = post;
 	e->hooks_inflight++;
 	return true;
 }
@@ -512,7 +532,7 @@ static void fail_domain(struct xd_engine *e, struct dom *d, const char *fmt, ...
 	disarm_timers(e, d);
 	release_start_slot(e, d);
 	d->goal = GOAL_NONE;
-	d->retry_wait = false;
+	d->start.retry_wait = false;
 	set_state(e, d, XD_FAILED, "%s", reason);
 	mark_neighbours_dirty(e, d);
 }
@@ -537,7 +557,7 @@ static void retry_or_fail(struct xd_engine *e, struct dom *d)
 		return;
 	}
 	uint64_t delay = retry_delay(d);
-	d->retry_wait = true;
+	d->start.retry_wait = true;
 	arm_wake(e, d, WK_RETRY, delay);
 	set_state(e, d, XD_WAITING, "retry in %.1f s after attempt %u of %u failed: %s",
 		  (double)delay / 1000, d->attempts, d->cfg->start_retries + 1, pending(d));
@@ -587,8 +607,8 @@ static void do_create(struct xd_engine *e, struct dom *d)
 {
 	int rc;
 	uint64_t op;
-	d->restoring = d->restore_image != NULL;
-	if (d->restoring) {
+	d->start.restoring = d->restore_image != NULL;
+	if (d->start.restoring) {
 		op = next_op(e, OP_RESTORE, d);
 		set_state(e, d, XD_RESTORING, "restoring from %s", d->restore_image);
 		rc = e->hv->ops->restore(e->hv, d->cfg, d->restore_image, op);
@@ -599,7 +619,7 @@ static void do_create(struct xd_engine *e, struct dom *d)
 	}
 	if (op_started(e, d, op, rc))
 		return;
-	if (d->restoring) {
+	if (d->start.restoring) {
 		release_start_slot(e, d);
 		disarm_timers(e, d);
 		restore_failed(e, d, hv_strerror(rc));
@@ -614,7 +634,7 @@ static void start_attempt(struct xd_engine *e, struct dom *d, uint64_t need_kb)
 	d->tl.attempts = d->attempts;
 	if (d->tl.started == XD_NEVER)
 		d->tl.started = now(e);
-	d->holds_start_slot = true;
+	d->start.holds_slot = true;
 	e->starts_inflight++;
 	d->reserved_kb = need_kb;
 	e->reserved_kb += need_kb;
@@ -640,7 +660,7 @@ static void wait_for_memory(struct xd_engine *e, struct dom *d, uint64_t need_kb
 		d->mem_wait_since = now(e) ? now(e) : 1;
 		arm_deadline(e, d, DL_MEMORY, e->cfg->global.start_timeout_ms);
 	}
-	d->mem_waiting = true;
+	d->start.mem_waiting = true;
 	XD_GROW(e->memq, e->n_memq, e->cap_memq);
 	e->memq[e->n_memq++] = d->slot;
 	set_state(e, d, XD_WAITING, "memory: need %llu MiB, free %llu MiB",
@@ -654,7 +674,7 @@ static void requeue_memory_waiters(struct xd_engine *e)
 {
 	for (size_t i = 0; i < e->n_memq; i++) {
 		struct dom *d = e->doms[e->memq[i]];
-		d->mem_waiting = false;
+		d->start.mem_waiting = false;
 		mark_dirty(e, d);
 	}
 	e->n_memq = 0;
@@ -674,8 +694,8 @@ static void dispatch_starts(struct xd_engine *e)
 {
 	while (e->runq.n && start_slot_free(e)) {
 		struct dom *d = e->doms[heap_pop(e, &e->runq, run_key)];
-		d->in_runq = false;
-		if (d->state != XD_WAITING || d->goal != GOAL_UP || d->retry_wait || d->mem_waiting)
+		d->start.queued = false;
+		if (d->state != XD_WAITING || d->goal != GOAL_UP || d->start.retry_wait || d->start.mem_waiting)
 			continue;
 		uint64_t need = 0, free_kb = 0;
 		if (e->hv->ops->mem_need(e->hv, d->cfg, &need) < 0 ||
@@ -703,7 +723,7 @@ static void become_ready(struct xd_engine *e, struct dom *d)
 	disarm_timers(e, d);
 	unwatch_key(e, d);
 	d->tl.ready = now(e);
-	set_state(e, d, XD_RUNNING, d->paused_adopted ? "paused (adopted)" : NULL);
+	set_state(e, d, XD_RUNNING, d->life.paused_adopted ? "paused (adopted)" : NULL);
 	mark_neighbours_dirty(e, d);
 }
 
@@ -727,16 +747,16 @@ static bool key_says_ready(struct xd_engine *e, struct dom *d)
 
 static void check_ready_key(struct xd_engine *e, struct dom *d)
 {
-	if (d->state != XD_BOOTING || !d->key_watched)
+	if (d->state != XD_BOOTING || !d->ready.watched)
 		return;
 	uint64_t t = now(e);
-	if (d->last_key_check && t < d->last_key_check + KEY_CHECK_INTERVAL_MS) {
+	if (d->ready.last_check && t < d->ready.last_check + KEY_CHECK_INTERVAL_MS) {
 		/* A guest writing in a loop gets at most one read per interval. */
 		if (!xd_timer_armed(&d->t_wake))
-			arm_wake(e, d, WK_KEY_CHECK, d->last_key_check + KEY_CHECK_INTERVAL_MS - t);
+			arm_wake(e, d, WK_KEY_CHECK, d->ready.last_check + KEY_CHECK_INTERVAL_MS - t);
 		return;
 	}
-	d->last_key_check = t;
+	d->ready.last_check = t;
 	if (key_says_ready(e, d))
 		become_ready(e, d);
 }
@@ -755,12 +775,12 @@ static void start_readiness(struct xd_engine *e, struct dom *d)
 		break;
 	case XD_READY_PV_DRIVERS:
 	case XD_READY_XENSTORE:
-		d->last_key_check = 0;
+		d->ready.last_check = 0;
 		if (e->hv->ops->watch_key(e->hv, (uint32_t)d->domid, ready_key(d)) < 0) {
 			logf_(e, XD_LOG_ERR, d, "cannot watch %s", ready_key(d));
 			break;
 		}
-		d->key_watched = true;
+		d->ready.watched = true;
 		set_state(e, d, XD_BOOTING, "waiting for %s%s%s", ready_key(d),
 			  r->has_value ? " = " : "", r->has_value ? r->value : "");
 		break;
@@ -825,24 +845,24 @@ static void start_save(struct xd_engine *e, struct dom *d)
 	if (op_started(e, d, op, rc))
 		return;
 	logf_(e, XD_LOG_ERR, d, "save to %s failed: %s", file, hv_strerror(rc));
-	if (d->save_fallback) {
+	if (d->stop.save_fallback) {
 		request_shutdown(e, d, "save failed; ");
 		return;
 	}
 	release_stop_slot(e, d);
 	d->goal = GOAL_NONE;
-	d->stop_requested = false;
+	d->stop.requested = false;
 	set_state(e, d, XD_RUNNING, "save failed: %s", hv_strerror(rc));
 }
 
 static void begin_stop(struct xd_engine *e, struct dom *d)
 {
-	d->stop_requested = true;
+	d->stop.requested = true;
 	d->tl.stopping = now(e);
-	switch (d->stop_kind) {
+	switch (d->stop.kind) {
 	case STOP_LEAVE:
 		release_stop_slot(e, d);
-		d->stop_left = true;
+		d->stop.left = true;
 		d->goal = GOAL_NONE;
 		set_state(e, d, d->state, "left running (on_host_shutdown=leave)");
 		halt_done(e, d);
@@ -856,13 +876,13 @@ static void begin_stop(struct xd_engine *e, struct dom *d)
 	case STOP_SHUTDOWN:
 		break;
 	}
-	if (d->husk) {
+	if (d->life.husk) {
 		/* already shut down (preserved): nothing left to ask it */
 		set_state(e, d, XD_STOPPING, "destroying the preserved domain");
 		destroy_domain(e, d, AD_STOPPED);
 		return;
 	}
-	if (d->stop_kind == STOP_SAVE)
+	if (d->stop.kind == STOP_SAVE)
 		start_save(e, d);
 	else
 		request_shutdown(e, d, "");
@@ -878,10 +898,10 @@ static void dispatch_stops(struct xd_engine *e)
 {
 	while (e->stopq.n && stop_slot_free(e)) {
 		struct dom *d = e->doms[heap_pop(e, &e->stopq, stop_key)];
-		d->in_stopq = false;
-		if (d->goal != GOAL_DOWN || !alive(d) || d->stop_requested)
+		d->stop.queued = false;
+		if (d->goal != GOAL_DOWN || !alive(d) || d->stop.requested)
 			continue;
-		d->holds_stop_slot = true;
+		d->stop.holds_slot = true;
 		e->stops_inflight++;
 		begin_stop(e, d);
 	}
@@ -892,7 +912,7 @@ static void dispatch_stops(struct xd_engine *e)
 static void finish_death(struct xd_engine *e, struct dom *d)
 {
 	d->tl.stopped = now(e);
-	d->stop_requested = false;
+	d->stop.requested = false;
 	release_stop_slot(e, d);
 	enum after_death ad = d->after_death;
 	d->after_death = AD_UNEXPECTED;
@@ -903,7 +923,7 @@ static void finish_death(struct xd_engine *e, struct dom *d)
 	case AD_RESTART:
 		if (d->goal == GOAL_UP && !e->halting) {
 			d->attempts = 0;
-			d->delay_done = true;
+			d->start.delay_done = true;
 			set_state(e, d, XD_WAITING, "%s", pending(d));
 			mark_dirty(e, d);
 			break;
@@ -942,8 +962,8 @@ static void domain_gone(struct xd_engine *e, struct dom *d)
 	map_domid(e, d, -1);
 	disarm_timers(e, d);
 	release_start_slot(e, d);
-	d->paused_adopted = false;
-	d->husk = false;
+	d->life.paused_adopted = false;
+	d->life.husk = false;
 	if (d->state == XD_STARTING || d->state == XD_RESTORING) {
 		/* died under our create/unpause: count it as a failed attempt */
 		if (d->after_death == AD_UNEXPECTED) {
@@ -1047,7 +1067,7 @@ static void apply_lifecycle(struct xd_engine *e, struct dom *d, enum hv_reason r
 	switch (a) {
 	case XD_ACT_PRESERVE:
 		d->goal = GOAL_NONE;
-		d->husk = true;
+		d->life.husk = true;
 		set_state(e, d, XD_FAILED, "%s; preserved for inspection (on_%s=preserve)",
 			  hv_reason_name(r), hv_reason_name(r));
 		mark_neighbours_dirty(e, d);
@@ -1074,7 +1094,7 @@ static void on_shutdown(struct xd_engine *e, struct dom *d, enum hv_reason r)
 		return;                       /* already on its way out */
 	if (r == HV_SD_SUSPEND)
 		return;                       /* a save (ours or xl's): the domain goes next */
-	if (d->stop_requested && d->state == XD_STOPPING) {
+	if (d->stop.requested && d->state == XD_STOPPING) {
 		xd_timer_disarm(e->timers, &d->t_deadline);
 		set_pending(d, "stopped (%s)", hv_reason_name(r));
 		destroy_domain(e, d, AD_STOPPED);
@@ -1096,7 +1116,7 @@ static void on_shutdown(struct xd_engine *e, struct dom *d, enum hv_reason r)
 static void on_create_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev)
 {
 	if (ev->rc < 0) {
-		if (d->restoring) {
+		if (d->start.restoring) {
 			release_start_slot(e, d);
 			disarm_timers(e, d);
 			restore_failed(e, d, ev->msg[0] ? ev->msg : hv_strerror(ev->rc));
@@ -1134,9 +1154,9 @@ static void on_unpause_done(struct xd_engine *e, struct dom *d, const struct hv_
 	}
 	xd_timer_disarm(e->timers, &d->t_deadline);
 	release_start_slot(e, d);
-	if (d->restoring) {
+	if (d->start.restoring) {
 		/* Readiness was established before the save (SPEC §3). */
-		d->restoring = false;
+		d->start.restoring = false;
 		discard_restored_image(e, d);
 		become_ready(e, d);
 		return;
@@ -1158,7 +1178,7 @@ static void on_save_done(struct xd_engine *e, struct dom *d, const struct hv_eve
 	 * (libxl evgen), and the suspend used it up: watch afresh. */
 	e->hv->ops->unwatch_domain(e->hv, (uint32_t)d->domid);
 	e->hv->ops->watch_domain(e->hv, (uint32_t)d->domid);
-	if (d->save_fallback) {
+	if (d->stop.save_fallback) {
 		char prefix[XD_REASON_MAX];
 		snprintf(prefix, sizeof(prefix), "save failed (%.150s); ", why);
 		request_shutdown(e, d, prefix);
@@ -1166,7 +1186,7 @@ static void on_save_done(struct xd_engine *e, struct dom *d, const struct hv_eve
 	}
 	release_stop_slot(e, d);
 	d->goal = GOAL_NONE;
-	d->stop_requested = false;
+	d->stop.requested = false;
 	set_state(e, d, XD_RUNNING, "save failed: %s", why);
 	halt_done(e, d);
 	mark_neighbours_dirty(e, d);
@@ -1228,11 +1248,11 @@ static void on_op_done(struct xd_engine *e, const struct hv_event *ev)
 void xd_engine_hook_done(struct xd_engine *e, uint64_t op, bool ok, const char *msg)
 {
 	struct dom *d = slot_dom(e, OP_SLOT(op));
-	if (!d || d->hook_op != op)
+	if (!d || d->hook.op != op)
 		return;
-	d->hook_op = 0;
+	d->hook.op = 0;
 	e->hooks_inflight--;
-	if (d->hook_is_post) {
+	if (d->hook.post) {
 		/* the domain is gone; log and move on */
 		if (!ok)
 			logf_(e, XD_LOG_WARNING, d, "exec_stop_post: %s", msg);
@@ -1272,7 +1292,7 @@ static void evaluate_start(struct xd_engine *e, struct dom *d)
 	if (d->state != XD_INACTIVE && d->state != XD_WAITING && d->state != XD_SAVED &&
 	    d->state != XD_FAILED)
 		return;
-	if (d->retry_wait || d->mem_waiting || d->in_runq)
+	if (d->start.retry_wait || d->start.mem_waiting || d->start.queued)
 		return;
 	for (size_t i = 0; i < d->n_req; i++) {
 		struct dom *r = e->doms[d->req[i]];
@@ -1296,7 +1316,7 @@ static void evaluate_start(struct xd_engine *e, struct dom *d)
 			return;
 		}
 	}
-	if (d->cfg->start_delay_ms && !d->delay_done) {
+	if (d->cfg->start_delay_ms && !d->start.delay_done) {
 		if (d->wake != WK_START_DELAY) {
 			arm_wake(e, d, WK_START_DELAY, d->cfg->start_delay_ms);
 			set_state(e, d, XD_WAITING, "start delay %.1f s",
@@ -1305,14 +1325,14 @@ static void evaluate_start(struct xd_engine *e, struct dom *d)
 		return;
 	}
 	set_state(e, d, XD_WAITING, "queued");
-	d->in_runq = true;
+	d->start.queued = true;
 	heap_push(e, &e->runq, run_key, d->slot);
 }
 
 static bool stops_before(const struct dom *dep)
 {
 	/* a dependent that is still alive and on its way down holds us */
-	return alive(dep) && dep->goal == GOAL_DOWN && !dep->stop_left;
+	return alive(dep) && dep->goal == GOAL_DOWN && !dep->stop.left;
 }
 
 static void evaluate_stop(struct xd_engine *e, struct dom *d)
@@ -1320,7 +1340,7 @@ static void evaluate_stop(struct xd_engine *e, struct dom *d)
 	if (!alive(d)) {
 		if (d->state == XD_WAITING) {
 			disarm_timers(e, d);
-			d->retry_wait = false;
+			d->start.retry_wait = false;
 			d->goal = GOAL_NONE;
 			set_state(e, d, XD_INACTIVE, "start cancelled");
 			halt_done(e, d);
@@ -1328,7 +1348,7 @@ static void evaluate_stop(struct xd_engine *e, struct dom *d)
 		}
 		return;
 	}
-	if (d->stop_requested || d->in_stopq || d->after_death != AD_UNEXPECTED)
+	if (d->stop.requested || d->stop.queued || d->after_death != AD_UNEXPECTED)
 		return;
 	if (d->state == XD_STARTING || d->state == XD_RESTORING)
 		return;   /* created but not yet unpaused: stop once it is */
@@ -1340,13 +1360,13 @@ static void evaluate_stop(struct xd_engine *e, struct dom *d)
 			return;
 		}
 	}
-	d->in_stopq = true;
+	d->stop.queued = true;
 	heap_push(e, &e->stopq, stop_key, d->slot);
 }
 
 static void evaluate(struct xd_engine *e, struct dom *d)
 {
-	if (d->after_death != AD_UNEXPECTED || d->hook_op)
+	if (d->after_death != AD_UNEXPECTED || d->hook.op)
 		return;   /* something of ours is under way; its end re-evaluates */
 	if (d->goal == GOAL_UP && d->cfg)
 		evaluate_start(e, d);
@@ -1410,7 +1430,7 @@ void xd_engine_pump(struct xd_engine *e)
 		}
 		while (e->n_dirty) {
 			struct dom *d = e->doms[e->dirty[--e->n_dirty]];
-			d->dirty = false;
+			d->track.dirty = false;
 			evaluate(e, d);
 			worked = true;
 		}
@@ -1434,11 +1454,11 @@ static void wake_fired(struct xd_timer *t, void *arg)
 	d->wake = WK_NONE;
 	switch (k) {
 	case WK_START_DELAY:
-		d->delay_done = true;
+		d->start.delay_done = true;
 		mark_dirty(e, d);
 		break;
 	case WK_RETRY:
-		d->retry_wait = false;
+		d->start.retry_wait = false;
 		mark_dirty(e, d);
 		break;
 	case WK_READY_DELAY:
@@ -1468,7 +1488,7 @@ static void deadline_fired(struct xd_timer *t, void *arg)
 			d->op = 0;
 			e->ops_inflight--;
 		}
-		if (d->restoring) {
+		if (d->start.restoring) {
 			release_start_slot(e, d);
 			restore_failed(e, d, "timed out");
 		} else {
@@ -1487,8 +1507,8 @@ static void deadline_fired(struct xd_timer *t, void *arg)
 	case DL_STOP:
 		if (e->cfg->global.shutdown_fallback == XD_FALLBACK_LEAVE) {
 			release_stop_slot(e, d);
-			d->stop_left = true;
-			d->stop_requested = false;
+			d->stop.left = true;
+			d->stop.requested = false;
 			d->goal = GOAL_NONE;
 			set_state(e, d, XD_RUNNING, "did not stop within %llu s; left running (shutdown_fallback=leave)",
 				  (unsigned long long)(shutdown_timeout(e, d) / 1000));
@@ -1507,7 +1527,7 @@ static void deadline_fired(struct xd_timer *t, void *arg)
 		e->hv->ops->mem_free(e->hv, &free_kb);
 		free_kb = free_kb > e->reserved_kb ? free_kb - e->reserved_kb : 0;
 		d->mem_wait_since = 0;
-		d->mem_waiting = false;
+		d->start.mem_waiting = false;
 		for (size_t i = 0; i < e->n_memq; i++)
 			if (e->memq[i] == d->slot)
 				e->memq[i] = e->memq[--e->n_memq];
@@ -1662,7 +1682,7 @@ static void adopt_one(struct xd_engine *e, const struct hv_dominfo *info)
 	if (info->paused) {
 		/* Paused by an admin, or a create we did not see finish: either
 		 * way, unpausing it is not ours to decide. */
-		d->paused_adopted = true;
+		d->life.paused_adopted = true;
 		become_ready(e, d);
 		return;
 	}
@@ -1698,9 +1718,9 @@ static void find_restore_image(struct xd_engine *e, struct dom *d)
 	d->restore_image = xd_strdup(file);
 	if (rc < 0) {
 		/* A bad image goes through the same policy as a failed restore. */
-		d->restoring = true;
+		d->start.restoring = true;
 		restore_failed(e, d, msg[0] ? msg : hv_strerror(rc));
-		d->restoring = false;
+		d->start.restoring = false;
 	}
 }
 
@@ -1716,7 +1736,7 @@ static void want_up(struct xd_engine *e, struct dom *d, enum xd_cause cause, boo
 	if (alive(d) && d->state == XD_FAILED) {
 		d->goal = GOAL_UP;
 		d->cause = cause;
-		if (d->husk) {
+		if (d->life.husk) {
 			/* a preserved crashed domain: replace it */
 			set_pending(d, "replacing the preserved domain");
 			set_state(e, d, XD_RESTARTING, "%s", pending(d));
@@ -1729,11 +1749,11 @@ static void want_up(struct xd_engine *e, struct dom *d, enum xd_cause cause, boo
 	d->goal = GOAL_UP;
 	d->cause = cause;
 	d->attempts = 0;
-	d->delay_done = false;
-	d->retry_wait = false;
+	d->start.delay_done = false;
+	d->start.retry_wait = false;
 	d->tl = (struct xd_timeline){ now(e), XD_NEVER, XD_NEVER, XD_NEVER, XD_NEVER, XD_NEVER, 0 };
-	if (boot && !d->in_boot) {
-		d->in_boot = true;
+	if (boot && !d->track.in_boot) {
+		d->track.in_boot = true;
 		e->boot_pending++;
 	}
 	if (d->state == XD_FAILED || d->state == XD_SAVED || d->state == XD_INACTIVE)
@@ -1750,9 +1770,9 @@ void xd_engine_boot(struct xd_engine *e)
 		struct dom *d = e->doms[s];
 		if (d->cfg && !alive(d))
 			find_restore_image(e, d);
-		if (d->cfg && d->state == XD_BOOTING && !d->in_boot) {
+		if (d->cfg && d->state == XD_BOOTING && !d->track.in_boot) {
 			/* adopted, readiness not yet seen: part of this boot */
-			d->in_boot = true;
+			d->track.in_boot = true;
 			e->boot_pending++;
 		}
 	}
@@ -1786,16 +1806,16 @@ static void want_down(struct xd_engine *e, struct dom *d, enum stop_kind kind, e
 		return;
 	d->goal = GOAL_DOWN;
 	d->cause = cause;
-	d->stop_kind = kind;
-	d->save_fallback = false;
-	d->stop_left = false;
+	d->stop.kind = kind;
+	d->stop.save_fallback = false;
+	d->stop.left = false;
 	if (d->state == XD_STARTING || d->state == XD_RESTORING) {
 		/* let the create finish or time out; the stop follows */
 		if (d->op && (OP_TYPE(d->op) == OP_CREATE || OP_TYPE(d->op) == OP_RESTORE))
 			e->hv->ops->cancel(e->hv, d->op);
 	}
-	if (cause == XD_CAUSE_HOST_SHUTDOWN && !d->in_halt) {
-		d->in_halt = true;
+	if (cause == XD_CAUSE_HOST_SHUTDOWN && !d->track.in_halt) {
+		d->track.in_halt = true;
 		e->halt_pending++;
 	}
 	mark_dirty(e, d);
@@ -1880,14 +1900,14 @@ void xd_engine_shutdown_host(struct xd_engine *e)
 		struct dom *d = e->doms[s];
 		if (!d->cfg && !e->cfg->global.stop_unmanaged)
 			continue;
-		if (d->goal == GOAL_DOWN && !d->in_halt && (alive(d) || d->state == XD_WAITING)) {
-			d->in_halt = true;   /* an on-demand stop already under way */
+		if (d->goal == GOAL_DOWN && !d->track.in_halt && (alive(d) || d->state == XD_WAITING)) {
+			d->track.in_halt = true;   /* an on-demand stop already under way */
 			e->halt_pending++;
 			continue;
 		}
 		d->goal = GOAL_NONE;
 		want_down(e, d, host_stop_kind(e, d), XD_CAUSE_HOST_SHUTDOWN);
-		d->save_fallback = d->stop_kind == STOP_SAVE;
+		d->stop.save_fallback = d->stop.kind == STOP_SAVE;
 	}
 	xd_engine_pump(e);
 	check_milestones(e);
