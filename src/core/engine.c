@@ -1192,6 +1192,18 @@ static void on_save_done(struct xd_engine *e, struct dom *d, const struct hv_eve
 	mark_neighbours_dirty(e, d);
 }
 
+static void on_shutdown_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev)
+{
+	if (ev->rc == HV_ENOPV) {
+		int rc = e->hv->ops->power_button(e->hv, (uint32_t)d->domid);
+		set_state(e, d, XD_STOPPING, "ACPI power button (no PV drivers)%s",
+			  rc < 0 ? ": failed" : "");
+	} else if (ev->rc < 0) {
+		logf_(e, XD_LOG_WARNING, d, "shutdown request: %s",
+		      ev->msg[0] ? ev->msg : hv_strerror(ev->rc));
+	}
+}
+
 /* The completion of an op we no longer wait for. */
 static void on_stale_op(struct xd_engine *e, struct dom *d, const struct hv_event *ev)
 {
@@ -1226,14 +1238,7 @@ static void on_op_done(struct xd_engine *e, const struct hv_event *ev)
 		on_save_done(e, d, ev);
 		break;
 	case OP_SHUTDOWN:
-		if (ev->rc == HV_ENOPV) {
-			int rc = e->hv->ops->power_button(e->hv, (uint32_t)d->domid);
-			set_state(e, d, XD_STOPPING, "ACPI power button (no PV drivers)%s",
-				  rc < 0 ? ": failed" : "");
-		} else if (ev->rc < 0) {
-			logf_(e, XD_LOG_WARNING, d, "shutdown request: %s",
-			      ev->msg[0] ? ev->msg : hv_strerror(ev->rc));
-		}
+		on_shutdown_done(e, d, ev);
 		break;
 	case OP_DESTROY:
 		if (ev->rc < 0)
@@ -1474,6 +1479,70 @@ static void wake_fired(struct xd_timer *t, void *arg)
 	xd_engine_pump(e);
 }
 
+/* start_timeout passed: the attempt (or the restore) has failed. */
+static void start_timed_out(struct xd_engine *e, struct dom *d)
+{
+	if (d->op) {
+		e->hv->ops->cancel(e->hv, d->op);
+		d->op = 0;
+		e->ops_inflight--;
+	}
+	if (d->start.restoring) {
+		release_start_slot(e, d);
+		restore_failed(e, d, "timed out");
+	} else {
+		attempt_failed(e, d, "timed out after %llu s (start_timeout)",
+			       (unsigned long long)(e->cfg->global.start_timeout_ms / 1000));
+	}
+}
+
+/* ready_timeout passed: the domain stays, but the start has failed. */
+static void ready_timed_out(struct xd_engine *e, struct dom *d)
+{
+	unwatch_key(e, d);
+	xd_timer_disarm(e->timers, &d->t_wake);
+	d->goal = GOAL_NONE;
+	set_state(e, d, XD_FAILED, "not ready after %llu s (ready_timeout); domain left running",
+		  (unsigned long long)(d->cfg->ready_timeout_ms / 1000));
+	mark_neighbours_dirty(e, d);
+}
+
+/* shutdown_timeout passed: leave it or destroy it (shutdown_fallback). */
+static void stop_timed_out(struct xd_engine *e, struct dom *d)
+{
+	unsigned long long secs = (unsigned long long)(shutdown_timeout(e, d) / 1000);
+	if (e->cfg->global.shutdown_fallback == XD_FALLBACK_LEAVE) {
+		release_stop_slot(e, d);
+		d->stop.left = true;
+		d->stop.requested = false;
+		d->goal = GOAL_NONE;
+		set_state(e, d, XD_RUNNING, "did not stop within %llu s; left running (shutdown_fallback=leave)",
+			  secs);
+		halt_done(e, d);
+		mark_neighbours_dirty(e, d);
+		return;
+	}
+	set_pending(d, "destroyed: did not stop within %llu s", secs);
+	set_state(e, d, XD_STOPPING, "did not stop within %llu s; destroying", secs);
+	destroy_domain(e, d, AD_STOPPED);
+}
+
+/* Waited start_timeout for memory: the start fails. */
+static void memory_timed_out(struct xd_engine *e, struct dom *d)
+{
+	uint64_t need = 0, free_kb = 0;
+	e->hv->ops->mem_need(e->hv, d->cfg, &need);
+	e->hv->ops->mem_free(e->hv, &free_kb);
+	free_kb = free_kb > e->reserved_kb ? free_kb - e->reserved_kb : 0;
+	d->mem_wait_since = 0;
+	d->start.mem_waiting = false;
+	for (size_t i = 0; i < e->n_memq; i++)
+		if (e->memq[i] == d->slot)
+			e->memq[i] = e->memq[--e->n_memq];
+	fail_domain(e, d, "need %llu MiB, free %llu MiB", (unsigned long long)(need / 1024),
+		    (unsigned long long)(free_kb / 1024));
+}
+
 static void deadline_fired(struct xd_timer *t, void *arg)
 {
 	(void)t;
@@ -1483,58 +1552,17 @@ static void deadline_fired(struct xd_timer *t, void *arg)
 	d->deadline = DL_NONE;
 	switch (k) {
 	case DL_START:
-		if (d->op) {
-			e->hv->ops->cancel(e->hv, d->op);
-			d->op = 0;
-			e->ops_inflight--;
-		}
-		if (d->start.restoring) {
-			release_start_slot(e, d);
-			restore_failed(e, d, "timed out");
-		} else {
-			attempt_failed(e, d, "timed out after %llu s (start_timeout)",
-				       (unsigned long long)(e->cfg->global.start_timeout_ms / 1000));
-		}
+		start_timed_out(e, d);
 		break;
 	case DL_READY:
-		unwatch_key(e, d);
-		xd_timer_disarm(e->timers, &d->t_wake);
-		d->goal = GOAL_NONE;
-		set_state(e, d, XD_FAILED, "not ready after %llu s (ready_timeout); domain left running",
-			  (unsigned long long)(d->cfg->ready_timeout_ms / 1000));
-		mark_neighbours_dirty(e, d);
+		ready_timed_out(e, d);
 		break;
 	case DL_STOP:
-		if (e->cfg->global.shutdown_fallback == XD_FALLBACK_LEAVE) {
-			release_stop_slot(e, d);
-			d->stop.left = true;
-			d->stop.requested = false;
-			d->goal = GOAL_NONE;
-			set_state(e, d, XD_RUNNING, "did not stop within %llu s; left running (shutdown_fallback=leave)",
-				  (unsigned long long)(shutdown_timeout(e, d) / 1000));
-			halt_done(e, d);
-			mark_neighbours_dirty(e, d);
-		} else {
-			set_pending(d, "destroyed: did not stop within %llu s", (unsigned long long)(shutdown_timeout(e, d) / 1000));
-			set_state(e, d, XD_STOPPING, "did not stop within %llu s; destroying",
-				  (unsigned long long)(shutdown_timeout(e, d) / 1000));
-			destroy_domain(e, d, AD_STOPPED);
-		}
+		stop_timed_out(e, d);
 		break;
-	case DL_MEMORY: {
-		uint64_t need = 0, free_kb = 0;
-		e->hv->ops->mem_need(e->hv, d->cfg, &need);
-		e->hv->ops->mem_free(e->hv, &free_kb);
-		free_kb = free_kb > e->reserved_kb ? free_kb - e->reserved_kb : 0;
-		d->mem_wait_since = 0;
-		d->start.mem_waiting = false;
-		for (size_t i = 0; i < e->n_memq; i++)
-			if (e->memq[i] == d->slot)
-				e->memq[i] = e->memq[--e->n_memq];
-		fail_domain(e, d, "need %llu MiB, free %llu MiB", (unsigned long long)(need / 1024),
-			    (unsigned long long)(free_kb / 1024));
+	case DL_MEMORY:
+		memory_timed_out(e, d);
 		break;
-	}
 	case DL_NONE:
 		break;
 	}
@@ -1688,6 +1716,18 @@ static void adopt_one(struct xd_engine *e, const struct hv_dominfo *info)
 	}
 	/* Readiness is re-checked: its keys persist in XenStore. */
 	start_readiness(e, d);
+}
+
+/* Domains created behind our back since we started (stop_unmanaged). */
+static void adopt_newcomers(struct xd_engine *e)
+{
+	struct hv_dominfo *v = NULL;
+	size_t n = 0;
+	if (e->hv->ops->list(e->hv, &v, &n) == 0)
+		for (size_t i = 0; i < n; i++)
+			if (!dom_by_domid(e, v[i].domid) && !find_by_name(e, v[i].name))
+				adopt_one(e, &v[i]);
+	free(v);
 }
 
 int xd_engine_adopt(struct xd_engine *e)
@@ -1866,7 +1906,7 @@ void xd_engine_save(struct xd_engine *e, const size_t *doms, size_t n)
 	xd_engine_pump(e);
 }
 
-static enum stop_kind host_stop_kind(const struct xd_engine *e, const struct dom *d)
+static enum stop_kind host_stop_kind(const struct dom *d)
 {
 	enum xd_host_action a = d->cfg ? d->cfg->on_host_shutdown : XD_HOST_SHUTDOWN;
 	switch (a) {
@@ -1875,7 +1915,6 @@ static enum stop_kind host_stop_kind(const struct xd_engine *e, const struct dom
 	case XD_HOST_LEAVE: return STOP_LEAVE;
 	case XD_HOST_SHUTDOWN: break;
 	}
-	(void)e;
 	return STOP_SHUTDOWN;
 }
 
@@ -1885,16 +1924,8 @@ void xd_engine_shutdown_host(struct xd_engine *e)
 		return;
 	e->halting = true;
 	e->booting = false;
-	if (e->cfg->global.stop_unmanaged) {
-		/* domains created behind our back since we started */
-		struct hv_dominfo *v = NULL;
-		size_t n = 0;
-		if (e->hv->ops->list(e->hv, &v, &n) == 0)
-			for (size_t i = 0; i < n; i++)
-				if (!dom_by_domid(e, v[i].domid) && !find_by_name(e, v[i].name))
-					adopt_one(e, &v[i]);
-		free(v);
-	}
+	if (e->cfg->global.stop_unmanaged)
+		adopt_newcomers(e);
 	logf_(e, XD_LOG_NOTICE, NULL, "host shutdown: stopping domains in reverse dependency order");
 	for (size_t s = 0; s < e->n_doms; s++) {
 		struct dom *d = e->doms[s];
@@ -1906,11 +1937,29 @@ void xd_engine_shutdown_host(struct xd_engine *e)
 			continue;
 		}
 		d->goal = GOAL_NONE;
-		want_down(e, d, host_stop_kind(e, d), XD_CAUSE_HOST_SHUTDOWN);
+		want_down(e, d, host_stop_kind(d), XD_CAUSE_HOST_SHUTDOWN);
 		d->stop.save_fallback = d->stop.kind == STOP_SAVE;
 	}
 	xd_engine_pump(e);
 	check_milestones(e);
+}
+
+/* Removed from the configuration: left as it is, but no longer ours to manage. */
+static void unmanage(struct xd_engine *e, struct dom *d)
+{
+	logf_(e, XD_LOG_NOTICE, d, "removed from the configuration; left %s and unmanaged",
+	      alive(d) ? "running" : "alone");
+	disarm_timers(e, d);
+	unwatch_key(e, d);
+	release_start_slot(e, d);
+	set_cfg(e, d, NULL);
+	d->goal = GOAL_NONE;
+	d->order = SIZE_MAX / 2 + d->slot;
+	boot_done(e, d);
+	if (!alive(d))
+		set_state(e, d, XD_INACTIVE, "removed from the configuration");
+	else
+		set_state(e, d, XD_RUNNING, "not managed by xendomd");
 }
 
 void xd_engine_reload(struct xd_engine *e, const struct xd_config *cfg)
@@ -1930,22 +1979,8 @@ void xd_engine_reload(struct xd_engine *e, const struct xd_config *cfg)
 	}
 	for (size_t s = 0; s < e->n_doms; s++) {
 		struct dom *d = e->doms[s];
-		if (!d->cfg || xd_config_find(cfg, d->name) >= 0)
-			continue;
-		/* Removed: left as it is, but no longer ours to manage. */
-		logf_(e, XD_LOG_NOTICE, d, "removed from the configuration; left %s and unmanaged",
-		      alive(d) ? "running" : "alone");
-		disarm_timers(e, d);
-		unwatch_key(e, d);
-		release_start_slot(e, d);
-		set_cfg(e, d, NULL);
-		d->goal = GOAL_NONE;
-		d->order = SIZE_MAX / 2 + s;
-		boot_done(e, d);
-		if (!alive(d))
-			set_state(e, d, XD_INACTIVE, "removed from the configuration");
-		else
-			set_state(e, d, XD_RUNNING, "not managed by xendomd");
+		if (d->cfg && xd_config_find(cfg, d->name) < 0)
+			unmanage(e, d);
 	}
 	free(e->cfg_slot);
 	e->cfg_slot = slots;
