@@ -1,7 +1,7 @@
 /*
  * The orchestration engine (engine.h).
  *
- * Every domain has a goal (up, down, or none) and a state (SPEC §4).
+ * Every domain has a goal (up, down, or none) and a state (engine.h).
  * Commands only set goals; evaluate() turns goals into work when the
  * dependency rules allow it, level-triggered, so the same code serves the
  * boot, on-demand commands, lifecycle restarts, reloads and the host
@@ -14,9 +14,11 @@
  * ("unmanaged") get slots too.  An op id carries its slot and type, so a
  * completion finds its domain in O(1), and a stale completion (of an op we
  * gave up on) is recognised.
+ *
+ * This file: construction, the pump, timer dispatch and the queries; the
+ * other concerns have a file each (engine_int.h lists them).
  */
-#include "core/engine.h"
-#include "util/alloc.h"
+#include "core/engine/engine_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,151 +29,6 @@
 #define MEM_RECHECK_MS 1000           /* free memory can change behind our back */
 #define RETRY_DELAY_CAP_MS 300000
 #define DUMP_DIR "/var/lib/xen/dump"  /* where xl's coredump-* actions write */
-
-enum op_type { OP_CREATE = 1, OP_RESTORE, OP_UNPAUSE, OP_SHUTDOWN, OP_DESTROY, OP_SAVE, OP_DUMP, OP_HOOK };
-
-#define OP_MAKE(seq, type, slot) (((uint64_t)(seq) << 32) | ((uint64_t)(type) << 24) | (uint64_t)(slot))
-#define OP_TYPE(op) ((enum op_type)(((op) >> 24) & 0xff))
-#define OP_SLOT(op) ((size_t)((op) & 0xffffff))
-
-enum goal { GOAL_NONE, GOAL_UP, GOAL_DOWN };
-
-enum stop_kind { STOP_SHUTDOWN, STOP_SAVE, STOP_DESTROY, STOP_LEAVE };
-
-/* What happens once the domain is gone. */
-enum after_death {
-	AD_UNEXPECTED,   /* nobody here destroyed it */
-	AD_STOPPED,      /* -> inactive */
-	AD_SAVED,        /* -> saved */
-	AD_RESTART,      /* -> create again (lifecycle restart) */
-	AD_RETRY,        /* a failed start attempt was cleaned up -> retry or fail */
-	AD_FAILED,       /* -> failed with the pending reason */
-};
-
-enum wake_kind { WK_NONE, WK_START_DELAY, WK_RETRY, WK_READY_DELAY, WK_KEY_CHECK };
-enum deadline_kind { DL_NONE, DL_START, DL_READY, DL_STOP, DL_MEMORY };
-
-struct rdep {
-	size_t slot;
-	bool requires;
-};
-
-struct dom {
-	struct xd_engine *e;
-	size_t slot;
-	const struct xd_domain_cfg *cfg;     /* NULL: unmanaged */
-	size_t order;                        /* config index: priority, lower first */
-	char name[XD_NAME_MAX];
-
-	enum xd_state state;
-	char *reason;                        /* NULL or a sentence, on the heap */
-	uint64_t since;
-	long domid;
-	unsigned attempts;
-	struct xd_timeline tl;
-
-	/* dependencies (slots) and dependents */
-	size_t *req, n_req;
-	size_t *aft, n_aft;
-	struct rdep *rdep;
-	size_t n_rdep, cap_rdep;
-
-	enum goal goal;
-	enum xd_cause cause;
-
-	struct {                             /* starting (start.c, queue.c) */
-		bool queued;                 /* in the run queue */
-		bool delay_done;             /* start_delay has passed */
-		bool retry_wait;             /* backoff before the next attempt */
-		bool holds_slot;             /* counts against max_parallel_starts */
-		bool mem_waiting;            /* on the memory wait list */
-		bool restoring;              /* this attempt restores restore_image */
-	} start;
-	uint64_t reserved_kb;                /* memory promised to our create in flight */
-	uint64_t mem_wait_since;
-	char *restore_image;                 /* restore instead of create */
-
-	struct {                             /* stopping and saving (stop.c) */
-		enum stop_kind kind;
-		bool queued;                 /* in the stop queue */
-		bool holds_slot;             /* counts against max_parallel_stops */
-		bool requested;              /* our shutdown/save/destroy is under way */
-		bool left;                   /* left running at host shutdown */
-		bool save_fallback;          /* host shutdown: a failed save -> shutdown */
-	} stop;
-
-	struct {                             /* lifecycle (lifecycle.c, adopt.c) */
-		bool husk;                   /* a preserved shut-down domain */
-		bool paused_adopted;         /* adopted paused: not ours to unpause */
-	} life;
-
-	struct {                             /* readiness (ready.c) */
-		bool watched;                /* the readiness key is watched */
-		uint64_t last_check;
-	} ready;
-
-	struct {                             /* the hook we wait for (ops.c) */
-		uint64_t op;
-		bool post;                   /* exec_stop_post (else exec_start_pre) */
-	} hook;
-
-	struct {                             /* bookkeeping (state.c, engine.c) */
-		bool dirty;                  /* on the list to re-evaluate */
-		bool in_boot, in_halt;       /* counted in boot_pending/halt_pending */
-	} track;
-
-	uint64_t op;                         /* the op we wait for (0 = none) */
-	enum after_death after_death;
-	char *pending;                       /* the reason for the state after death */
-
-	struct xd_timer t_wake, t_deadline;
-	enum wake_kind wake;
-	enum deadline_kind deadline;
-
-	uint64_t *restarts;                  /* ring of restart times */
-	size_t n_restarts;
-};
-
-struct slot_heap {
-	size_t *v;
-	size_t n, cap;
-};
-
-struct xd_engine {
-	const struct xd_config *cfg;
-	struct xd_engine_env env;
-	struct xd_timers *timers;
-	struct hv *hv;
-
-	struct dom **doms;
-	size_t n_doms, cap_doms;
-	size_t *cfg_slot;                    /* config index -> slot */
-
-	uint32_t *by_domid;                  /* domid -> slot + 1 */
-	size_t n_by_domid;
-
-	size_t *dirty;
-	size_t n_dirty, cap_dirty;
-	struct slot_heap runq, stopq;
-	size_t *memq;
-	size_t n_memq, cap_memq;
-	struct xd_timer mem_timer;
-
-	struct xd_tally tally;
-	unsigned starts_inflight, stops_inflight;
-	uint64_t reserved_kb;
-	uint32_t op_seq;
-	unsigned ops_inflight, hooks_inflight;
-
-	bool booting;
-	size_t boot_pending;
-	bool halting;
-	bool host_shut;                      /* a host shutdown has completed */
-	size_t halt_pending;
-	bool pumping;
-};
-
-/* ------------------------------------------------------------------ names */
 
 const char *xd_state_name(enum xd_state s)
 {
@@ -193,18 +50,8 @@ const char *xd_cause_name(enum xd_cause c)
 	return "?";
 }
 
-/* ------------------------------------------------------------ small utils */
-
-static uint64_t now(const struct xd_engine *e)
-{
-	return xd_timers_now(e->timers);
-}
-
-static void logf_(struct xd_engine *e, enum xd_log_level lvl, const struct dom *d,
-		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void logf_(struct xd_engine *e, enum xd_log_level lvl, const struct dom *d,
-		  const char *fmt, ...)
+void eng_log(struct xd_engine *e, enum xd_log_level lvl, const struct dom *d,
+	     const char *fmt, ...)
 {
 	if (!e->env.log)
 		return;
@@ -217,45 +64,26 @@ static void logf_(struct xd_engine *e, enum xd_log_level lvl, const struct dom *
 }
 
 /* The pending reason lives on the heap: most domains never have one. */
-static void vset_pending(struct dom *d, const char *fmt, va_list ap)
+void eng_vset_pending(struct dom *d, const char *fmt, va_list ap)
 {
 	free(d->pending);
 	d->pending = fmt ? xd_vasprintf(fmt, ap) : NULL;
 }
 
-static void set_pending(struct dom *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void set_pending(struct dom *d, const char *fmt, ...)
+void eng_set_pending(struct dom *d, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vset_pending(d, fmt, ap);
+	eng_vset_pending(d, fmt, ap);
 	va_end(ap);
 }
 
-static const char *pending(const struct dom *d)
-{
-	return d->pending ? d->pending : "";
-}
-
-static struct dom *slot_dom(const struct xd_engine *e, size_t slot)
-{
-	return slot < e->n_doms ? e->doms[slot] : NULL;
-}
-
-static bool alive(const struct dom *d)
-{
-	return d->domid >= 0;
-}
-
-static uint64_t next_op(struct xd_engine *e, enum op_type type, const struct dom *d)
+uint64_t eng_next_op(struct xd_engine *e, enum op_type type, const struct dom *d)
 {
 	if (++e->op_seq == 0)
 		e->op_seq = 1;
 	return OP_MAKE(e->op_seq, type, d->slot);
 }
-
-/* ------------------------------------------------------------ slot heap */
 
 static uint64_t run_key(const struct xd_engine *e, size_t slot)
 {
@@ -302,9 +130,20 @@ static size_t heap_pop(struct xd_engine *e, struct slot_heap *h, heap_key_fn *ke
 	return top;
 }
 
-/* ------------------------------------------------------------ domid map */
+/* Queue d to start (or stop) once a slot is free. */
+void eng_queue_start(struct xd_engine *e, struct dom *d)
+{
+	d->start.queued = true;
+	heap_push(e, &e->runq, run_key, d->slot);
+}
 
-static void map_domid(struct xd_engine *e, struct dom *d, long domid)
+void eng_queue_stop(struct xd_engine *e, struct dom *d)
+{
+	d->stop.queued = true;
+	heap_push(e, &e->stopq, stop_key, d->slot);
+}
+
+void eng_map_domid(struct xd_engine *e, struct dom *d, long domid)
 {
 	e->tally.alive += (domid >= 0) - (d->domid >= 0);
 	if (d->domid >= 0 && (size_t)d->domid < e->n_by_domid &&
@@ -324,21 +163,19 @@ static void map_domid(struct xd_engine *e, struct dom *d, long domid)
 	e->by_domid[domid] = (uint32_t)(d->slot + 1);
 }
 
-static struct dom *dom_by_domid(const struct xd_engine *e, uint32_t domid)
+struct dom *eng_dom_by_domid(const struct xd_engine *e, uint32_t domid)
 {
 	if (domid >= e->n_by_domid || !e->by_domid[domid])
 		return NULL;
 	return e->doms[e->by_domid[domid] - 1];
 }
 
-/* ------------------------------------------------------------ state */
-
 static bool settled_for_boot(enum xd_state s)
 {
 	return s == XD_RUNNING || s == XD_FAILED || s == XD_INACTIVE || s == XD_SAVED;
 }
 
-static void boot_done(struct xd_engine *e, struct dom *d)
+void eng_boot_done(struct xd_engine *e, struct dom *d)
 {
 	if (!d->track.in_boot)
 		return;
@@ -346,7 +183,7 @@ static void boot_done(struct xd_engine *e, struct dom *d)
 	e->boot_pending--;
 }
 
-static void halt_done(struct xd_engine *e, struct dom *d)
+void eng_halt_done(struct xd_engine *e, struct dom *d)
 {
 	if (!d->track.in_halt)
 		return;
@@ -354,11 +191,7 @@ static void halt_done(struct xd_engine *e, struct dom *d)
 	e->halt_pending--;
 }
 
-static void mark_dirty(struct xd_engine *e, struct dom *d);
-static void set_state(struct xd_engine *e, struct dom *d, enum xd_state s,
-		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void set_state(struct xd_engine *e, struct dom *d, enum xd_state s, const char *fmt, ...)
+void eng_set_state(struct xd_engine *e, struct dom *d, enum xd_state s, const char *fmt, ...)
 {
 	char reason[XD_REASON_MAX] = "";
 	if (fmt) {
@@ -379,11 +212,11 @@ static void set_state(struct xd_engine *e, struct dom *d, enum xd_state s, const
 	free(d->reason);
 	d->reason = reason[0] ? xd_strdup(reason) : NULL;
 	if (settled_for_boot(s))
-		boot_done(e, d);
+		eng_boot_done(e, d);
 	if (!alive(d) && (s == XD_INACTIVE || s == XD_SAVED || s == XD_FAILED))
-		halt_done(e, d);
+		eng_halt_done(e, d);
 	if (d->goal == GOAL_DOWN)
-		mark_dirty(e, d);   /* a stop may have been waiting for this */
+		eng_mark_dirty(e, d);   /* a stop may have been waiting for this */
 	if (e->env.changed) {
 		struct xd_dom_status st;
 		xd_engine_status(e, d->slot, &st);
@@ -391,7 +224,7 @@ static void set_state(struct xd_engine *e, struct dom *d, enum xd_state s, const
 	}
 }
 
-static void mark_dirty(struct xd_engine *e, struct dom *d)
+void eng_mark_dirty(struct xd_engine *e, struct dom *d)
 {
 	if (d->track.dirty)
 		return;
@@ -400,29 +233,29 @@ static void mark_dirty(struct xd_engine *e, struct dom *d)
 	e->dirty[e->n_dirty++] = d->slot;
 }
 
-static void mark_neighbours_dirty(struct xd_engine *e, struct dom *d)
+void eng_mark_neighbours_dirty(struct xd_engine *e, struct dom *d)
 {
 	for (size_t i = 0; i < d->n_req; i++)
-		mark_dirty(e, e->doms[d->req[i]]);
+		eng_mark_dirty(e, e->doms[d->req[i]]);
 	for (size_t i = 0; i < d->n_aft; i++)
-		mark_dirty(e, e->doms[d->aft[i]]);
+		eng_mark_dirty(e, e->doms[d->aft[i]]);
 	for (size_t i = 0; i < d->n_rdep; i++)
-		mark_dirty(e, e->doms[d->rdep[i].slot]);
+		eng_mark_dirty(e, e->doms[d->rdep[i].slot]);
 }
 
-static void arm_wake(struct xd_engine *e, struct dom *d, enum wake_kind k, uint64_t in_ms)
+void eng_arm_wake(struct xd_engine *e, struct dom *d, enum wake_kind k, uint64_t in_ms)
 {
 	d->wake = k;
 	xd_timer_arm_in(e->timers, &d->t_wake, in_ms);
 }
 
-static void arm_deadline(struct xd_engine *e, struct dom *d, enum deadline_kind k, uint64_t in_ms)
+void eng_arm_deadline(struct xd_engine *e, struct dom *d, enum deadline_kind k, uint64_t in_ms)
 {
 	d->deadline = k;
 	xd_timer_arm_in(e->timers, &d->t_deadline, in_ms);
 }
 
-static void disarm_timers(struct xd_engine *e, struct dom *d)
+void eng_disarm_timers(struct xd_engine *e, struct dom *d)
 {
 	xd_timer_disarm(e->timers, &d->t_wake);
 	xd_timer_disarm(e->timers, &d->t_deadline);
@@ -431,7 +264,7 @@ static void disarm_timers(struct xd_engine *e, struct dom *d)
 }
 
 /* Managed or not changes with reloads; the tally follows. */
-static void set_cfg(struct xd_engine *e, struct dom *d, const struct xd_domain_cfg *cfg)
+void eng_set_cfg(struct xd_engine *e, struct dom *d, const struct xd_domain_cfg *cfg)
 {
 	if (d->cfg) {
 		e->tally.state[d->state]--;
@@ -444,9 +277,7 @@ static void set_cfg(struct xd_engine *e, struct dom *d, const struct xd_domain_c
 	}
 }
 
-/* ------------------------------------------------------------ slots */
-
-static void release_start_slot(struct xd_engine *e, struct dom *d)
+void eng_release_start_slot(struct xd_engine *e, struct dom *d)
 {
 	if (d->start.holds_slot) {
 		d->start.holds_slot = false;
@@ -456,7 +287,7 @@ static void release_start_slot(struct xd_engine *e, struct dom *d)
 	d->reserved_kb = 0;
 }
 
-static void release_stop_slot(struct xd_engine *e, struct dom *d)
+void eng_release_stop_slot(struct xd_engine *e, struct dom *d)
 {
 	if (d->stop.holds_slot) {
 		d->stop.holds_slot = false;
@@ -464,7 +295,7 @@ static void release_stop_slot(struct xd_engine *e, struct dom *d)
 	}
 }
 
-static void unwatch_key(struct xd_engine *e, struct dom *d)
+void eng_unwatch_key(struct xd_engine *e, struct dom *d)
 {
 	if (d->ready.watched && alive(d)) {
 		const struct xd_ready *r = &d->cfg->ready;
@@ -474,9 +305,7 @@ static void unwatch_key(struct xd_engine *e, struct dom *d)
 	d->ready.watched = false;
 }
 
-/* ------------------------------------------------------------ ops */
-
-static bool op_started(struct xd_engine *e, struct dom *d, uint64_t op, int rc)
+bool eng_op_started(struct xd_engine *e, struct dom *d, uint64_t op, int rc)
 {
 	if (rc < 0)
 		return false;
@@ -485,18 +314,16 @@ static bool op_started(struct xd_engine *e, struct dom *d, uint64_t op, int rc)
 	return true;
 }
 
-static void destroy_domain(struct xd_engine *e, struct dom *d, enum after_death ad)
+void eng_destroy_domain(struct xd_engine *e, struct dom *d, enum after_death ad)
 {
 	d->after_death = ad;
-	uint64_t op = next_op(e, OP_DESTROY, d);
+	uint64_t op = eng_next_op(e, OP_DESTROY, d);
 	int rc = e->hv->ops->destroy(e->hv, (uint32_t)d->domid, op);
-	if (!op_started(e, d, op, rc))
-		logf_(e, XD_LOG_ERR, d, "destroy failed: %s", hv_strerror(rc));
+	if (!eng_op_started(e, d, op, rc))
+		eng_log(e, XD_LOG_ERR, d, "destroy failed: %s", hv_strerror(rc));
 }
 
-/* ------------------------------------------------------------ hooks */
-
-static bool run_hook(struct xd_engine *e, struct dom *d, const char *path, bool post)
+bool eng_run_hook(struct xd_engine *e, struct dom *d, const char *path, bool post)
 {
 	if (!e->env.run_hook)
 		return false;
@@ -506,7 +333,7 @@ static bool run_hook(struct xd_engine *e, struct dom *d, const char *path, bool 
 		.domid = d->domid,
 		.cause = d->cause,
 		.timeout_ms = d->cfg->hook_timeout_ms,
-		.op = next_op(e, OP_HOOK, d),
+		.op = eng_next_op(e, OP_HOOK, d),
 	};
 	if (e->env.run_hook(e->env.ctx, &req) < 0)
 		return false;
@@ -516,25 +343,20 @@ static bool run_hook(struct xd_engine *e, struct dom *d, const char *path, bool 
 	return true;
 }
 
-/* ------------------------------------------------------------ starting */
-
-static void fail_domain(struct xd_engine *e, struct dom *d, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
 /* Give up on starting d; requires-dependents learn it when re-evaluated. */
-static void fail_domain(struct xd_engine *e, struct dom *d, const char *fmt, ...)
+void eng_fail_domain(struct xd_engine *e, struct dom *d, const char *fmt, ...)
 {
 	char reason[XD_REASON_MAX];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	disarm_timers(e, d);
-	release_start_slot(e, d);
+	eng_disarm_timers(e, d);
+	eng_release_start_slot(e, d);
 	d->goal = GOAL_NONE;
 	d->start.retry_wait = false;
-	set_state(e, d, XD_FAILED, "%s", reason);
-	mark_neighbours_dirty(e, d);
+	eng_set_state(e, d, XD_FAILED, "%s", reason);
+	eng_mark_neighbours_dirty(e, d);
 }
 
 static uint64_t retry_delay(const struct dom *d)
@@ -545,90 +367,86 @@ static uint64_t retry_delay(const struct dom *d)
 	return delay < RETRY_DELAY_CAP_MS ? delay : RETRY_DELAY_CAP_MS;
 }
 
-static void retry_or_fail(struct xd_engine *e, struct dom *d)
+void eng_retry_or_fail(struct xd_engine *e, struct dom *d)
 {
 	if (d->goal != GOAL_UP) {
-		set_state(e, d, XD_INACTIVE, "start abandoned: %s", pending(d));
-		mark_neighbours_dirty(e, d);
+		eng_set_state(e, d, XD_INACTIVE, "start abandoned: %s", pending(d));
+		eng_mark_neighbours_dirty(e, d);
 		return;
 	}
 	if (d->attempts > d->cfg->start_retries) {
-		fail_domain(e, d, "%s (gave up after %u attempts)", pending(d), d->attempts);
+		eng_fail_domain(e, d, "%s (gave up after %u attempts)", pending(d), d->attempts);
 		return;
 	}
 	uint64_t delay = retry_delay(d);
 	d->start.retry_wait = true;
-	arm_wake(e, d, WK_RETRY, delay);
-	set_state(e, d, XD_WAITING, "retry in %.1f s after attempt %u of %u failed: %s",
-		  (double)delay / 1000, d->attempts, d->cfg->start_retries + 1, pending(d));
+	eng_arm_wake(e, d, WK_RETRY, delay);
+	eng_set_state(e, d, XD_WAITING, "retry in %.1f s after attempt %u of %u failed: %s",
+		      (double)delay / 1000, d->attempts, d->cfg->start_retries + 1, pending(d));
 }
 
-/* One start attempt failed: clean up what it left, then retry or fail. */
-static void attempt_failed(struct xd_engine *e, struct dom *d, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void attempt_failed(struct xd_engine *e, struct dom *d, const char *fmt, ...)
+void eng_attempt_failed(struct xd_engine *e, struct dom *d, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vset_pending(d, fmt, ap);
+	eng_vset_pending(d, fmt, ap);
 	va_end(ap);
-	logf_(e, XD_LOG_WARNING, d, "start attempt %u failed: %s", d->attempts, pending(d));
-	disarm_timers(e, d);
-	release_start_slot(e, d);
-	unwatch_key(e, d);
+	eng_log(e, XD_LOG_WARNING, d, "start attempt %u failed: %s", d->attempts, pending(d));
+	eng_disarm_timers(e, d);
+	eng_release_start_slot(e, d);
+	eng_unwatch_key(e, d);
 	d->op = 0;
 	if (alive(d)) {
 		/* A half-built domain holds the name; wait for it to go. */
-		destroy_domain(e, d, AD_RETRY);
+		eng_destroy_domain(e, d, AD_RETRY);
 		return;
 	}
-	retry_or_fail(e, d);
+	eng_retry_or_fail(e, d);
 }
 
 static void restore_failed(struct xd_engine *e, struct dom *d, const char *why)
 {
 	if (e->cfg->global.on_restore_failure == XD_RESTORE_BOOT) {
-		logf_(e, XD_LOG_WARNING, d, "restore from %s failed (%s); booting instead, image set aside",
-		      d->restore_image, why);
+		eng_log(e, XD_LOG_WARNING, d, "restore from %s failed (%s); booting instead, image set aside",
+			d->restore_image, why);
 		if (e->env.discard_image)
 			e->env.discard_image(e->env.ctx, d->restore_image, true);
 		free(d->restore_image);
 		d->restore_image = NULL;
 		d->attempts = 0;
-		retry_or_fail(e, d);   /* attempts 0 <= retries: queued again at once-ish */
+		eng_retry_or_fail(e, d);   /* attempts 0 <= retries: queued again at once-ish */
 		return;
 	}
-	fail_domain(e, d, "restore from %s failed: %s (file kept; on_restore_failure=fail)",
-		    d->restore_image, why);
+	eng_fail_domain(e, d, "restore from %s failed: %s (file kept; on_restore_failure=fail)",
+			d->restore_image, why);
 }
 
-static void do_create(struct xd_engine *e, struct dom *d)
+void eng_do_create(struct xd_engine *e, struct dom *d)
 {
 	int rc;
 	uint64_t op;
 	d->start.restoring = d->restore_image != NULL;
 	if (d->start.restoring) {
-		op = next_op(e, OP_RESTORE, d);
-		set_state(e, d, XD_RESTORING, "restoring from %s", d->restore_image);
+		op = eng_next_op(e, OP_RESTORE, d);
+		eng_set_state(e, d, XD_RESTORING, "restoring from %s", d->restore_image);
 		rc = e->hv->ops->restore(e->hv, d->cfg, d->restore_image, op);
 	} else {
-		op = next_op(e, OP_CREATE, d);
-		set_state(e, d, XD_STARTING, "attempt %u of %u", d->attempts, d->cfg->start_retries + 1);
+		op = eng_next_op(e, OP_CREATE, d);
+		eng_set_state(e, d, XD_STARTING, "attempt %u of %u", d->attempts, d->cfg->start_retries + 1);
 		rc = e->hv->ops->create(e->hv, d->cfg, op);
 	}
-	if (op_started(e, d, op, rc))
+	if (eng_op_started(e, d, op, rc))
 		return;
 	if (d->start.restoring) {
-		release_start_slot(e, d);
-		disarm_timers(e, d);
+		eng_release_start_slot(e, d);
+		eng_disarm_timers(e, d);
 		restore_failed(e, d, hv_strerror(rc));
 	} else {
-		attempt_failed(e, d, "create: %s", hv_strerror(rc));
+		eng_attempt_failed(e, d, "create: %s", hv_strerror(rc));
 	}
 }
 
-static void start_attempt(struct xd_engine *e, struct dom *d, uint64_t need_kb)
+void eng_start_attempt(struct xd_engine *e, struct dom *d, uint64_t need_kb)
 {
 	d->attempts++;
 	d->tl.attempts = d->attempts;
@@ -638,14 +456,14 @@ static void start_attempt(struct xd_engine *e, struct dom *d, uint64_t need_kb)
 	e->starts_inflight++;
 	d->reserved_kb = need_kb;
 	e->reserved_kb += need_kb;
-	arm_deadline(e, d, DL_START, e->cfg->global.start_timeout_ms);
+	eng_arm_deadline(e, d, DL_START, e->cfg->global.start_timeout_ms);
 	if (d->cfg->exec_start_pre) {
-		set_state(e, d, XD_STARTING, "running exec_start_pre (attempt %u)", d->attempts);
-		if (!run_hook(e, d, d->cfg->exec_start_pre, false))
-			attempt_failed(e, d, "exec_start_pre %s could not be run", d->cfg->exec_start_pre);
+		eng_set_state(e, d, XD_STARTING, "running exec_start_pre (attempt %u)", d->attempts);
+		if (!eng_run_hook(e, d, d->cfg->exec_start_pre, false))
+			eng_attempt_failed(e, d, "exec_start_pre %s could not be run", d->cfg->exec_start_pre);
 		return;
 	}
-	do_create(e, d);
+	eng_do_create(e, d);
 }
 
 static bool start_slot_free(const struct xd_engine *e)
@@ -658,39 +476,39 @@ static void wait_for_memory(struct xd_engine *e, struct dom *d, uint64_t need_kb
 {
 	if (!d->mem_wait_since) {
 		d->mem_wait_since = now(e) ? now(e) : 1;
-		arm_deadline(e, d, DL_MEMORY, e->cfg->global.start_timeout_ms);
+		eng_arm_deadline(e, d, DL_MEMORY, e->cfg->global.start_timeout_ms);
 	}
 	d->start.mem_waiting = true;
 	XD_GROW(e->memq, e->n_memq, e->cap_memq);
 	e->memq[e->n_memq++] = d->slot;
-	set_state(e, d, XD_WAITING, "memory: need %llu MiB, free %llu MiB",
-		  (unsigned long long)(need_kb / 1024), (unsigned long long)(free_kb / 1024));
+	eng_set_state(e, d, XD_WAITING, "memory: need %llu MiB, free %llu MiB",
+		      (unsigned long long)(need_kb / 1024), (unsigned long long)(free_kb / 1024));
 	if (!xd_timer_armed(&e->mem_timer))
 		xd_timer_arm_in(e->timers, &e->mem_timer, MEM_RECHECK_MS);
 }
 
 /* Memory may have been freed: give every memory waiter another go. */
-static void requeue_memory_waiters(struct xd_engine *e)
+void eng_requeue_memory_waiters(struct xd_engine *e)
 {
 	for (size_t i = 0; i < e->n_memq; i++) {
 		struct dom *d = e->doms[e->memq[i]];
 		d->start.mem_waiting = false;
-		mark_dirty(e, d);
+		eng_mark_dirty(e, d);
 	}
 	e->n_memq = 0;
 }
 
-static void mem_timer_fired(struct xd_timer *t, void *arg)
+void eng_mem_timer_fired(struct xd_timer *t, void *arg)
 {
 	(void)t;
-	requeue_memory_waiters(arg);
+	eng_requeue_memory_waiters(arg);
 }
 
 /* Start as many queued domains as slots and memory allow, config order
  * first; a domain that does not fit in memory waits and lets smaller
  * ones past (nothing frees memory at boot, so holding the line would only
  * stall everyone until start_timeout). */
-static void dispatch_starts(struct xd_engine *e)
+void eng_dispatch_starts(struct xd_engine *e)
 {
 	while (e->runq.n && start_slot_free(e)) {
 		struct dom *d = e->doms[heap_pop(e, &e->runq, run_key)];
@@ -700,7 +518,7 @@ static void dispatch_starts(struct xd_engine *e)
 		uint64_t need = 0, free_kb = 0;
 		if (e->hv->ops->mem_need(e->hv, d->cfg, &need) < 0 ||
 		    e->hv->ops->mem_free(e->hv, &free_kb) < 0) {
-			attempt_failed(e, d, "cannot read memory figures from the hypervisor");
+			eng_attempt_failed(e, d, "cannot read memory figures from the hypervisor");
 			continue;
 		}
 		free_kb = free_kb > e->reserved_kb ? free_kb - e->reserved_kb : 0;
@@ -712,22 +530,20 @@ static void dispatch_starts(struct xd_engine *e)
 			d->mem_wait_since = 0;
 			xd_timer_disarm(e->timers, &d->t_deadline);
 		}
-		start_attempt(e, d, need);
+		eng_start_attempt(e, d, need);
 	}
 }
 
-/* ------------------------------------------------------------ readiness */
-
-static void become_ready(struct xd_engine *e, struct dom *d)
+void eng_become_ready(struct xd_engine *e, struct dom *d)
 {
-	disarm_timers(e, d);
-	unwatch_key(e, d);
+	eng_disarm_timers(e, d);
+	eng_unwatch_key(e, d);
 	d->tl.ready = now(e);
-	set_state(e, d, XD_RUNNING, d->life.paused_adopted ? "paused (adopted)" : NULL);
-	mark_neighbours_dirty(e, d);
+	eng_set_state(e, d, XD_RUNNING, d->life.paused_adopted ? "paused (adopted)" : NULL);
+	eng_mark_neighbours_dirty(e, d);
 }
 
-static const char *ready_key(const struct dom *d)
+const char *eng_ready_key(const struct dom *d)
 {
 	const struct xd_ready *r = &d->cfg->ready;
 	return r->kind == XD_READY_PV_DRIVERS ? "control/feature-poweroff" : r->path;
@@ -737,7 +553,7 @@ static bool key_says_ready(struct xd_engine *e, struct dom *d)
 {
 	const struct xd_ready *r = &d->cfg->ready;
 	char buf[XD_KEY_MAX];
-	int rc = e->hv->ops->read_key(e->hv, (uint32_t)d->domid, ready_key(d), buf, sizeof(buf));
+	int rc = e->hv->ops->read_key(e->hv, (uint32_t)d->domid, eng_ready_key(d), buf, sizeof(buf));
 	if (r->kind == XD_READY_PV_DRIVERS)
 		return rc == 0 && strcmp(buf, "1") == 0;
 	if (!r->has_value)
@@ -745,7 +561,7 @@ static bool key_says_ready(struct xd_engine *e, struct dom *d)
 	return rc == 0 && strcmp(buf, r->value) == 0;
 }
 
-static void check_ready_key(struct xd_engine *e, struct dom *d)
+void eng_check_ready_key(struct xd_engine *e, struct dom *d)
 {
 	if (d->state != XD_BOOTING || !d->ready.watched)
 		return;
@@ -753,39 +569,39 @@ static void check_ready_key(struct xd_engine *e, struct dom *d)
 	if (d->ready.last_check && t < d->ready.last_check + KEY_CHECK_INTERVAL_MS) {
 		/* A guest writing in a loop gets at most one read per interval. */
 		if (!xd_timer_armed(&d->t_wake))
-			arm_wake(e, d, WK_KEY_CHECK, d->ready.last_check + KEY_CHECK_INTERVAL_MS - t);
+			eng_arm_wake(e, d, WK_KEY_CHECK, d->ready.last_check + KEY_CHECK_INTERVAL_MS - t);
 		return;
 	}
 	d->ready.last_check = t;
 	if (key_says_ready(e, d))
-		become_ready(e, d);
+		eng_become_ready(e, d);
 }
 
-static void start_readiness(struct xd_engine *e, struct dom *d)
+void eng_start_readiness(struct xd_engine *e, struct dom *d)
 {
 	const struct xd_ready *r = &d->cfg->ready;
-	set_state(e, d, XD_BOOTING, NULL);
+	eng_set_state(e, d, XD_BOOTING, NULL);
 	switch (r->kind) {
 	case XD_READY_RUNNING:
-		become_ready(e, d);
+		eng_become_ready(e, d);
 		return;
 	case XD_READY_DELAY:
-		arm_wake(e, d, WK_READY_DELAY, r->delay_ms);
-		set_state(e, d, XD_BOOTING, "ready after %.1f s", (double)r->delay_ms / 1000);
+		eng_arm_wake(e, d, WK_READY_DELAY, r->delay_ms);
+		eng_set_state(e, d, XD_BOOTING, "ready after %.1f s", (double)r->delay_ms / 1000);
 		break;
 	case XD_READY_PV_DRIVERS:
 	case XD_READY_XENSTORE:
 		d->ready.last_check = 0;
-		if (e->hv->ops->watch_key(e->hv, (uint32_t)d->domid, ready_key(d)) < 0) {
-			logf_(e, XD_LOG_ERR, d, "cannot watch %s", ready_key(d));
+		if (e->hv->ops->watch_key(e->hv, (uint32_t)d->domid, eng_ready_key(d)) < 0) {
+			eng_log(e, XD_LOG_ERR, d, "cannot watch %s", eng_ready_key(d));
 			break;
 		}
 		d->ready.watched = true;
-		set_state(e, d, XD_BOOTING, "waiting for %s%s%s", ready_key(d),
-			  r->has_value ? " = " : "", r->has_value ? r->value : "");
+		eng_set_state(e, d, XD_BOOTING, "waiting for %s%s%s", eng_ready_key(d),
+			      r->has_value ? " = " : "", r->has_value ? r->value : "");
 		break;
 	}
-	arm_deadline(e, d, DL_READY, d->cfg->ready_timeout_ms);
+	eng_arm_deadline(e, d, DL_READY, d->cfg->ready_timeout_ms);
 }
 
 static void discard_restored_image(struct xd_engine *e, struct dom *d)
@@ -793,12 +609,10 @@ static void discard_restored_image(struct xd_engine *e, struct dom *d)
 	if (!d->restore_image)
 		return;
 	if (e->env.discard_image && e->env.discard_image(e->env.ctx, d->restore_image, false) < 0)
-		logf_(e, XD_LOG_WARNING, d, "could not remove restored image %s", d->restore_image);
+		eng_log(e, XD_LOG_WARNING, d, "could not remove restored image %s", d->restore_image);
 	free(d->restore_image);
 	d->restore_image = NULL;
 }
-
-/* ------------------------------------------------------------ stopping */
 
 static enum xd_action action_for(const struct dom *d, enum hv_reason r)
 {
@@ -820,57 +634,57 @@ static uint64_t shutdown_timeout(const struct xd_engine *e, const struct dom *d)
 
 static void request_shutdown(struct xd_engine *e, struct dom *d, const char *why)
 {
-	uint64_t op = next_op(e, OP_SHUTDOWN, d);
+	uint64_t op = eng_next_op(e, OP_SHUTDOWN, d);
 	int rc = e->hv->ops->shutdown(e->hv, (uint32_t)d->domid, op);
 	if (rc == HV_ENOPV) {
 		rc = e->hv->ops->power_button(e->hv, (uint32_t)d->domid);
-		set_state(e, d, XD_STOPPING, "%sACPI power button (no PV drivers)", why);
+		eng_set_state(e, d, XD_STOPPING, "%sACPI power button (no PV drivers)", why);
 		if (rc < 0)
-			logf_(e, XD_LOG_WARNING, d, "power button: %s", hv_strerror(rc));
-	} else if (op_started(e, d, op, rc)) {
-		set_state(e, d, XD_STOPPING, "%sshutdown requested", why);
+			eng_log(e, XD_LOG_WARNING, d, "power button: %s", hv_strerror(rc));
+	} else if (eng_op_started(e, d, op, rc)) {
+		eng_set_state(e, d, XD_STOPPING, "%sshutdown requested", why);
 	} else {
-		set_state(e, d, XD_STOPPING, "%sshutdown request failed: %s", why, hv_strerror(rc));
+		eng_set_state(e, d, XD_STOPPING, "%sshutdown request failed: %s", why, hv_strerror(rc));
 	}
-	arm_deadline(e, d, DL_STOP, shutdown_timeout(e, d));
+	eng_arm_deadline(e, d, DL_STOP, shutdown_timeout(e, d));
 }
 
 static void start_save(struct xd_engine *e, struct dom *d)
 {
 	char file[4096];
 	snprintf(file, sizeof(file), "%s/%s", e->cfg->global.save_dir, d->name);
-	uint64_t op = next_op(e, OP_SAVE, d);
-	set_state(e, d, XD_SAVING, "saving to %s", file);
+	uint64_t op = eng_next_op(e, OP_SAVE, d);
+	eng_set_state(e, d, XD_SAVING, "saving to %s", file);
 	int rc = e->hv->ops->save(e->hv, (uint32_t)d->domid, file, op);
-	if (op_started(e, d, op, rc))
+	if (eng_op_started(e, d, op, rc))
 		return;
-	logf_(e, XD_LOG_ERR, d, "save to %s failed: %s", file, hv_strerror(rc));
+	eng_log(e, XD_LOG_ERR, d, "save to %s failed: %s", file, hv_strerror(rc));
 	if (d->stop.save_fallback) {
 		request_shutdown(e, d, "save failed; ");
 		return;
 	}
-	release_stop_slot(e, d);
+	eng_release_stop_slot(e, d);
 	d->goal = GOAL_NONE;
 	d->stop.requested = false;
-	set_state(e, d, XD_RUNNING, "save failed: %s", hv_strerror(rc));
+	eng_set_state(e, d, XD_RUNNING, "save failed: %s", hv_strerror(rc));
 }
 
-static void begin_stop(struct xd_engine *e, struct dom *d)
+void eng_begin_stop(struct xd_engine *e, struct dom *d)
 {
 	d->stop.requested = true;
 	d->tl.stopping = now(e);
 	switch (d->stop.kind) {
 	case STOP_LEAVE:
-		release_stop_slot(e, d);
+		eng_release_stop_slot(e, d);
 		d->stop.left = true;
 		d->goal = GOAL_NONE;
-		set_state(e, d, d->state, "left running (on_host_shutdown=leave)");
-		halt_done(e, d);
-		mark_neighbours_dirty(e, d);
+		eng_set_state(e, d, d->state, "left running (on_host_shutdown=leave)");
+		eng_halt_done(e, d);
+		eng_mark_neighbours_dirty(e, d);
 		return;
 	case STOP_DESTROY:
-		set_state(e, d, XD_STOPPING, "destroying");
-		destroy_domain(e, d, AD_STOPPED);
+		eng_set_state(e, d, XD_STOPPING, "destroying");
+		eng_destroy_domain(e, d, AD_STOPPED);
 		return;
 	case STOP_SAVE:
 	case STOP_SHUTDOWN:
@@ -878,8 +692,8 @@ static void begin_stop(struct xd_engine *e, struct dom *d)
 	}
 	if (d->life.husk) {
 		/* already shut down (preserved): nothing left to ask it */
-		set_state(e, d, XD_STOPPING, "destroying the preserved domain");
-		destroy_domain(e, d, AD_STOPPED);
+		eng_set_state(e, d, XD_STOPPING, "destroying the preserved domain");
+		eng_destroy_domain(e, d, AD_STOPPED);
 		return;
 	}
 	if (d->stop.kind == STOP_SAVE)
@@ -894,7 +708,7 @@ static bool stop_slot_free(const struct xd_engine *e)
 	return max == 0 || e->stops_inflight < max;
 }
 
-static void dispatch_stops(struct xd_engine *e)
+void eng_dispatch_stops(struct xd_engine *e)
 {
 	while (e->stopq.n && stop_slot_free(e)) {
 		struct dom *d = e->doms[heap_pop(e, &e->stopq, stop_key)];
@@ -903,86 +717,82 @@ static void dispatch_stops(struct xd_engine *e)
 			continue;
 		d->stop.holds_slot = true;
 		e->stops_inflight++;
-		begin_stop(e, d);
+		eng_begin_stop(e, d);
 	}
 }
 
-/* ------------------------------------------------------------ death */
-
-static void finish_death(struct xd_engine *e, struct dom *d)
+void eng_finish_death(struct xd_engine *e, struct dom *d)
 {
 	d->tl.stopped = now(e);
 	d->stop.requested = false;
-	release_stop_slot(e, d);
+	eng_release_stop_slot(e, d);
 	enum after_death ad = d->after_death;
 	d->after_death = AD_UNEXPECTED;
 	switch (ad) {
 	case AD_RETRY:
-		retry_or_fail(e, d);
+		eng_retry_or_fail(e, d);
 		break;
 	case AD_RESTART:
 		if (d->goal == GOAL_UP && !e->halting) {
 			d->attempts = 0;
 			d->start.delay_done = true;
-			set_state(e, d, XD_WAITING, "%s", pending(d));
-			mark_dirty(e, d);
+			eng_set_state(e, d, XD_WAITING, "%s", pending(d));
+			eng_mark_dirty(e, d);
 			break;
 		}
 		d->goal = GOAL_NONE;
-		set_state(e, d, XD_INACTIVE, "restart cancelled");
+		eng_set_state(e, d, XD_INACTIVE, "restart cancelled");
 		break;
 	case AD_FAILED:
 		d->goal = GOAL_NONE;
-		set_state(e, d, XD_FAILED, "%s", pending(d));
+		eng_set_state(e, d, XD_FAILED, "%s", pending(d));
 		break;
 	case AD_SAVED:
 		d->goal = GOAL_NONE;
-		set_state(e, d, XD_SAVED, "%s", pending(d));
+		eng_set_state(e, d, XD_SAVED, "%s", pending(d));
 		break;
 	case AD_STOPPED:
 		d->goal = GOAL_NONE;
-		set_state(e, d, XD_INACTIVE, "%s", d->pending ? d->pending : "stopped");
+		eng_set_state(e, d, XD_INACTIVE, "%s", d->pending ? d->pending : "stopped");
 		break;
 	case AD_UNEXPECTED:
 		d->goal = GOAL_NONE;
-		set_state(e, d, XD_INACTIVE, "destroyed outside xendomd");
+		eng_set_state(e, d, XD_INACTIVE, "destroyed outside xendomd");
 		break;
 	}
-	set_pending(d, NULL);
-	halt_done(e, d);
-	mark_neighbours_dirty(e, d);
-	requeue_memory_waiters(e);
+	eng_set_pending(d, NULL);
+	eng_halt_done(e, d);
+	eng_mark_neighbours_dirty(e, d);
+	eng_requeue_memory_waiters(e);
 }
 
-static void domain_gone(struct xd_engine *e, struct dom *d)
+void eng_domain_gone(struct xd_engine *e, struct dom *d)
 {
 	long old = d->domid;
-	unwatch_key(e, d);
+	eng_unwatch_key(e, d);
 	e->hv->ops->unwatch_domain(e->hv, (uint32_t)old);
-	map_domid(e, d, -1);
-	disarm_timers(e, d);
-	release_start_slot(e, d);
+	eng_map_domid(e, d, -1);
+	eng_disarm_timers(e, d);
+	eng_release_start_slot(e, d);
 	d->life.paused_adopted = false;
 	d->life.husk = false;
 	if (d->state == XD_STARTING || d->state == XD_RESTORING) {
 		/* died under our create/unpause: count it as a failed attempt */
 		if (d->after_death == AD_UNEXPECTED) {
-			set_pending(d, "domain died while starting");
+			eng_set_pending(d, "domain died while starting");
 			d->after_death = AD_RETRY;
 		}
 	}
 	if (d->cfg && d->cfg->exec_stop_post) {
 		d->domid = old;   /* the hook gets the old domid */
-		bool ok = run_hook(e, d, d->cfg->exec_stop_post, true);
+		bool ok = eng_run_hook(e, d, d->cfg->exec_stop_post, true);
 		d->domid = -1;
 		if (ok)
 			return;
-		logf_(e, XD_LOG_ERR, d, "exec_stop_post %s could not be run", d->cfg->exec_stop_post);
+		eng_log(e, XD_LOG_ERR, d, "exec_stop_post %s could not be run", d->cfg->exec_stop_post);
 	}
-	finish_death(e, d);
+	eng_finish_death(e, d);
 }
-
-/* ------------------------------------------------------------ lifecycle */
 
 static bool restart_allowed(struct xd_engine *e, struct dom *d)
 {
@@ -1003,50 +813,50 @@ static bool restart_allowed(struct xd_engine *e, struct dom *d)
 static void lifecycle_restart(struct xd_engine *e, struct dom *d, enum hv_reason r, enum xd_action a)
 {
 	if (e->halting) {
-		set_pending(d, "%s during host shutdown",
+		eng_set_pending(d, "%s during host shutdown",
 			 hv_reason_name(r));
-		set_state(e, d, XD_STOPPING, "%s", pending(d));
-		destroy_domain(e, d, AD_STOPPED);
+		eng_set_state(e, d, XD_STOPPING, "%s", pending(d));
+		eng_destroy_domain(e, d, AD_STOPPED);
 		return;
 	}
 	if (!restart_allowed(e, d)) {
-		set_pending(d, "restart limit reached (%u in %llu s) after %s", d->cfg->restart_limit,
+		eng_set_pending(d, "restart limit reached (%u in %llu s) after %s", d->cfg->restart_limit,
 			 (unsigned long long)(d->cfg->restart_window_ms / 1000), hv_reason_name(r));
-		set_state(e, d, XD_STOPPING, "%s", pending(d));
-		destroy_domain(e, d, AD_FAILED);
+		eng_set_state(e, d, XD_STOPPING, "%s", pending(d));
+		eng_destroy_domain(e, d, AD_FAILED);
 		return;
 	}
 	d->goal = GOAL_UP;
 	d->cause = XD_CAUSE_RESTART;
-	set_pending(d, "restarting after %s (%s)",
+	eng_set_pending(d, "restarting after %s (%s)",
 		 hv_reason_name(r), xd_action_name(a));
-	set_state(e, d, XD_RESTARTING, "%s", pending(d));
+	eng_set_state(e, d, XD_RESTARTING, "%s", pending(d));
 	if (a == XD_ACT_RENAME_RESTART) {
 		char renamed[XD_NAME_MAX];
 		snprintf(renamed, sizeof(renamed), "%.40s--%ld", d->name, d->domid);
 		if (e->hv->ops->rename(e->hv, (uint32_t)d->domid, renamed) == 0) {
-			logf_(e, XD_LOG_NOTICE, d, "kept the old domain as %s", renamed);
+			eng_log(e, XD_LOG_NOTICE, d, "kept the old domain as %s", renamed);
 			e->hv->ops->unwatch_domain(e->hv, (uint32_t)d->domid);
-			map_domid(e, d, -1);
+			eng_map_domid(e, d, -1);
 			d->after_death = AD_RESTART;
-			finish_death(e, d);
+			eng_finish_death(e, d);
 			return;
 		}
-		logf_(e, XD_LOG_WARNING, d, "rename to %s failed; destroying instead", renamed);
+		eng_log(e, XD_LOG_WARNING, d, "rename to %s failed; destroying instead", renamed);
 	}
-	destroy_domain(e, d, AD_RESTART);
+	eng_destroy_domain(e, d, AD_RESTART);
 }
 
 static void core_dump(struct xd_engine *e, struct dom *d)
 {
 	char file[4096];
 	snprintf(file, sizeof(file), "%s/%s", DUMP_DIR, d->name);
-	uint64_t op = next_op(e, OP_DUMP, d);
+	uint64_t op = eng_next_op(e, OP_DUMP, d);
 	int rc = e->hv->ops->core_dump(e->hv, (uint32_t)d->domid, file, op);
 	if (rc < 0)
-		logf_(e, XD_LOG_ERR, d, "core dump to %s failed: %s", file, hv_strerror(rc));
+		eng_log(e, XD_LOG_ERR, d, "core dump to %s failed: %s", file, hv_strerror(rc));
 	else
-		logf_(e, XD_LOG_NOTICE, d, "core dump to %s", file);
+		eng_log(e, XD_LOG_NOTICE, d, "core dump to %s", file);
 }
 
 /* The guest shut itself down (or crashed): apply its xl cfg policy, as
@@ -1055,22 +865,22 @@ static void apply_lifecycle(struct xd_engine *e, struct dom *d, enum hv_reason r
 {
 	enum xd_action a = action_for(d, r);
 	bool failure = r == HV_SD_CRASH || r == HV_SD_WATCHDOG;
-	logf_(e, failure ? XD_LOG_WARNING : XD_LOG_NOTICE, d, "guest %s; on_%s=%s",
-	      r == HV_SD_CRASH ? "crashed" : r == HV_SD_REBOOT ? "asked to reboot" :
-	      r == HV_SD_POWEROFF ? "powered off" : hv_reason_name(r),
-	      r == HV_SD_SOFT_RESET ? "soft_reset" : hv_reason_name(r), xd_action_name(a));
-	disarm_timers(e, d);
-	unwatch_key(e, d);
-	boot_done(e, d);
+	eng_log(e, failure ? XD_LOG_WARNING : XD_LOG_NOTICE, d, "guest %s; on_%s=%s",
+		r == HV_SD_CRASH ? "crashed" : r == HV_SD_REBOOT ? "asked to reboot" :
+		r == HV_SD_POWEROFF ? "powered off" : hv_reason_name(r),
+		r == HV_SD_SOFT_RESET ? "soft_reset" : hv_reason_name(r), xd_action_name(a));
+	eng_disarm_timers(e, d);
+	eng_unwatch_key(e, d);
+	eng_boot_done(e, d);
 	if (a == XD_ACT_COREDUMP_DESTROY || a == XD_ACT_COREDUMP_RESTART)
 		core_dump(e, d);
 	switch (a) {
 	case XD_ACT_PRESERVE:
 		d->goal = GOAL_NONE;
 		d->life.husk = true;
-		set_state(e, d, XD_FAILED, "%s; preserved for inspection (on_%s=preserve)",
-			  hv_reason_name(r), hv_reason_name(r));
-		mark_neighbours_dirty(e, d);
+		eng_set_state(e, d, XD_FAILED, "%s; preserved for inspection (on_%s=preserve)",
+			      hv_reason_name(r), hv_reason_name(r));
+		eng_mark_neighbours_dirty(e, d);
 		return;
 	case XD_ACT_RESTART:
 	case XD_ACT_RENAME_RESTART:
@@ -1080,15 +890,15 @@ static void apply_lifecycle(struct xd_engine *e, struct dom *d, enum hv_reason r
 		return;
 	case XD_ACT_DESTROY:
 	case XD_ACT_COREDUMP_DESTROY:
-		set_pending(d, "%s",
+		eng_set_pending(d, "%s",
 			 r == HV_SD_POWEROFF ? "powered off by the guest" : hv_reason_name(r));
-		set_state(e, d, XD_STOPPING, "%s", pending(d));
-		destroy_domain(e, d, failure ? AD_FAILED : AD_STOPPED);
+		eng_set_state(e, d, XD_STOPPING, "%s", pending(d));
+		eng_destroy_domain(e, d, failure ? AD_FAILED : AD_STOPPED);
 		return;
 	}
 }
 
-static void on_shutdown(struct xd_engine *e, struct dom *d, enum hv_reason r)
+void eng_on_shutdown(struct xd_engine *e, struct dom *d, enum hv_reason r)
 {
 	if (d->after_death != AD_UNEXPECTED)
 		return;                       /* already on its way out */
@@ -1096,8 +906,8 @@ static void on_shutdown(struct xd_engine *e, struct dom *d, enum hv_reason r)
 		return;                       /* a save (ours or xl's): the domain goes next */
 	if (d->stop.requested && d->state == XD_STOPPING) {
 		xd_timer_disarm(e->timers, &d->t_deadline);
-		set_pending(d, "stopped (%s)", hv_reason_name(r));
-		destroy_domain(e, d, AD_STOPPED);
+		eng_set_pending(d, "stopped (%s)", hv_reason_name(r));
+		eng_destroy_domain(e, d, AD_STOPPED);
 		return;
 	}
 	if (!d->cfg) {
@@ -1105,75 +915,73 @@ static void on_shutdown(struct xd_engine *e, struct dom *d, enum hv_reason r)
 		return;
 	}
 	if (d->state == XD_STARTING || d->state == XD_RESTORING) {
-		attempt_failed(e, d, "domain shut down (%s) while starting", hv_reason_name(r));
+		eng_attempt_failed(e, d, "domain shut down (%s) while starting", hv_reason_name(r));
 		return;
 	}
 	apply_lifecycle(e, d, r);
 }
 
-/* ------------------------------------------------------------ op completion */
-
-static void on_create_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev)
+void eng_on_create_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev)
 {
 	if (ev->rc < 0) {
 		if (d->start.restoring) {
-			release_start_slot(e, d);
-			disarm_timers(e, d);
+			eng_release_start_slot(e, d);
+			eng_disarm_timers(e, d);
 			restore_failed(e, d, ev->msg[0] ? ev->msg : hv_strerror(ev->rc));
 		} else {
-			attempt_failed(e, d, "%s", ev->msg[0] ? ev->msg : hv_strerror(ev->rc));
+			eng_attempt_failed(e, d, "%s", ev->msg[0] ? ev->msg : hv_strerror(ev->rc));
 		}
-		requeue_memory_waiters(e);
+		eng_requeue_memory_waiters(e);
 		return;
 	}
-	map_domid(e, d, ev->domid);
+	eng_map_domid(e, d, ev->domid);
 	d->tl.created = now(e);
 	e->hv->ops->watch_domain(e->hv, ev->domid);
 	if (d->goal == GOAL_DOWN) {
 		/* never ran: nothing to shut down cleanly */
-		release_start_slot(e, d);
-		disarm_timers(e, d);
-		set_state(e, d, XD_STOPPING, "created while being stopped; destroying");
-		destroy_domain(e, d, AD_STOPPED);
+		eng_release_start_slot(e, d);
+		eng_disarm_timers(e, d);
+		eng_set_state(e, d, XD_STOPPING, "created while being stopped; destroying");
+		eng_destroy_domain(e, d, AD_STOPPED);
 		return;
 	}
 	/* the memory is the domain's now, not a promise */
 	e->reserved_kb -= d->reserved_kb;
 	d->reserved_kb = 0;
-	uint64_t op = next_op(e, OP_UNPAUSE, d);
+	uint64_t op = eng_next_op(e, OP_UNPAUSE, d);
 	int rc = e->hv->ops->unpause(e->hv, ev->domid, op);
-	if (!op_started(e, d, op, rc))
-		attempt_failed(e, d, "unpause: %s", hv_strerror(rc));
+	if (!eng_op_started(e, d, op, rc))
+		eng_attempt_failed(e, d, "unpause: %s", hv_strerror(rc));
 }
 
-static void on_unpause_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev)
+void eng_on_unpause_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev)
 {
 	if (ev->rc < 0) {
-		attempt_failed(e, d, "unpause: %s", ev->msg[0] ? ev->msg : hv_strerror(ev->rc));
+		eng_attempt_failed(e, d, "unpause: %s", ev->msg[0] ? ev->msg : hv_strerror(ev->rc));
 		return;
 	}
 	xd_timer_disarm(e->timers, &d->t_deadline);
-	release_start_slot(e, d);
+	eng_release_start_slot(e, d);
 	if (d->start.restoring) {
-		/* Readiness was established before the save (SPEC §3). */
+		/* Readiness was established before the save. */
 		d->start.restoring = false;
 		discard_restored_image(e, d);
-		become_ready(e, d);
+		eng_become_ready(e, d);
 		return;
 	}
-	start_readiness(e, d);
+	eng_start_readiness(e, d);
 }
 
-static void on_save_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev)
+void eng_on_save_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev)
 {
 	if (ev->rc == 0) {
-		set_pending(d, "saved to %s/%s",
+		eng_set_pending(d, "saved to %s/%s",
 			 e->cfg->global.save_dir, d->name);
-		destroy_domain(e, d, AD_SAVED);
+		eng_destroy_domain(e, d, AD_SAVED);
 		return;
 	}
 	const char *why = ev->msg[0] ? ev->msg : hv_strerror(ev->rc);
-	logf_(e, XD_LOG_ERR, d, "save failed: %s", why);
+	eng_log(e, XD_LOG_ERR, d, "save failed: %s", why);
 	/* The guest was resumed; a death watch reports one shutdown only
 	 * (libxl evgen), and the suspend used it up: watch afresh. */
 	e->hv->ops->unwatch_domain(e->hv, (uint32_t)d->domid);
@@ -1184,23 +992,23 @@ static void on_save_done(struct xd_engine *e, struct dom *d, const struct hv_eve
 		request_shutdown(e, d, prefix);
 		return;
 	}
-	release_stop_slot(e, d);
+	eng_release_stop_slot(e, d);
 	d->goal = GOAL_NONE;
 	d->stop.requested = false;
-	set_state(e, d, XD_RUNNING, "save failed: %s", why);
-	halt_done(e, d);
-	mark_neighbours_dirty(e, d);
+	eng_set_state(e, d, XD_RUNNING, "save failed: %s", why);
+	eng_halt_done(e, d);
+	eng_mark_neighbours_dirty(e, d);
 }
 
-static void on_shutdown_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev)
+void eng_on_shutdown_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev)
 {
 	if (ev->rc == HV_ENOPV) {
 		int rc = e->hv->ops->power_button(e->hv, (uint32_t)d->domid);
-		set_state(e, d, XD_STOPPING, "ACPI power button (no PV drivers)%s",
-			  rc < 0 ? ": failed" : "");
+		eng_set_state(e, d, XD_STOPPING, "ACPI power button (no PV drivers)%s",
+			      rc < 0 ? ": failed" : "");
 	} else if (ev->rc < 0) {
-		logf_(e, XD_LOG_WARNING, d, "shutdown request: %s",
-		      ev->msg[0] ? ev->msg : hv_strerror(ev->rc));
+		eng_log(e, XD_LOG_WARNING, d, "shutdown request: %s",
+			ev->msg[0] ? ev->msg : hv_strerror(ev->rc));
 	}
 }
 
@@ -1209,13 +1017,13 @@ static void on_stale_op(struct xd_engine *e, struct dom *d, const struct hv_even
 {
 	enum op_type t = OP_TYPE(ev->op);
 	if ((t == OP_CREATE || t == OP_RESTORE) && ev->rc == 0) {
-		logf_(e, XD_LOG_WARNING, d, "an abandoned create finished late (domid %u); destroying it",
-		      ev->domid);
-		e->hv->ops->destroy(e->hv, ev->domid, next_op(e, OP_DESTROY, d));
+		eng_log(e, XD_LOG_WARNING, d, "an abandoned create finished late (domid %u); destroying it",
+			ev->domid);
+		e->hv->ops->destroy(e->hv, ev->domid, eng_next_op(e, OP_DESTROY, d));
 	}
 }
 
-static void on_op_done(struct xd_engine *e, const struct hv_event *ev)
+void eng_on_op_done(struct xd_engine *e, const struct hv_event *ev)
 {
 	struct dom *d = slot_dom(e, OP_SLOT(ev->op));
 	if (!d)
@@ -1229,20 +1037,20 @@ static void on_op_done(struct xd_engine *e, const struct hv_event *ev)
 	switch (OP_TYPE(ev->op)) {
 	case OP_CREATE:
 	case OP_RESTORE:
-		on_create_done(e, d, ev);
+		eng_on_create_done(e, d, ev);
 		break;
 	case OP_UNPAUSE:
-		on_unpause_done(e, d, ev);
+		eng_on_unpause_done(e, d, ev);
 		break;
 	case OP_SAVE:
-		on_save_done(e, d, ev);
+		eng_on_save_done(e, d, ev);
 		break;
 	case OP_SHUTDOWN:
-		on_shutdown_done(e, d, ev);
+		eng_on_shutdown_done(e, d, ev);
 		break;
 	case OP_DESTROY:
 		if (ev->rc < 0)
-			logf_(e, XD_LOG_ERR, d, "destroy failed: %s", ev->msg[0] ? ev->msg : hv_strerror(ev->rc));
+			eng_log(e, XD_LOG_ERR, d, "destroy failed: %s", ev->msg[0] ? ev->msg : hv_strerror(ev->rc));
 		break;
 	case OP_DUMP:
 	case OP_HOOK:
@@ -1260,23 +1068,21 @@ void xd_engine_hook_done(struct xd_engine *e, uint64_t op, bool ok, const char *
 	if (d->hook.post) {
 		/* the domain is gone; log and move on */
 		if (!ok)
-			logf_(e, XD_LOG_WARNING, d, "exec_stop_post: %s", msg);
-		finish_death(e, d);
+			eng_log(e, XD_LOG_WARNING, d, "exec_stop_post: %s", msg);
+		eng_finish_death(e, d);
 	} else if (!ok) {
-		attempt_failed(e, d, "exec_start_pre: %s", msg);
+		eng_attempt_failed(e, d, "exec_start_pre: %s", msg);
 	} else if (d->state == XD_STARTING && d->goal == GOAL_UP) {
-		do_create(e, d);
+		eng_do_create(e, d);
 	} else {
 		/* the start was abandoned while the hook ran */
-		release_start_slot(e, d);
-		disarm_timers(e, d);
-		set_state(e, d, XD_INACTIVE, "start abandoned");
-		mark_neighbours_dirty(e, d);
+		eng_release_start_slot(e, d);
+		eng_disarm_timers(e, d);
+		eng_set_state(e, d, XD_INACTIVE, "start abandoned");
+		eng_mark_neighbours_dirty(e, d);
 	}
 	xd_engine_pump(e);
 }
-
-/* ------------------------------------------------------------ evaluate */
 
 static bool requirement_ready(const struct dom *r)
 {
@@ -1302,36 +1108,35 @@ static void evaluate_start(struct xd_engine *e, struct dom *d)
 	for (size_t i = 0; i < d->n_req; i++) {
 		struct dom *r = e->doms[d->req[i]];
 		if (r->state == XD_FAILED) {
-			fail_domain(e, d, "dependency %s failed", r->name);
+			eng_fail_domain(e, d, "dependency %s failed", r->name);
 			return;
 		}
 		if (!requirement_ready(r)) {
 			if (r->goal != GOAL_UP && !alive(r) && r->state != XD_WAITING) {
-				fail_domain(e, d, "dependency %s is not running", r->name);
+				eng_fail_domain(e, d, "dependency %s is not running", r->name);
 				return;
 			}
-			set_state(e, d, XD_WAITING, "waiting for %s", r->name);
+			eng_set_state(e, d, XD_WAITING, "waiting for %s", r->name);
 			return;
 		}
 	}
 	for (size_t i = 0; i < d->n_aft; i++) {
 		struct dom *a = e->doms[d->aft[i]];
 		if (!after_settled(a)) {
-			set_state(e, d, XD_WAITING, "waiting for %s", a->name);
+			eng_set_state(e, d, XD_WAITING, "waiting for %s", a->name);
 			return;
 		}
 	}
 	if (d->cfg->start_delay_ms && !d->start.delay_done) {
 		if (d->wake != WK_START_DELAY) {
-			arm_wake(e, d, WK_START_DELAY, d->cfg->start_delay_ms);
-			set_state(e, d, XD_WAITING, "start delay %.1f s",
-				  (double)d->cfg->start_delay_ms / 1000);
+			eng_arm_wake(e, d, WK_START_DELAY, d->cfg->start_delay_ms);
+			eng_set_state(e, d, XD_WAITING, "start delay %.1f s",
+				      (double)d->cfg->start_delay_ms / 1000);
 		}
 		return;
 	}
-	set_state(e, d, XD_WAITING, "queued");
-	d->start.queued = true;
-	heap_push(e, &e->runq, run_key, d->slot);
+	eng_set_state(e, d, XD_WAITING, "queued");
+	eng_queue_start(e, d);
 }
 
 static bool stops_before(const struct dom *dep)
@@ -1344,12 +1149,12 @@ static void evaluate_stop(struct xd_engine *e, struct dom *d)
 {
 	if (!alive(d)) {
 		if (d->state == XD_WAITING) {
-			disarm_timers(e, d);
+			eng_disarm_timers(e, d);
 			d->start.retry_wait = false;
 			d->goal = GOAL_NONE;
-			set_state(e, d, XD_INACTIVE, "start cancelled");
-			halt_done(e, d);
-			mark_neighbours_dirty(e, d);
+			eng_set_state(e, d, XD_INACTIVE, "start cancelled");
+			eng_halt_done(e, d);
+			eng_mark_neighbours_dirty(e, d);
 		}
 		return;
 	}
@@ -1361,15 +1166,14 @@ static void evaluate_stop(struct xd_engine *e, struct dom *d)
 		struct dom *x = e->doms[d->rdep[i].slot];
 		if (stops_before(x)) {
 			if (d->state != XD_STOPPING)
-				set_state(e, d, d->state, "stops after %s", x->name);
+				eng_set_state(e, d, d->state, "stops after %s", x->name);
 			return;
 		}
 	}
-	d->stop.queued = true;
-	heap_push(e, &e->stopq, stop_key, d->slot);
+	eng_queue_stop(e, d);
 }
 
-static void evaluate(struct xd_engine *e, struct dom *d)
+void eng_evaluate(struct xd_engine *e, struct dom *d)
 {
 	if (d->after_death != AD_UNEXPECTED || d->hook.op)
 		return;   /* something of ours is under way; its end re-evaluates */
@@ -1379,34 +1183,32 @@ static void evaluate(struct xd_engine *e, struct dom *d)
 		evaluate_stop(e, d);
 }
 
-/* ------------------------------------------------------------ events */
-
 static void on_hv_event(struct xd_engine *e, const struct hv_event *ev)
 {
 	struct dom *d;
 	switch (ev->kind) {
 	case HV_EV_OP_DONE:
-		on_op_done(e, ev);
+		eng_on_op_done(e, ev);
 		break;
 	case HV_EV_SHUTDOWN:
-		if ((d = dom_by_domid(e, ev->domid)))
-			on_shutdown(e, d, ev->reason);
+		if ((d = eng_dom_by_domid(e, ev->domid)))
+			eng_on_shutdown(e, d, ev->reason);
 		break;
 	case HV_EV_DEATH:
-		if ((d = dom_by_domid(e, ev->domid)))
-			domain_gone(e, d);
+		if ((d = eng_dom_by_domid(e, ev->domid)))
+			eng_domain_gone(e, d);
 		break;
 	case HV_EV_KEY:
-		if ((d = dom_by_domid(e, ev->domid)) && d->cfg && strcmp(ev->path, ready_key(d)) == 0)
-			check_ready_key(e, d);
+		if ((d = eng_dom_by_domid(e, ev->domid)) && d->cfg && strcmp(ev->path, eng_ready_key(d)) == 0)
+			eng_check_ready_key(e, d);
 		break;
 	case HV_EV_FATAL:
-		logf_(e, XD_LOG_ERR, NULL, "hypervisor backend: %s", ev->msg);
+		eng_log(e, XD_LOG_ERR, NULL, "hypervisor backend: %s", ev->msg);
 		break;
 	}
 }
 
-static void check_milestones(struct xd_engine *e)
+void eng_check_milestones(struct xd_engine *e)
 {
 	if (e->booting && e->boot_pending == 0) {
 		e->booting = false;
@@ -1436,19 +1238,17 @@ void xd_engine_pump(struct xd_engine *e)
 		while (e->n_dirty) {
 			struct dom *d = e->doms[e->dirty[--e->n_dirty]];
 			d->track.dirty = false;
-			evaluate(e, d);
+			eng_evaluate(e, d);
 			worked = true;
 		}
-		dispatch_stops(e);
-		dispatch_starts(e);
+		eng_dispatch_stops(e);
+		eng_dispatch_starts(e);
 		if (!worked && !e->n_dirty && !e->hv->q.n)
 			break;
 	}
 	e->pumping = false;
-	check_milestones(e);
+	eng_check_milestones(e);
 }
-
-/* ------------------------------------------------------------ timers */
 
 static void wake_fired(struct xd_timer *t, void *arg)
 {
@@ -1460,18 +1260,18 @@ static void wake_fired(struct xd_timer *t, void *arg)
 	switch (k) {
 	case WK_START_DELAY:
 		d->start.delay_done = true;
-		mark_dirty(e, d);
+		eng_mark_dirty(e, d);
 		break;
 	case WK_RETRY:
 		d->start.retry_wait = false;
-		mark_dirty(e, d);
+		eng_mark_dirty(e, d);
 		break;
 	case WK_READY_DELAY:
 		if (d->state == XD_BOOTING)
-			become_ready(e, d);
+			eng_become_ready(e, d);
 		break;
 	case WK_KEY_CHECK:
-		check_ready_key(e, d);
+		eng_check_ready_key(e, d);
 		break;
 	case WK_NONE:
 		break;
@@ -1480,7 +1280,7 @@ static void wake_fired(struct xd_timer *t, void *arg)
 }
 
 /* start_timeout passed: the attempt (or the restore) has failed. */
-static void start_timed_out(struct xd_engine *e, struct dom *d)
+void eng_start_timed_out(struct xd_engine *e, struct dom *d)
 {
 	if (d->op) {
 		e->hv->ops->cancel(e->hv, d->op);
@@ -1488,47 +1288,47 @@ static void start_timed_out(struct xd_engine *e, struct dom *d)
 		e->ops_inflight--;
 	}
 	if (d->start.restoring) {
-		release_start_slot(e, d);
+		eng_release_start_slot(e, d);
 		restore_failed(e, d, "timed out");
 	} else {
-		attempt_failed(e, d, "timed out after %llu s (start_timeout)",
-			       (unsigned long long)(e->cfg->global.start_timeout_ms / 1000));
+		eng_attempt_failed(e, d, "timed out after %llu s (start_timeout)",
+				   (unsigned long long)(e->cfg->global.start_timeout_ms / 1000));
 	}
 }
 
 /* ready_timeout passed: the domain stays, but the start has failed. */
-static void ready_timed_out(struct xd_engine *e, struct dom *d)
+void eng_ready_timed_out(struct xd_engine *e, struct dom *d)
 {
-	unwatch_key(e, d);
+	eng_unwatch_key(e, d);
 	xd_timer_disarm(e->timers, &d->t_wake);
 	d->goal = GOAL_NONE;
-	set_state(e, d, XD_FAILED, "not ready after %llu s (ready_timeout); domain left running",
-		  (unsigned long long)(d->cfg->ready_timeout_ms / 1000));
-	mark_neighbours_dirty(e, d);
+	eng_set_state(e, d, XD_FAILED, "not ready after %llu s (ready_timeout); domain left running",
+		      (unsigned long long)(d->cfg->ready_timeout_ms / 1000));
+	eng_mark_neighbours_dirty(e, d);
 }
 
 /* shutdown_timeout passed: leave it or destroy it (shutdown_fallback). */
-static void stop_timed_out(struct xd_engine *e, struct dom *d)
+void eng_stop_timed_out(struct xd_engine *e, struct dom *d)
 {
 	unsigned long long secs = (unsigned long long)(shutdown_timeout(e, d) / 1000);
 	if (e->cfg->global.shutdown_fallback == XD_FALLBACK_LEAVE) {
-		release_stop_slot(e, d);
+		eng_release_stop_slot(e, d);
 		d->stop.left = true;
 		d->stop.requested = false;
 		d->goal = GOAL_NONE;
-		set_state(e, d, XD_RUNNING, "did not stop within %llu s; left running (shutdown_fallback=leave)",
-			  secs);
-		halt_done(e, d);
-		mark_neighbours_dirty(e, d);
+		eng_set_state(e, d, XD_RUNNING, "did not stop within %llu s; left running (shutdown_fallback=leave)",
+			      secs);
+		eng_halt_done(e, d);
+		eng_mark_neighbours_dirty(e, d);
 		return;
 	}
-	set_pending(d, "destroyed: did not stop within %llu s", secs);
-	set_state(e, d, XD_STOPPING, "did not stop within %llu s; destroying", secs);
-	destroy_domain(e, d, AD_STOPPED);
+	eng_set_pending(d, "destroyed: did not stop within %llu s", secs);
+	eng_set_state(e, d, XD_STOPPING, "did not stop within %llu s; destroying", secs);
+	eng_destroy_domain(e, d, AD_STOPPED);
 }
 
 /* Waited start_timeout for memory: the start fails. */
-static void memory_timed_out(struct xd_engine *e, struct dom *d)
+void eng_memory_timed_out(struct xd_engine *e, struct dom *d)
 {
 	uint64_t need = 0, free_kb = 0;
 	e->hv->ops->mem_need(e->hv, d->cfg, &need);
@@ -1539,8 +1339,8 @@ static void memory_timed_out(struct xd_engine *e, struct dom *d)
 	for (size_t i = 0; i < e->n_memq; i++)
 		if (e->memq[i] == d->slot)
 			e->memq[i] = e->memq[--e->n_memq];
-	fail_domain(e, d, "need %llu MiB, free %llu MiB", (unsigned long long)(need / 1024),
-		    (unsigned long long)(free_kb / 1024));
+	eng_fail_domain(e, d, "need %llu MiB, free %llu MiB", (unsigned long long)(need / 1024),
+			(unsigned long long)(free_kb / 1024));
 }
 
 static void deadline_fired(struct xd_timer *t, void *arg)
@@ -1552,16 +1352,16 @@ static void deadline_fired(struct xd_timer *t, void *arg)
 	d->deadline = DL_NONE;
 	switch (k) {
 	case DL_START:
-		start_timed_out(e, d);
+		eng_start_timed_out(e, d);
 		break;
 	case DL_READY:
-		ready_timed_out(e, d);
+		eng_ready_timed_out(e, d);
 		break;
 	case DL_STOP:
-		stop_timed_out(e, d);
+		eng_stop_timed_out(e, d);
 		break;
 	case DL_MEMORY:
-		memory_timed_out(e, d);
+		eng_memory_timed_out(e, d);
 		break;
 	case DL_NONE:
 		break;
@@ -1569,10 +1369,8 @@ static void deadline_fired(struct xd_timer *t, void *arg)
 	xd_engine_pump(e);
 }
 
-/* ------------------------------------------------------------ construction */
-
-static struct dom *add_dom(struct xd_engine *e, const char *name, const struct xd_domain_cfg *cfg,
-			   size_t order)
+struct dom *eng_add_dom(struct xd_engine *e, const char *name, const struct xd_domain_cfg *cfg,
+			size_t order)
 {
 	if (e->n_doms >= (1u << 24)) {
 		fputs("xendomd: too many domains\n", stderr);
@@ -1588,7 +1386,7 @@ static struct dom *add_dom(struct xd_engine *e, const char *name, const struct x
 	d->tl = (struct xd_timeline){ XD_NEVER, XD_NEVER, XD_NEVER, XD_NEVER, XD_NEVER, XD_NEVER, 0 };
 	xd_timer_init(&d->t_wake, wake_fired, d);
 	xd_timer_init(&d->t_deadline, deadline_fired, d);
-	set_cfg(e, d, cfg);
+	eng_set_cfg(e, d, cfg);
 	XD_GROW(e->doms, e->n_doms, e->cap_doms);
 	e->doms[e->n_doms++] = d;
 	return d;
@@ -1609,7 +1407,7 @@ static size_t *map_indices(const struct xd_engine *e, const size_t *idx, size_t 
 }
 
 /* (Re)build the dependency edges of every managed slot from e->cfg. */
-static void build_graph(struct xd_engine *e)
+void eng_build_graph(struct xd_engine *e)
 {
 	for (size_t s = 0; s < e->n_doms; s++) {
 		struct dom *d = e->doms[s];
@@ -1640,11 +1438,11 @@ struct xd_engine *xd_engine_new(const struct xd_config *cfg, const struct xd_eng
 	e->env = *env;
 	e->timers = env->timers;
 	e->hv = env->hv;
-	xd_timer_init(&e->mem_timer, mem_timer_fired, e);
+	xd_timer_init(&e->mem_timer, eng_mem_timer_fired, e);
 	e->cfg_slot = xd_calloc(cfg->n_domains, sizeof(*e->cfg_slot));
 	for (size_t i = 0; i < cfg->n_domains; i++)
-		e->cfg_slot[i] = add_dom(e, cfg->domains[i].name, &cfg->domains[i], i)->slot;
-	build_graph(e);
+		e->cfg_slot[i] = eng_add_dom(e, cfg->domains[i].name, &cfg->domains[i], i)->slot;
+	eng_build_graph(e);
 	return e;
 }
 
@@ -1654,7 +1452,7 @@ void xd_engine_free(struct xd_engine *e)
 		return;
 	for (size_t s = 0; s < e->n_doms; s++) {
 		struct dom *d = e->doms[s];
-		disarm_timers(e, d);
+		eng_disarm_timers(e, d);
 		free(d->req);
 		free(d->aft);
 		free(d->rdep);
@@ -1675,8 +1473,6 @@ void xd_engine_free(struct xd_engine *e)
 	free(e);
 }
 
-/* ------------------------------------------------------------ commands */
-
 static struct dom *find_by_name(const struct xd_engine *e, const char *name)
 {
 	for (size_t s = 0; s < e->n_doms; s++)
@@ -1691,41 +1487,41 @@ static void adopt_one(struct xd_engine *e, const struct hv_dominfo *info)
 	if (d && alive(d))
 		return;
 	if (!d)
-		d = add_dom(e, info->name, NULL, SIZE_MAX / 2 + e->n_doms);
-	map_domid(e, d, info->domid);
+		d = eng_add_dom(e, info->name, NULL, SIZE_MAX / 2 + e->n_doms);
+	eng_map_domid(e, d, info->domid);
 	e->hv->ops->watch_domain(e->hv, info->domid);
 	d->tl.created = now(e);
 	if (!d->cfg) {
-		set_state(e, d, XD_RUNNING, "not managed by xendomd");
+		eng_set_state(e, d, XD_RUNNING, "not managed by xendomd");
 		return;
 	}
-	logf_(e, XD_LOG_NOTICE, d, "adopted running domain %u", info->domid);
+	eng_log(e, XD_LOG_NOTICE, d, "adopted running domain %u", info->domid);
 	d->goal = GOAL_UP;
 	d->cause = XD_CAUSE_BOOT;
 	if (info->shutdown) {
 		/* watch_domain reports the shutdown; the lifecycle policy handles it */
-		set_state(e, d, XD_RUNNING, "adopted (shut down)");
+		eng_set_state(e, d, XD_RUNNING, "adopted (shut down)");
 		return;
 	}
 	if (info->paused) {
 		/* Paused by an admin, or a create we did not see finish: either
 		 * way, unpausing it is not ours to decide. */
 		d->life.paused_adopted = true;
-		become_ready(e, d);
+		eng_become_ready(e, d);
 		return;
 	}
 	/* Readiness is re-checked: its keys persist in XenStore. */
-	start_readiness(e, d);
+	eng_start_readiness(e, d);
 }
 
 /* Domains created behind our back since we started (stop_unmanaged). */
-static void adopt_newcomers(struct xd_engine *e)
+void eng_adopt_newcomers(struct xd_engine *e)
 {
 	struct hv_dominfo *v = NULL;
 	size_t n = 0;
 	if (e->hv->ops->list(e->hv, &v, &n) == 0)
 		for (size_t i = 0; i < n; i++)
-			if (!dom_by_domid(e, v[i].domid) && !find_by_name(e, v[i].name))
+			if (!eng_dom_by_domid(e, v[i].domid) && !find_by_name(e, v[i].name))
 				adopt_one(e, &v[i]);
 	free(v);
 }
@@ -1736,7 +1532,7 @@ int xd_engine_adopt(struct xd_engine *e)
 	size_t n = 0;
 	int rc = e->hv->ops->list(e->hv, &v, &n);
 	if (rc < 0) {
-		logf_(e, XD_LOG_ERR, NULL, "cannot list domains: %s", hv_strerror(rc));
+		eng_log(e, XD_LOG_ERR, NULL, "cannot list domains: %s", hv_strerror(rc));
 		return rc;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -1765,7 +1561,7 @@ static void find_restore_image(struct xd_engine *e, struct dom *d)
 }
 
 /* Set d (and, transitively, what it requires) to be started. */
-static void want_up(struct xd_engine *e, struct dom *d, enum xd_cause cause, bool boot)
+void eng_want_up(struct xd_engine *e, struct dom *d, enum xd_cause cause, bool boot)
 {
 	if (!d->cfg || d->goal == GOAL_UP)
 		return;
@@ -1778,11 +1574,11 @@ static void want_up(struct xd_engine *e, struct dom *d, enum xd_cause cause, boo
 		d->cause = cause;
 		if (d->life.husk) {
 			/* a preserved crashed domain: replace it */
-			set_pending(d, "replacing the preserved domain");
-			set_state(e, d, XD_RESTARTING, "%s", pending(d));
-			destroy_domain(e, d, AD_RESTART);
+			eng_set_pending(d, "replacing the preserved domain");
+			eng_set_state(e, d, XD_RESTARTING, "%s", pending(d));
+			eng_destroy_domain(e, d, AD_RESTART);
 		} else {
-			start_readiness(e, d);   /* failed readiness: wait for it again */
+			eng_start_readiness(e, d);   /* failed readiness: wait for it again */
 		}
 		return;
 	}
@@ -1797,10 +1593,10 @@ static void want_up(struct xd_engine *e, struct dom *d, enum xd_cause cause, boo
 		e->boot_pending++;
 	}
 	if (d->state == XD_FAILED || d->state == XD_SAVED || d->state == XD_INACTIVE)
-		set_state(e, d, XD_WAITING, "queued");
-	mark_dirty(e, d);
+		eng_set_state(e, d, XD_WAITING, "queued");
+	eng_mark_dirty(e, d);
 	for (size_t i = 0; i < d->n_req; i++)
-		want_up(e, e->doms[d->req[i]], cause, boot);
+		eng_want_up(e, e->doms[d->req[i]], cause, boot);
 }
 
 void xd_engine_boot(struct xd_engine *e)
@@ -1819,7 +1615,7 @@ void xd_engine_boot(struct xd_engine *e)
 	for (size_t s = 0; s < e->n_doms; s++) {
 		struct dom *d = e->doms[s];
 		if (d->cfg && (d->cfg->autostart || d->restore_image) && d->state != XD_FAILED)
-			want_up(e, d, XD_CAUSE_BOOT, true);
+			eng_want_up(e, d, XD_CAUSE_BOOT, true);
 	}
 	xd_engine_pump(e);
 }
@@ -1831,7 +1627,7 @@ void xd_engine_start(struct xd_engine *e, const size_t *doms, size_t n, enum xd_
 		if (d->goal == GOAL_DOWN && !alive(d))
 			d->goal = GOAL_NONE;
 		find_restore_image(e, d);
-		want_up(e, d, cause, false);
+		eng_want_up(e, d, cause, false);
 	}
 	xd_engine_pump(e);
 }
@@ -1858,8 +1654,8 @@ static void want_down(struct xd_engine *e, struct dom *d, enum stop_kind kind, e
 		d->track.in_halt = true;
 		e->halt_pending++;
 	}
-	mark_dirty(e, d);
-	mark_neighbours_dirty(e, d);
+	eng_mark_dirty(e, d);
+	eng_mark_neighbours_dirty(e, d);
 }
 
 /* Stop d and, first, every domain that requires it (transitively). */
@@ -1892,7 +1688,7 @@ void xd_engine_stop(struct xd_engine *e, const size_t *doms, size_t n, size_t **
 		stop_with_dependents(e, e->doms[e->cfg_slot[doms[i]]], cascade, n_cascade, &cap, true);
 	if (cascade)
 		for (size_t i = 0; i < *n_cascade; i++)
-			logf_(e, XD_LOG_NOTICE, e->doms[(*cascade)[i]], "stopping first: it requires a domain being stopped");
+			eng_log(e, XD_LOG_NOTICE, e->doms[(*cascade)[i]], "stopping first: it requires a domain being stopped");
 	xd_engine_pump(e);
 }
 
@@ -1925,8 +1721,8 @@ void xd_engine_shutdown_host(struct xd_engine *e)
 	e->halting = true;
 	e->booting = false;
 	if (e->cfg->global.stop_unmanaged)
-		adopt_newcomers(e);
-	logf_(e, XD_LOG_NOTICE, NULL, "host shutdown: stopping domains in reverse dependency order");
+		eng_adopt_newcomers(e);
+	eng_log(e, XD_LOG_NOTICE, NULL, "host shutdown: stopping domains in reverse dependency order");
 	for (size_t s = 0; s < e->n_doms; s++) {
 		struct dom *d = e->doms[s];
 		if (!d->cfg && !e->cfg->global.stop_unmanaged)
@@ -1941,25 +1737,25 @@ void xd_engine_shutdown_host(struct xd_engine *e)
 		d->stop.save_fallback = d->stop.kind == STOP_SAVE;
 	}
 	xd_engine_pump(e);
-	check_milestones(e);
+	eng_check_milestones(e);
 }
 
 /* Removed from the configuration: left as it is, but no longer ours to manage. */
 static void unmanage(struct xd_engine *e, struct dom *d)
 {
-	logf_(e, XD_LOG_NOTICE, d, "removed from the configuration; left %s and unmanaged",
-	      alive(d) ? "running" : "alone");
-	disarm_timers(e, d);
-	unwatch_key(e, d);
-	release_start_slot(e, d);
-	set_cfg(e, d, NULL);
+	eng_log(e, XD_LOG_NOTICE, d, "removed from the configuration; left %s and unmanaged",
+		alive(d) ? "running" : "alone");
+	eng_disarm_timers(e, d);
+	eng_unwatch_key(e, d);
+	eng_release_start_slot(e, d);
+	eng_set_cfg(e, d, NULL);
 	d->goal = GOAL_NONE;
 	d->order = SIZE_MAX / 2 + d->slot;
-	boot_done(e, d);
+	eng_boot_done(e, d);
 	if (!alive(d))
-		set_state(e, d, XD_INACTIVE, "removed from the configuration");
+		eng_set_state(e, d, XD_INACTIVE, "removed from the configuration");
 	else
-		set_state(e, d, XD_RUNNING, "not managed by xendomd");
+		eng_set_state(e, d, XD_RUNNING, "not managed by xendomd");
 }
 
 void xd_engine_reload(struct xd_engine *e, const struct xd_config *cfg)
@@ -1968,12 +1764,12 @@ void xd_engine_reload(struct xd_engine *e, const struct xd_config *cfg)
 	for (size_t i = 0; i < cfg->n_domains; i++) {
 		struct dom *d = find_by_name(e, cfg->domains[i].name);
 		if (!d) {
-			d = add_dom(e, cfg->domains[i].name, NULL, i);
-			logf_(e, XD_LOG_NOTICE, d, "added to the configuration");
+			d = eng_add_dom(e, cfg->domains[i].name, NULL, i);
+			eng_log(e, XD_LOG_NOTICE, d, "added to the configuration");
 		} else if (!d->cfg) {
-			logf_(e, XD_LOG_NOTICE, d, "now managed by xendomd");
+			eng_log(e, XD_LOG_NOTICE, d, "now managed by xendomd");
 		}
-		set_cfg(e, d, &cfg->domains[i]);
+		eng_set_cfg(e, d, &cfg->domains[i]);
 		d->order = i;
 		slots[i] = d->slot;
 	}
@@ -1985,18 +1781,16 @@ void xd_engine_reload(struct xd_engine *e, const struct xd_config *cfg)
 	free(e->cfg_slot);
 	e->cfg_slot = slots;
 	e->cfg = cfg;
-	build_graph(e);
+	eng_build_graph(e);
 	for (size_t i = 0; i < cfg->n_domains; i++) {
 		struct dom *d = e->doms[slots[i]];
 		if (d->state == XD_INACTIVE && d->goal == GOAL_NONE && d->cfg->autostart &&
 		    d->tl.queued == XD_NEVER && !e->halting && !e->host_shut)
-			want_up(e, d, XD_CAUSE_ON_DEMAND, false);
-		mark_dirty(e, d);
+			eng_want_up(e, d, XD_CAUSE_ON_DEMAND, false);
+		eng_mark_dirty(e, d);
 	}
 	xd_engine_pump(e);
 }
-
-/* ------------------------------------------------------------ queries */
 
 size_t xd_engine_count(const struct xd_engine *e)
 {
@@ -2038,4 +1832,3 @@ void xd_engine_tally(const struct xd_engine *e, struct xd_tally *t)
 {
 	*t = e->tally;
 }
-
