@@ -192,28 +192,9 @@ static inline bool alive(const struct dom *d)
 }
 
 /* engine.c */
-void eng_log(struct xd_engine *e, enum xd_log_level lvl, const struct dom *d,
-	     const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-void eng_vset_pending(struct dom *d, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
-void eng_set_pending(struct dom *d, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 uint64_t eng_next_op(struct xd_engine *e, enum op_type type, const struct dom *d);
 void eng_queue_start(struct xd_engine *e, struct dom *d);
 void eng_queue_stop(struct xd_engine *e, struct dom *d);
-void eng_map_domid(struct xd_engine *e, struct dom *d, long domid);
-struct dom *eng_dom_by_domid(const struct xd_engine *e, uint32_t domid);
-void eng_boot_done(struct xd_engine *e, struct dom *d);
-void eng_halt_done(struct xd_engine *e, struct dom *d);
-void eng_set_state(struct xd_engine *e, struct dom *d, enum xd_state s, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-void eng_mark_dirty(struct xd_engine *e, struct dom *d);
-void eng_mark_neighbours_dirty(struct xd_engine *e, struct dom *d);
-void eng_arm_wake(struct xd_engine *e, struct dom *d, enum wake_kind k, uint64_t in_ms);
-void eng_arm_deadline(struct xd_engine *e, struct dom *d, enum deadline_kind k, uint64_t in_ms);
-void eng_disarm_timers(struct xd_engine *e, struct dom *d);
-void eng_set_cfg(struct xd_engine *e, struct dom *d, const struct xd_domain_cfg *cfg);
 void eng_release_start_slot(struct xd_engine *e, struct dom *d);
 void eng_release_stop_slot(struct xd_engine *e, struct dom *d);
 void eng_unwatch_key(struct xd_engine *e, struct dom *d);
@@ -255,5 +236,26 @@ struct dom *eng_add_dom(struct xd_engine *e, const char *name, const struct xd_d
 void eng_build_graph(struct xd_engine *e);
 void eng_adopt_newcomers(struct xd_engine *e);
 void eng_want_up(struct xd_engine *e, struct dom *d, enum xd_cause cause, bool boot);
+
+/* state.c */
+void eng_log(struct xd_engine *e, enum xd_log_level lvl, const struct dom *d,
+	     const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void eng_vset_pending(struct dom *d, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+void eng_set_pending(struct dom *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void eng_map_domid(struct xd_engine *e, struct dom *d, long domid);
+struct dom *eng_dom_by_domid(const struct xd_engine *e, uint32_t domid);
+void eng_boot_done(struct xd_engine *e, struct dom *d);
+void eng_halt_done(struct xd_engine *e, struct dom *d);
+void eng_set_state(struct xd_engine *e, struct dom *d, enum xd_state s, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void eng_mark_dirty(struct xd_engine *e, struct dom *d);
+void eng_mark_neighbours_dirty(struct xd_engine *e, struct dom *d);
+void eng_arm_wake(struct xd_engine *e, struct dom *d, enum wake_kind k, uint64_t in_ms);
+void eng_arm_deadline(struct xd_engine *e, struct dom *d, enum deadline_kind k, uint64_t in_ms);
+void eng_disarm_timers(struct xd_engine *e, struct dom *d);
+void eng_set_cfg(struct xd_engine *e, struct dom *d, const struct xd_domain_cfg *cfg);
 
 #endif
