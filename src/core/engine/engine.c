@@ -26,7 +26,6 @@
 #include <string.h>
 
 #define KEY_CHECK_INTERVAL_MS 100     /* at most 10 readiness reads/s per domain */
-#define MEM_RECHECK_MS 1000           /* free memory can change behind our back */
 #define RETRY_DELAY_CAP_MS 300000
 #define DUMP_DIR "/var/lib/xen/dump"  /* where xl's coredump-* actions write */
 
@@ -55,82 +54,6 @@ uint64_t eng_next_op(struct xd_engine *e, enum op_type type, const struct dom *d
 	if (++e->op_seq == 0)
 		e->op_seq = 1;
 	return OP_MAKE(e->op_seq, type, d->slot);
-}
-
-static uint64_t run_key(const struct xd_engine *e, size_t slot)
-{
-	return e->doms[slot]->order;
-}
-
-static uint64_t stop_key(const struct xd_engine *e, size_t slot)
-{
-	return UINT64_MAX - e->doms[slot]->order;   /* reverse config order */
-}
-
-typedef uint64_t heap_key_fn(const struct xd_engine *, size_t);
-
-static void heap_push(struct xd_engine *e, struct slot_heap *h, heap_key_fn *key, size_t slot)
-{
-	XD_GROW(h->v, h->n, h->cap);
-	size_t i = h->n++;
-	while (i > 0) {
-		size_t p = (i - 1) / 2;
-		if (key(e, h->v[p]) <= key(e, slot))
-			break;
-		h->v[i] = h->v[p];
-		i = p;
-	}
-	h->v[i] = slot;
-}
-
-static size_t heap_pop(struct xd_engine *e, struct slot_heap *h, heap_key_fn *key)
-{
-	size_t top = h->v[0], last = h->v[--h->n], i = 0;
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= h->n)
-			break;
-		if (c + 1 < h->n && key(e, h->v[c + 1]) < key(e, h->v[c]))
-			c++;
-		if (key(e, last) <= key(e, h->v[c]))
-			break;
-		h->v[i] = h->v[c];
-		i = c;
-	}
-	if (h->n)
-		h->v[i] = last;
-	return top;
-}
-
-/* Queue d to start (or stop) once a slot is free. */
-void eng_queue_start(struct xd_engine *e, struct dom *d)
-{
-	d->start.queued = true;
-	heap_push(e, &e->runq, run_key, d->slot);
-}
-
-void eng_queue_stop(struct xd_engine *e, struct dom *d)
-{
-	d->stop.queued = true;
-	heap_push(e, &e->stopq, stop_key, d->slot);
-}
-
-void eng_release_start_slot(struct xd_engine *e, struct dom *d)
-{
-	if (d->start.holds_slot) {
-		d->start.holds_slot = false;
-		e->starts_inflight--;
-	}
-	e->reserved_kb -= d->reserved_kb;
-	d->reserved_kb = 0;
-}
-
-void eng_release_stop_slot(struct xd_engine *e, struct dom *d)
-{
-	if (d->stop.holds_slot) {
-		d->stop.holds_slot = false;
-		e->stops_inflight--;
-	}
 }
 
 void eng_unwatch_key(struct xd_engine *e, struct dom *d)
@@ -304,74 +227,6 @@ void eng_start_attempt(struct xd_engine *e, struct dom *d, uint64_t need_kb)
 	eng_do_create(e, d);
 }
 
-static bool start_slot_free(const struct xd_engine *e)
-{
-	unsigned max = e->cfg->global.max_parallel_starts;
-	return max == 0 || e->starts_inflight < max;
-}
-
-static void wait_for_memory(struct xd_engine *e, struct dom *d, uint64_t need_kb, uint64_t free_kb)
-{
-	if (!d->mem_wait_since) {
-		d->mem_wait_since = now(e) ? now(e) : 1;
-		eng_arm_deadline(e, d, DL_MEMORY, e->cfg->global.start_timeout_ms);
-	}
-	d->start.mem_waiting = true;
-	XD_GROW(e->memq, e->n_memq, e->cap_memq);
-	e->memq[e->n_memq++] = d->slot;
-	eng_set_state(e, d, XD_WAITING, "memory: need %llu MiB, free %llu MiB",
-		      (unsigned long long)(need_kb / 1024), (unsigned long long)(free_kb / 1024));
-	if (!xd_timer_armed(&e->mem_timer))
-		xd_timer_arm_in(e->timers, &e->mem_timer, MEM_RECHECK_MS);
-}
-
-/* Memory may have been freed: give every memory waiter another go. */
-void eng_requeue_memory_waiters(struct xd_engine *e)
-{
-	for (size_t i = 0; i < e->n_memq; i++) {
-		struct dom *d = e->doms[e->memq[i]];
-		d->start.mem_waiting = false;
-		eng_mark_dirty(e, d);
-	}
-	e->n_memq = 0;
-}
-
-void eng_mem_timer_fired(struct xd_timer *t, void *arg)
-{
-	(void)t;
-	eng_requeue_memory_waiters(arg);
-}
-
-/* Start as many queued domains as slots and memory allow, config order
- * first; a domain that does not fit in memory waits and lets smaller
- * ones past (nothing frees memory at boot, so holding the line would only
- * stall everyone until start_timeout). */
-void eng_dispatch_starts(struct xd_engine *e)
-{
-	while (e->runq.n && start_slot_free(e)) {
-		struct dom *d = e->doms[heap_pop(e, &e->runq, run_key)];
-		d->start.queued = false;
-		if (d->state != XD_WAITING || d->goal != GOAL_UP || d->start.retry_wait || d->start.mem_waiting)
-			continue;
-		uint64_t need = 0, free_kb = 0;
-		if (e->hv->ops->mem_need(e->hv, d->cfg, &need) < 0 ||
-		    e->hv->ops->mem_free(e->hv, &free_kb) < 0) {
-			eng_attempt_failed(e, d, "cannot read memory figures from the hypervisor");
-			continue;
-		}
-		free_kb = free_kb > e->reserved_kb ? free_kb - e->reserved_kb : 0;
-		if (need > free_kb) {
-			wait_for_memory(e, d, need, free_kb);
-			continue;
-		}
-		if (d->mem_wait_since) {
-			d->mem_wait_since = 0;
-			xd_timer_disarm(e->timers, &d->t_deadline);
-		}
-		eng_start_attempt(e, d, need);
-	}
-}
-
 void eng_become_ready(struct xd_engine *e, struct dom *d)
 {
 	eng_disarm_timers(e, d);
@@ -538,25 +393,6 @@ void eng_begin_stop(struct xd_engine *e, struct dom *d)
 		start_save(e, d);
 	else
 		request_shutdown(e, d, "");
-}
-
-static bool stop_slot_free(const struct xd_engine *e)
-{
-	unsigned max = e->cfg->global.max_parallel_stops;
-	return max == 0 || e->stops_inflight < max;
-}
-
-void eng_dispatch_stops(struct xd_engine *e)
-{
-	while (e->stopq.n && stop_slot_free(e)) {
-		struct dom *d = e->doms[heap_pop(e, &e->stopq, stop_key)];
-		d->stop.queued = false;
-		if (d->goal != GOAL_DOWN || !alive(d) || d->stop.requested)
-			continue;
-		d->stop.holds_slot = true;
-		e->stops_inflight++;
-		eng_begin_stop(e, d);
-	}
 }
 
 void eng_finish_death(struct xd_engine *e, struct dom *d)
@@ -1163,22 +999,6 @@ void eng_stop_timed_out(struct xd_engine *e, struct dom *d)
 	eng_set_pending(d, "destroyed: did not stop within %llu s", secs);
 	eng_set_state(e, d, XD_STOPPING, "did not stop within %llu s; destroying", secs);
 	eng_destroy_domain(e, d, AD_STOPPED);
-}
-
-/* Waited start_timeout for memory: the start fails. */
-void eng_memory_timed_out(struct xd_engine *e, struct dom *d)
-{
-	uint64_t need = 0, free_kb = 0;
-	e->hv->ops->mem_need(e->hv, d->cfg, &need);
-	e->hv->ops->mem_free(e->hv, &free_kb);
-	free_kb = free_kb > e->reserved_kb ? free_kb - e->reserved_kb : 0;
-	d->mem_wait_since = 0;
-	d->start.mem_waiting = false;
-	for (size_t i = 0; i < e->n_memq; i++)
-		if (e->memq[i] == d->slot)
-			e->memq[i] = e->memq[--e->n_memq];
-	eng_fail_domain(e, d, "need %llu MiB, free %llu MiB", (unsigned long long)(need / 1024),
-			(unsigned long long)(free_kb / 1024));
 }
 
 static void deadline_fired(struct xd_timer *t, void *arg)

@@ -193,10 +193,6 @@ static inline bool alive(const struct dom *d)
 
 /* engine.c */
 uint64_t eng_next_op(struct xd_engine *e, enum op_type type, const struct dom *d);
-void eng_queue_start(struct xd_engine *e, struct dom *d);
-void eng_queue_stop(struct xd_engine *e, struct dom *d);
-void eng_release_start_slot(struct xd_engine *e, struct dom *d);
-void eng_release_stop_slot(struct xd_engine *e, struct dom *d);
 void eng_unwatch_key(struct xd_engine *e, struct dom *d);
 bool eng_op_started(struct xd_engine *e, struct dom *d, uint64_t op, int rc);
 void eng_destroy_domain(struct xd_engine *e, struct dom *d, enum after_death ad);
@@ -208,15 +204,11 @@ void eng_attempt_failed(struct xd_engine *e, struct dom *d, const char *fmt, ...
 	__attribute__((format(printf, 3, 4)));
 void eng_do_create(struct xd_engine *e, struct dom *d);
 void eng_start_attempt(struct xd_engine *e, struct dom *d, uint64_t need_kb);
-void eng_requeue_memory_waiters(struct xd_engine *e);
-void eng_mem_timer_fired(struct xd_timer *t, void *arg);
-void eng_dispatch_starts(struct xd_engine *e);
 void eng_become_ready(struct xd_engine *e, struct dom *d);
 const char *eng_ready_key(const struct dom *d);
 void eng_check_ready_key(struct xd_engine *e, struct dom *d);
 void eng_start_readiness(struct xd_engine *e, struct dom *d);
 void eng_begin_stop(struct xd_engine *e, struct dom *d);
-void eng_dispatch_stops(struct xd_engine *e);
 void eng_finish_death(struct xd_engine *e, struct dom *d);
 void eng_domain_gone(struct xd_engine *e, struct dom *d);
 void eng_on_shutdown(struct xd_engine *e, struct dom *d, enum hv_reason r);
@@ -230,7 +222,6 @@ void eng_check_milestones(struct xd_engine *e);
 void eng_start_timed_out(struct xd_engine *e, struct dom *d);
 void eng_ready_timed_out(struct xd_engine *e, struct dom *d);
 void eng_stop_timed_out(struct xd_engine *e, struct dom *d);
-void eng_memory_timed_out(struct xd_engine *e, struct dom *d);
 struct dom *eng_add_dom(struct xd_engine *e, const char *name, const struct xd_domain_cfg *cfg,
 			size_t order);
 void eng_build_graph(struct xd_engine *e);
@@ -257,5 +248,16 @@ void eng_arm_wake(struct xd_engine *e, struct dom *d, enum wake_kind k, uint64_t
 void eng_arm_deadline(struct xd_engine *e, struct dom *d, enum deadline_kind k, uint64_t in_ms);
 void eng_disarm_timers(struct xd_engine *e, struct dom *d);
 void eng_set_cfg(struct xd_engine *e, struct dom *d, const struct xd_domain_cfg *cfg);
+
+/* queue.c */
+void eng_queue_start(struct xd_engine *e, struct dom *d);
+void eng_queue_stop(struct xd_engine *e, struct dom *d);
+void eng_release_start_slot(struct xd_engine *e, struct dom *d);
+void eng_release_stop_slot(struct xd_engine *e, struct dom *d);
+void eng_requeue_memory_waiters(struct xd_engine *e);
+void eng_mem_timer_fired(struct xd_timer *t, void *arg);
+void eng_dispatch_starts(struct xd_engine *e);
+void eng_dispatch_stops(struct xd_engine *e);
+void eng_memory_timed_out(struct xd_engine *e, struct dom *d);
 
 #endif
