@@ -217,7 +217,6 @@ void eng_on_unpause_done(struct xd_engine *e, struct dom *d, const struct hv_eve
 void eng_on_save_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev);
 void eng_on_shutdown_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev);
 void eng_on_op_done(struct xd_engine *e, const struct hv_event *ev);
-void eng_evaluate(struct xd_engine *e, struct dom *d);
 void eng_check_milestones(struct xd_engine *e);
 void eng_start_timed_out(struct xd_engine *e, struct dom *d);
 void eng_ready_timed_out(struct xd_engine *e, struct dom *d);
@@ -259,5 +258,8 @@ void eng_mem_timer_fired(struct xd_timer *t, void *arg);
 void eng_dispatch_starts(struct xd_engine *e);
 void eng_dispatch_stops(struct xd_engine *e);
 void eng_memory_timed_out(struct xd_engine *e, struct dom *d);
+
+/* evaluate.c */
+void eng_evaluate(struct xd_engine *e, struct dom *d);
 
 #endif
