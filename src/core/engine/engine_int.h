@@ -197,13 +197,6 @@ void eng_unwatch_key(struct xd_engine *e, struct dom *d);
 bool eng_op_started(struct xd_engine *e, struct dom *d, uint64_t op, int rc);
 void eng_destroy_domain(struct xd_engine *e, struct dom *d, enum after_death ad);
 bool eng_run_hook(struct xd_engine *e, struct dom *d, const char *path, bool post);
-void eng_fail_domain(struct xd_engine *e, struct dom *d, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-void eng_retry_or_fail(struct xd_engine *e, struct dom *d);
-void eng_attempt_failed(struct xd_engine *e, struct dom *d, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-void eng_do_create(struct xd_engine *e, struct dom *d);
-void eng_start_attempt(struct xd_engine *e, struct dom *d, uint64_t need_kb);
 void eng_become_ready(struct xd_engine *e, struct dom *d);
 const char *eng_ready_key(const struct dom *d);
 void eng_check_ready_key(struct xd_engine *e, struct dom *d);
@@ -212,20 +205,16 @@ void eng_begin_stop(struct xd_engine *e, struct dom *d);
 void eng_finish_death(struct xd_engine *e, struct dom *d);
 void eng_domain_gone(struct xd_engine *e, struct dom *d);
 void eng_on_shutdown(struct xd_engine *e, struct dom *d, enum hv_reason r);
-void eng_on_create_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev);
-void eng_on_unpause_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev);
 void eng_on_save_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev);
 void eng_on_shutdown_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev);
 void eng_on_op_done(struct xd_engine *e, const struct hv_event *ev);
 void eng_check_milestones(struct xd_engine *e);
-void eng_start_timed_out(struct xd_engine *e, struct dom *d);
 void eng_ready_timed_out(struct xd_engine *e, struct dom *d);
 void eng_stop_timed_out(struct xd_engine *e, struct dom *d);
 struct dom *eng_add_dom(struct xd_engine *e, const char *name, const struct xd_domain_cfg *cfg,
 			size_t order);
 void eng_build_graph(struct xd_engine *e);
 void eng_adopt_newcomers(struct xd_engine *e);
-void eng_want_up(struct xd_engine *e, struct dom *d, enum xd_cause cause, bool boot);
 
 /* state.c */
 void eng_log(struct xd_engine *e, enum xd_log_level lvl, const struct dom *d,
@@ -261,5 +250,18 @@ void eng_memory_timed_out(struct xd_engine *e, struct dom *d);
 
 /* evaluate.c */
 void eng_evaluate(struct xd_engine *e, struct dom *d);
+
+/* start.c */
+void eng_fail_domain(struct xd_engine *e, struct dom *d, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void eng_retry_or_fail(struct xd_engine *e, struct dom *d);
+void eng_attempt_failed(struct xd_engine *e, struct dom *d, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void eng_do_create(struct xd_engine *e, struct dom *d);
+void eng_start_attempt(struct xd_engine *e, struct dom *d, uint64_t need_kb);
+void eng_on_create_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev);
+void eng_on_unpause_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev);
+void eng_start_timed_out(struct xd_engine *e, struct dom *d);
+void eng_want_up(struct xd_engine *e, struct dom *d, enum xd_cause cause, bool boot);
 
 #endif
