@@ -196,15 +196,11 @@ uint64_t eng_next_op(struct xd_engine *e, enum op_type type, const struct dom *d
 bool eng_op_started(struct xd_engine *e, struct dom *d, uint64_t op, int rc);
 void eng_destroy_domain(struct xd_engine *e, struct dom *d, enum after_death ad);
 bool eng_run_hook(struct xd_engine *e, struct dom *d, const char *path, bool post);
-void eng_begin_stop(struct xd_engine *e, struct dom *d);
 void eng_finish_death(struct xd_engine *e, struct dom *d);
 void eng_domain_gone(struct xd_engine *e, struct dom *d);
 void eng_on_shutdown(struct xd_engine *e, struct dom *d, enum hv_reason r);
-void eng_on_save_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev);
-void eng_on_shutdown_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev);
 void eng_on_op_done(struct xd_engine *e, const struct hv_event *ev);
 void eng_check_milestones(struct xd_engine *e);
-void eng_stop_timed_out(struct xd_engine *e, struct dom *d);
 struct dom *eng_add_dom(struct xd_engine *e, const char *name, const struct xd_domain_cfg *cfg,
 			size_t order);
 void eng_build_graph(struct xd_engine *e);
@@ -265,5 +261,11 @@ const char *eng_ready_key(const struct dom *d);
 void eng_check_ready_key(struct xd_engine *e, struct dom *d);
 void eng_start_readiness(struct xd_engine *e, struct dom *d);
 void eng_ready_timed_out(struct xd_engine *e, struct dom *d);
+
+/* stop.c */
+void eng_begin_stop(struct xd_engine *e, struct dom *d);
+void eng_on_save_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev);
+void eng_on_shutdown_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev);
+void eng_stop_timed_out(struct xd_engine *e, struct dom *d);
 
 #endif
