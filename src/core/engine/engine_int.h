@@ -192,11 +192,6 @@ static inline bool alive(const struct dom *d)
 }
 
 /* engine.c */
-uint64_t eng_next_op(struct xd_engine *e, enum op_type type, const struct dom *d);
-bool eng_op_started(struct xd_engine *e, struct dom *d, uint64_t op, int rc);
-void eng_destroy_domain(struct xd_engine *e, struct dom *d, enum after_death ad);
-bool eng_run_hook(struct xd_engine *e, struct dom *d, const char *path, bool post);
-void eng_on_op_done(struct xd_engine *e, const struct hv_event *ev);
 void eng_check_milestones(struct xd_engine *e);
 struct dom *eng_add_dom(struct xd_engine *e, const char *name, const struct xd_domain_cfg *cfg,
 			size_t order);
@@ -269,5 +264,12 @@ void eng_stop_timed_out(struct xd_engine *e, struct dom *d);
 void eng_finish_death(struct xd_engine *e, struct dom *d);
 void eng_domain_gone(struct xd_engine *e, struct dom *d);
 void eng_on_shutdown(struct xd_engine *e, struct dom *d, enum hv_reason r);
+
+/* ops.c */
+uint64_t eng_next_op(struct xd_engine *e, enum op_type type, const struct dom *d);
+bool eng_op_started(struct xd_engine *e, struct dom *d, uint64_t op, int rc);
+void eng_destroy_domain(struct xd_engine *e, struct dom *d, enum after_death ad);
+bool eng_run_hook(struct xd_engine *e, struct dom *d, const char *path, bool post);
+void eng_on_op_done(struct xd_engine *e, const struct hv_event *ev);
 
 #endif
