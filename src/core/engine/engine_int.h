@@ -196,7 +196,6 @@ void eng_check_milestones(struct xd_engine *e);
 struct dom *eng_add_dom(struct xd_engine *e, const char *name, const struct xd_domain_cfg *cfg,
 			size_t order);
 void eng_build_graph(struct xd_engine *e);
-void eng_adopt_newcomers(struct xd_engine *e);
 
 /* state.c */
 void eng_log(struct xd_engine *e, enum xd_log_level lvl, const struct dom *d,
@@ -271,5 +270,8 @@ bool eng_op_started(struct xd_engine *e, struct dom *d, uint64_t op, int rc);
 void eng_destroy_domain(struct xd_engine *e, struct dom *d, enum after_death ad);
 bool eng_run_hook(struct xd_engine *e, struct dom *d, const char *path, bool post);
 void eng_on_op_done(struct xd_engine *e, const struct hv_event *ev);
+
+/* adopt.c */
+void eng_adopt_newcomers(struct xd_engine *e);
 
 #endif
