@@ -89,6 +89,19 @@ static bool start_slot_free(const struct xd_engine *e)
 	return max == 0 || e->starts_inflight < max;
 }
 
+/* What d needs, and what is free for it: the hypervisor's free memory less
+ * what our creates in flight were promised.  -1 if the hypervisor cannot
+ * say (the figures it could not give are 0). */
+static int memory_figures(struct xd_engine *e, const struct dom *d, uint64_t *need, uint64_t *free_kb)
+{
+	*need = *free_kb = 0;
+	if (e->hv->ops->mem_need(e->hv, d->cfg, need) < 0 ||
+	    e->hv->ops->mem_free(e->hv, free_kb) < 0)
+		return -1;
+	*free_kb = *free_kb > e->reserved_kb ? *free_kb - e->reserved_kb : 0;
+	return 0;
+}
+
 static void wait_for_memory(struct xd_engine *e, struct dom *d, uint64_t need_kb, uint64_t free_kb)
 {
 	if (!d->mem_wait_since) {
@@ -132,13 +145,11 @@ void eng_dispatch_starts(struct xd_engine *e)
 		d->start.queued = false;
 		if (d->state != XD_WAITING || d->goal != GOAL_UP || d->start.retry_wait || d->start.mem_waiting)
 			continue;
-		uint64_t need = 0, free_kb = 0;
-		if (e->hv->ops->mem_need(e->hv, d->cfg, &need) < 0 ||
-		    e->hv->ops->mem_free(e->hv, &free_kb) < 0) {
+		uint64_t need, free_kb;
+		if (memory_figures(e, d, &need, &free_kb) < 0) {
 			eng_attempt_failed(e, d, "cannot read memory figures from the hypervisor");
 			continue;
 		}
-		free_kb = free_kb > e->reserved_kb ? free_kb - e->reserved_kb : 0;
 		if (need > free_kb) {
 			wait_for_memory(e, d, need, free_kb);
 			continue;
@@ -173,10 +184,8 @@ void eng_dispatch_stops(struct xd_engine *e)
 /* Waited start_timeout for memory: the start fails. */
 void eng_memory_timed_out(struct xd_engine *e, struct dom *d)
 {
-	uint64_t need = 0, free_kb = 0;
-	e->hv->ops->mem_need(e->hv, d->cfg, &need);
-	e->hv->ops->mem_free(e->hv, &free_kb);
-	free_kb = free_kb > e->reserved_kb ? free_kb - e->reserved_kb : 0;
+	uint64_t need, free_kb;
+	memory_figures(e, d, &need, &free_kb);
 	d->mem_wait_since = 0;
 	d->start.mem_waiting = false;
 	for (size_t i = 0; i < e->n_memq; i++)
