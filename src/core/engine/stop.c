@@ -29,6 +29,27 @@ static void request_shutdown(struct xd_engine *e, struct dom *d, const char *why
 	eng_arm_deadline(e, d, DL_STOP, shutdown_timeout(e, d));
 }
 
+/* A save failed and the guest runs on.  A host shutdown still needs it
+ * gone: a clean shutdown instead (save_fallback).  Otherwise it stays
+ * running, and whatever waited for the stop (the halt, its neighbours)
+ * learns it: one rule whether the backend refused the save at once or
+ * reported the failure later. */
+static void save_failed(struct xd_engine *e, struct dom *d, const char *why)
+{
+	if (d->stop.save_fallback) {
+		char prefix[XD_REASON_MAX];
+		snprintf(prefix, sizeof(prefix), "save failed (%.150s); ", why);
+		request_shutdown(e, d, prefix);
+		return;
+	}
+	eng_release_stop_slot(e, d);
+	d->goal = GOAL_NONE;
+	d->stop.requested = false;
+	eng_set_state(e, d, XD_RUNNING, "save failed: %s", why);
+	eng_halt_done(e, d);
+	eng_mark_neighbours_dirty(e, d);
+}
+
 static void start_save(struct xd_engine *e, struct dom *d)
 {
 	char file[4096];
@@ -39,14 +60,7 @@ static void start_save(struct xd_engine *e, struct dom *d)
 	if (eng_op_started(e, d, op, rc))
 		return;
 	eng_log(e, XD_LOG_ERR, d, "save to %s failed: %s", file, hv_strerror(rc));
-	if (d->stop.save_fallback) {
-		request_shutdown(e, d, "save failed; ");
-		return;
-	}
-	eng_release_stop_slot(e, d);
-	d->goal = GOAL_NONE;
-	d->stop.requested = false;
-	eng_set_state(e, d, XD_RUNNING, "save failed: %s", hv_strerror(rc));
+	save_failed(e, d, hv_strerror(rc));
 }
 
 void eng_begin_stop(struct xd_engine *e, struct dom *d)
@@ -85,8 +99,7 @@ void eng_begin_stop(struct xd_engine *e, struct dom *d)
 void eng_on_save_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev)
 {
 	if (ev->rc == 0) {
-		eng_set_pending(d, "saved to %s/%s",
-			 e->cfg->global.save_dir, d->name);
+		eng_set_pending(d, "saved to %s/%s", e->cfg->global.save_dir, d->name);
 		eng_destroy_domain(e, d, AD_SAVED);
 		return;
 	}
@@ -96,18 +109,7 @@ void eng_on_save_done(struct xd_engine *e, struct dom *d, const struct hv_event 
 	 * (libxl evgen), and the suspend used it up: watch afresh. */
 	e->hv->ops->unwatch_domain(e->hv, (uint32_t)d->domid);
 	e->hv->ops->watch_domain(e->hv, (uint32_t)d->domid);
-	if (d->stop.save_fallback) {
-		char prefix[XD_REASON_MAX];
-		snprintf(prefix, sizeof(prefix), "save failed (%.150s); ", why);
-		request_shutdown(e, d, prefix);
-		return;
-	}
-	eng_release_stop_slot(e, d);
-	d->goal = GOAL_NONE;
-	d->stop.requested = false;
-	eng_set_state(e, d, XD_RUNNING, "save failed: %s", why);
-	eng_halt_done(e, d);
-	eng_mark_neighbours_dirty(e, d);
+	save_failed(e, d, why);
 }
 
 void eng_on_shutdown_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev)
