@@ -116,23 +116,21 @@ static bool restart_allowed(struct xd_engine *e, struct dom *d)
 static void lifecycle_restart(struct xd_engine *e, struct dom *d, enum hv_reason r, enum xd_action a)
 {
 	if (e->halting) {
-		eng_set_pending(d, "%s during host shutdown",
-			 hv_reason_name(r));
+		eng_set_pending(d, "%s during host shutdown", hv_reason_name(r));
 		eng_set_state(e, d, XD_STOPPING, "%s", pending(d));
 		eng_destroy_domain(e, d, AD_STOPPED);
 		return;
 	}
 	if (!restart_allowed(e, d)) {
 		eng_set_pending(d, "restart limit reached (%u in %llu s) after %s", d->cfg->restart_limit,
-			 (unsigned long long)(d->cfg->restart_window_ms / 1000), hv_reason_name(r));
+				(unsigned long long)(d->cfg->restart_window_ms / 1000), hv_reason_name(r));
 		eng_set_state(e, d, XD_STOPPING, "%s", pending(d));
 		eng_destroy_domain(e, d, AD_FAILED);
 		return;
 	}
 	d->goal = GOAL_UP;
 	d->cause = XD_CAUSE_RESTART;
-	eng_set_pending(d, "restarting after %s (%s)",
-		 hv_reason_name(r), xd_action_name(a));
+	eng_set_pending(d, "restarting after %s (%s)", hv_reason_name(r), xd_action_name(a));
 	eng_set_state(e, d, XD_RESTARTING, "%s", pending(d));
 	if (a == XD_ACT_RENAME_RESTART) {
 		char renamed[XD_NAME_MAX];
@@ -163,7 +161,7 @@ static void core_dump(struct xd_engine *e, struct dom *d)
 }
 
 /* The guest shut itself down (or crashed): apply its xl cfg policy, as
- * xl's per-domain monitor would (xl_vmcontrol.c handle_domain_death). */
+ * xl's per-domain monitor would (tools/xl/xl_vmcontrol.c handle_domain_death). */
 static void apply_lifecycle(struct xd_engine *e, struct dom *d, enum hv_reason r)
 {
 	enum xd_action a = action_for(d, r);
@@ -193,8 +191,7 @@ static void apply_lifecycle(struct xd_engine *e, struct dom *d, enum hv_reason r
 		return;
 	case XD_ACT_DESTROY:
 	case XD_ACT_COREDUMP_DESTROY:
-		eng_set_pending(d, "%s",
-			 r == HV_SD_POWEROFF ? "powered off by the guest" : hv_reason_name(r));
+		eng_set_pending(d, "%s", r == HV_SD_POWEROFF ? "powered off by the guest" : hv_reason_name(r));
 		eng_set_state(e, d, XD_STOPPING, "%s", pending(d));
 		eng_destroy_domain(e, d, failure ? AD_FAILED : AD_STOPPED);
 		return;
