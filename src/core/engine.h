@@ -1,9 +1,9 @@
 /*
  * The orchestration engine: per-domain state machines, the start and stop
- * schedulers, lifecycle policy and the host-shutdown sequence (SPEC §3).
+ * schedulers, lifecycle policy and the host-shutdown sequence.
  *
  * No I/O and no Xen headers: the engine reaches the world only through
- * the hypervisor port (hv.h), the timer queue (timer.h) and the callbacks
+ * the hypervisor port (hv_port.h), the timer queue (timer.h) and the callbacks
  * of struct xd_engine_env.  The daemon's loop calls xd_engine_pump() after
  * every wake-up; tests do the same on a virtual clock.
  */
@@ -19,7 +19,7 @@
 #include "util/log.h"          /* enum xd_log_level */
 #include "core/hv_port.h"
 
-/* SPEC §4, in this order. */
+/* The states xendomd(8) lists, in the same order. */
 enum xd_state {
 	XD_INACTIVE,
 	XD_WAITING,
@@ -140,7 +140,5 @@ struct xd_tally {
 	size_t managed, alive;
 };
 void xd_engine_tally(const struct xd_engine *e, struct xd_tally *t);
-/* True when no domain we would stop at halt is still alive. */
-bool xd_engine_host_is_down(const struct xd_engine *e);
 
 #endif

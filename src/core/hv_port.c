@@ -1,8 +1,9 @@
 /* What every backend shares: the event queue and the names of things. */
 #include "core/hv_port.h"
 
-#include <stdio.h>
 #include <stdlib.h>
+
+#include "util/alloc.h"
 
 void hv_init(struct hv *hv, const struct hv_ops *ops)
 {
@@ -20,13 +21,9 @@ void hv_emit(struct hv *hv, const struct hv_event *ev)
 	struct hv_queue *q = &hv->q;
 	if (q->n == q->cap) {
 		size_t cap = q->cap ? q->cap * 2 : 64;
-		struct hv_event *v = malloc(cap * sizeof(*v));
-		if (!v) {
-			/* Losing an event would desynchronise the core from the
-			 * hypervisor; there is no sane way on. */
-			fputs("xendomd: out of memory queueing a hypervisor event\n", stderr);
-			abort();
-		}
+		/* Losing an event would desynchronise the core from the
+		 * hypervisor: out of memory here is the program's one policy. */
+		struct hv_event *v = xd_reallocarray(NULL, cap, sizeof(*v));
 		for (size_t i = 0; i < q->n; i++)
 			v[i] = q->v[(q->head + i) % q->cap];
 		free(q->v);

@@ -1,0 +1,253 @@
+/*
+ * Stopping: a clean shutdown, a save, a destroy or leaving it running; the
+ * stop and save commands (dependents stop first) and the host-shutdown
+ * sequence.
+ */
+#include "core/engine/engine_int.h"
+
+#include <stdio.h>
+
+static uint64_t shutdown_timeout(const struct xd_engine *e, const struct dom *d)
+{
+	return d->cfg ? d->cfg->shutdown_timeout_ms : e->cfg->global.shutdown_timeout_ms;
+}
+
+static void request_shutdown(struct xd_engine *e, struct dom *d, const char *why)
+{
+	uint64_t op = eng_next_op(e, OP_SHUTDOWN, d);
+	int rc = e->hv->ops->shutdown(e->hv, (uint32_t)d->domid, op);
+	if (rc == HV_ENOPV) {
+		rc = e->hv->ops->power_button(e->hv, (uint32_t)d->domid);
+		eng_set_state(e, d, XD_STOPPING, "%sACPI power button (no PV drivers)", why);
+		if (rc < 0)
+			eng_log(e, XD_LOG_WARNING, d, "power button: %s", hv_strerror(rc));
+	} else if (eng_op_started(e, d, op, rc)) {
+		eng_set_state(e, d, XD_STOPPING, "%sshutdown requested", why);
+	} else {
+		eng_set_state(e, d, XD_STOPPING, "%sshutdown request failed: %s", why, hv_strerror(rc));
+	}
+	eng_arm_deadline(e, d, DL_STOP, shutdown_timeout(e, d));
+}
+
+/* A save failed and the guest runs on.  A host shutdown still needs it
+ * gone: a clean shutdown instead (save_fallback).  Otherwise it stays
+ * running, and whatever waited for the stop (the halt, its neighbours)
+ * learns it: one rule whether the backend refused the save at once or
+ * reported the failure later. */
+static void save_failed(struct xd_engine *e, struct dom *d, const char *why)
+{
+	if (d->stop.save_fallback) {
+		char prefix[XD_REASON_MAX];
+		snprintf(prefix, sizeof(prefix), "save failed (%.150s); ", why);
+		request_shutdown(e, d, prefix);
+		return;
+	}
+	eng_release_stop_slot(e, d);
+	d->goal = GOAL_NONE;
+	d->stop.requested = false;
+	eng_set_state(e, d, XD_RUNNING, "save failed: %s", why);
+	eng_halt_done(e, d);
+	eng_mark_neighbours_dirty(e, d);
+}
+
+static void start_save(struct xd_engine *e, struct dom *d)
+{
+	char file[4096];
+	snprintf(file, sizeof(file), "%s/%s", e->cfg->global.save_dir, d->name);
+	uint64_t op = eng_next_op(e, OP_SAVE, d);
+	eng_set_state(e, d, XD_SAVING, "saving to %s", file);
+	int rc = e->hv->ops->save(e->hv, (uint32_t)d->domid, file, op);
+	if (eng_op_started(e, d, op, rc))
+		return;
+	eng_log(e, XD_LOG_ERR, d, "save to %s failed: %s", file, hv_strerror(rc));
+	save_failed(e, d, hv_strerror(rc));
+}
+
+void eng_begin_stop(struct xd_engine *e, struct dom *d)
+{
+	d->stop.requested = true;
+	d->tl.stopping = now(e);
+	switch (d->stop.kind) {
+	case STOP_LEAVE:
+		eng_release_stop_slot(e, d);
+		d->stop.left = true;
+		d->goal = GOAL_NONE;
+		eng_set_state(e, d, d->state, "left running (on_host_shutdown=leave)");
+		eng_halt_done(e, d);
+		eng_mark_neighbours_dirty(e, d);
+		return;
+	case STOP_DESTROY:
+		eng_set_state(e, d, XD_STOPPING, "destroying");
+		eng_destroy_domain(e, d, AD_STOPPED);
+		return;
+	case STOP_SAVE:
+	case STOP_SHUTDOWN:
+		break;
+	}
+	if (d->life.husk) {
+		/* already shut down (preserved): nothing left to ask it */
+		eng_set_state(e, d, XD_STOPPING, "destroying the preserved domain");
+		eng_destroy_domain(e, d, AD_STOPPED);
+		return;
+	}
+	if (d->stop.kind == STOP_SAVE)
+		start_save(e, d);
+	else
+		request_shutdown(e, d, "");
+}
+
+void eng_on_save_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev)
+{
+	if (ev->rc == 0) {
+		eng_set_pending(d, "saved to %s/%s", e->cfg->global.save_dir, d->name);
+		eng_destroy_domain(e, d, AD_SAVED);
+		return;
+	}
+	const char *why = ev->msg[0] ? ev->msg : hv_strerror(ev->rc);
+	eng_log(e, XD_LOG_ERR, d, "save failed: %s", why);
+	/* The guest was resumed; a death watch reports one shutdown only
+	 * (libxl evgen), and the suspend used it up: watch afresh. */
+	e->hv->ops->unwatch_domain(e->hv, (uint32_t)d->domid);
+	e->hv->ops->watch_domain(e->hv, (uint32_t)d->domid);
+	save_failed(e, d, why);
+}
+
+void eng_on_shutdown_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev)
+{
+	if (ev->rc == HV_ENOPV) {
+		int rc = e->hv->ops->power_button(e->hv, (uint32_t)d->domid);
+		eng_set_state(e, d, XD_STOPPING, "ACPI power button (no PV drivers)%s",
+			      rc < 0 ? ": failed" : "");
+	} else if (ev->rc < 0) {
+		eng_log(e, XD_LOG_WARNING, d, "shutdown request: %s",
+			ev->msg[0] ? ev->msg : hv_strerror(ev->rc));
+	}
+}
+
+/* shutdown_timeout passed: leave it or destroy it (shutdown_fallback). */
+void eng_stop_timed_out(struct xd_engine *e, struct dom *d)
+{
+	unsigned long long secs = (unsigned long long)(shutdown_timeout(e, d) / 1000);
+	if (e->cfg->global.shutdown_fallback == XD_FALLBACK_LEAVE) {
+		eng_release_stop_slot(e, d);
+		d->stop.left = true;
+		d->stop.requested = false;
+		d->goal = GOAL_NONE;
+		eng_set_state(e, d, XD_RUNNING, "did not stop within %llu s; left running (shutdown_fallback=leave)",
+			      secs);
+		eng_halt_done(e, d);
+		eng_mark_neighbours_dirty(e, d);
+		return;
+	}
+	eng_set_pending(d, "destroyed: did not stop within %llu s", secs);
+	eng_set_state(e, d, XD_STOPPING, "did not stop within %llu s; destroying", secs);
+	eng_destroy_domain(e, d, AD_STOPPED);
+}
+
+static void want_down(struct xd_engine *e, struct dom *d, enum stop_kind kind, enum xd_cause cause)
+{
+	if (d->goal == GOAL_DOWN)
+		return;
+	bool pending_start = d->state == XD_WAITING || d->state == XD_STARTING ||
+			     d->state == XD_RESTORING || d->state == XD_RESTARTING;
+	if (!alive(d) && !pending_start)
+		return;
+	d->goal = GOAL_DOWN;
+	d->cause = cause;
+	d->stop.kind = kind;
+	d->stop.save_fallback = false;
+	d->stop.left = false;
+	if (d->state == XD_STARTING || d->state == XD_RESTORING) {
+		/* let the create finish or time out; the stop follows */
+		if (d->op && (OP_TYPE(d->op) == OP_CREATE || OP_TYPE(d->op) == OP_RESTORE))
+			e->hv->ops->cancel(e->hv, d->op);
+	}
+	if (cause == XD_CAUSE_HOST_SHUTDOWN && !d->track.in_halt) {
+		d->track.in_halt = true;
+		e->halt_pending++;
+	}
+	eng_mark_dirty(e, d);
+	eng_mark_neighbours_dirty(e, d);
+}
+
+/* Stop d and, first, every domain that requires it (transitively). */
+static void stop_with_dependents(struct xd_engine *e, struct dom *d, size_t **cascade,
+				 size_t *n_cascade, size_t *cap, bool named)
+{
+	if (d->goal == GOAL_DOWN)
+		return;
+	bool was = alive(d) || d->state == XD_WAITING || d->state == XD_STARTING ||
+		   d->state == XD_RESTORING || d->state == XD_RESTARTING;
+	want_down(e, d, STOP_SHUTDOWN, XD_CAUSE_ON_DEMAND);
+	if (!named && was && cascade) {
+		XD_GROW(*cascade, *n_cascade, *cap);
+		(*cascade)[(*n_cascade)++] = d->slot;
+	}
+	for (size_t i = 0; i < d->n_rdep; i++)
+		if (d->rdep[i].requires)
+			stop_with_dependents(e, e->doms[d->rdep[i].slot], cascade, n_cascade, cap, false);
+}
+
+void xd_engine_stop(struct xd_engine *e, const size_t *doms, size_t n, size_t **cascade,
+		    size_t *n_cascade)
+{
+	size_t cap = 0;
+	if (cascade) {
+		*cascade = NULL;
+		*n_cascade = 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		stop_with_dependents(e, e->doms[e->cfg_slot[doms[i]]], cascade, n_cascade, &cap, true);
+	if (cascade)
+		for (size_t i = 0; i < *n_cascade; i++)
+			eng_log(e, XD_LOG_NOTICE, e->doms[(*cascade)[i]], "stopping first: it requires a domain being stopped");
+	xd_engine_pump(e);
+}
+
+void xd_engine_save(struct xd_engine *e, const size_t *doms, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct dom *d = e->doms[e->cfg_slot[doms[i]]];
+		if (alive(d))
+			want_down(e, d, STOP_SAVE, XD_CAUSE_ON_DEMAND);
+	}
+	xd_engine_pump(e);
+}
+
+static enum stop_kind host_stop_kind(const struct dom *d)
+{
+	enum xd_host_action a = d->cfg ? d->cfg->on_host_shutdown : XD_HOST_SHUTDOWN;
+	switch (a) {
+	case XD_HOST_SAVE: return STOP_SAVE;
+	case XD_HOST_DESTROY: return STOP_DESTROY;
+	case XD_HOST_LEAVE: return STOP_LEAVE;
+	case XD_HOST_SHUTDOWN: break;
+	}
+	return STOP_SHUTDOWN;
+}
+
+void xd_engine_shutdown_host(struct xd_engine *e)
+{
+	if (e->halting)
+		return;
+	e->halting = true;
+	e->booting = false;
+	if (e->cfg->global.stop_unmanaged)
+		eng_adopt_newcomers(e);
+	eng_log(e, XD_LOG_NOTICE, NULL, "host shutdown: stopping domains in reverse dependency order");
+	for (size_t s = 0; s < e->n_doms; s++) {
+		struct dom *d = e->doms[s];
+		if (!d->cfg && !e->cfg->global.stop_unmanaged)
+			continue;
+		if (d->goal == GOAL_DOWN && !d->track.in_halt && (alive(d) || d->state == XD_WAITING)) {
+			d->track.in_halt = true;   /* an on-demand stop already under way */
+			e->halt_pending++;
+			continue;
+		}
+		d->goal = GOAL_NONE;
+		want_down(e, d, host_stop_kind(d), XD_CAUSE_HOST_SHUTDOWN);
+		d->stop.save_fallback = d->stop.kind == STOP_SAVE;
+	}
+	xd_engine_pump(e);
+	eng_check_milestones(e);
+}
