@@ -139,8 +139,6 @@ struct loader {
 	struct xd_domain_cfg scratch;    /* for a section that is an error: */
 	struct dom_src scratch_src;      /* its keys are checked, then dropped */
 	size_t cap_domains;
-	size_t *by_name;                 /* open addressing: domain index + 1, 0 = empty */
-	size_t cap_by_name;              /* a power of two, at most half full */
 };
 
 static void err_at(struct loader *L, const char *file, int line, const char *fmt, ...)
@@ -590,45 +588,6 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	return 1;
 }
 
-/* Domain lookup by name is a hash, not a scan: a host with thousands of
- * domains would otherwise spend its start-up in strcmp. */
-static size_t name_hash(const char *name)
-{
-	size_t h = 1469598103934665603u;          /* FNV-1a */
-	for (; *name; name++)
-		h = (h ^ (unsigned char)*name) * 1099511628211u;
-	return h;
-}
-
-static long find_domain(const struct loader *L, const char *name)
-{
-	if (!L->cap_by_name)
-		return -1;
-	for (size_t i = name_hash(name) & (L->cap_by_name - 1);; i = (i + 1) & (L->cap_by_name - 1)) {
-		size_t v = L->by_name[i];
-		if (!v)
-			return -1;
-		if (strcmp(L->cfg->domains[v - 1].name, name) == 0)
-			return (long)(v - 1);
-	}
-}
-
-static void index_domain(struct loader *L, size_t idx)
-{
-	if (2 * (L->cfg->n_domains + 1) > L->cap_by_name) {
-		free(L->by_name);
-		L->cap_by_name = L->cap_by_name ? 2 * L->cap_by_name : 64;
-		L->by_name = xd_calloc(L->cap_by_name, sizeof(*L->by_name));
-		for (size_t j = 0; j < L->cfg->n_domains; j++)
-			if (j != idx)
-				index_domain(L, j);
-	}
-	size_t i = name_hash(L->cfg->domains[idx].name) & (L->cap_by_name - 1);
-	while (L->by_name[i])
-		i = (i + 1) & (L->cap_by_name - 1);
-	L->by_name[i] = idx + 1;
-}
-
 /* A new domain with default policy; returns its index. */
 static size_t append_domain(struct loader *L, const char *name, struct xd_origin origin)
 {
@@ -641,14 +600,15 @@ static size_t append_domain(struct loader *L, const char *name, struct xd_origin
 	}
 	domain_defaults(&c->domains[c->n_domains], name, origin);
 	memset(&L->src[c->n_domains], 0, sizeof(*L->src));
-	index_domain(L, c->n_domains);
-	return c->n_domains++;
+	c->n_domains++;
+	xd_config_index(c);      /* lookups are a hash, not a scan: hosts have thousands */
+	return c->n_domains - 1;
 }
 
 static void begin_domain(struct loader *L, const char *name)
 {
 	const char *why = xd_domain_name_problem(name);
-	long dup = find_domain(L, name);
+	long dup = xd_config_find(L->cfg, name);
 	struct xd_origin here = { L->file, L->line };
 
 	scratch_free(L);
@@ -1014,7 +974,7 @@ static void add_auto_domain(struct loader *L, const char *path)
 {
 	struct xd_xlcfg x;
 	int rc = xd_xlcfg_read(path, &x, L->diags);
-	long known = x.name ? find_domain(L, x.name) : -1;
+	long known = x.name ? xd_config_find(L->cfg, x.name) : -1;
 
 	if (known >= 0 && !L->cfg->domains[known].from_auto_dir) {
 		/* the [domain] section wins */
@@ -1060,7 +1020,7 @@ static void resolve_list(struct loader *L, const struct xd_origin *o, const char
 	*out = xd_calloc(n_names, sizeof(**out));
 	*n_out = 0;
 	for (size_t k = 0; k < n_names; k++) {
-		long j = find_domain(L, names[k]);
+		long j = xd_config_find(L->cfg, names[k]);
 		if (j >= 0) {
 			(*out)[(*n_out)++] = (size_t)j;
 			continue;
@@ -1145,7 +1105,6 @@ static struct xd_config *load_all(const char *path, struct xd_diags *diags)
 	for (size_t i = 0; i < L.cfg->n_domains; i++)
 		dom_src_free(&L.src[i]);
 	free(L.src);
-	free(L.by_name);
 	return L.cfg;
 }
 

@@ -1093,6 +1093,11 @@ static void auto_dir_domains(void **state)
 	assert_int_equal(w->memory_mb, 256);
 	assert_int_equal(w->ready.kind, XD_READY_RUNNING);
 	assert_string_equal(cfg->domains[3].xl_path, link);
+	/* the loaded configuration is indexed by name, auto_dir domains too */
+	assert_int_equal(cfg->n_indexed, 4);
+	assert_int_equal(xd_config_find(cfg, "cache"), 3);
+	assert_int_equal(xd_config_find(cfg, "db"), 0);
+	assert_int_equal(xd_config_find(cfg, "old1"), -1);
 	free(wp);
 	free(target);
 	free(link);
