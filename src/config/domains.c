@@ -64,8 +64,7 @@ void ld_dom_src_free(struct dom_src *s)
 
 void ld_scratch_free(struct loader *L)
 {
-	free(L->scratch.exec_start_pre);
-	free(L->scratch.exec_stop_post);
+	xd_domain_cfg_free(&L->scratch);  /* all it owns: ready= too */
 	memset(&L->scratch, 0, sizeof(L->scratch));
 	ld_dom_src_free(&L->scratch_src);
 }

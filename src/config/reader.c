@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* A configuration file larger than this is a mistake, not a config. */
 #define XD_CONF_MAX_BYTES (16 * 1024 * 1024)
@@ -174,26 +175,36 @@ static struct ini_settings ini_swap(struct ini_settings s)
 	return old;
 }
 
+/* The file at path, open for reading (see xd_conf_open), or NULL (reported). */
+static FILE *open_conf(struct loader *L)
+{
+	const char *what, *why;
+	struct stat st;
+	int fd = xd_conf_open(L->file, &st, &what, &why);
+
+	if (fd < 0) {
+		ld_err_at(L, L->file, 0, "%s: %s", what, why);
+		return NULL;
+	}
+	if (st.st_size > XD_CONF_MAX_BYTES) {
+		ld_err_at(L, L->file, 0, "cannot use: larger than 16 MiB");
+		close(fd);
+		return NULL;
+	}
+	FILE *f = fdopen(fd, "r");
+	if (!f)
+		xd_oom();        /* fdopen of a valid descriptor fails only for memory */
+	return f;
+}
+
 void ld_read_file(struct loader *L, const char *path, bool main_file)
 {
 	static char inline_prefixes[] = ";#", start_prefixes[] = ";#";
-	FILE *f = fopen(path, "re");
-
-	struct stat st;
 
 	L->file = ld_intern_file(L, path);
-	if (!f) {
-		ld_err_at(L, L->file, 0, "cannot open: %s", strerror(errno));
+	FILE *f = open_conf(L);
+	if (!f)
 		return;
-	}
-	const char *why = fstat(fileno(f), &st) < 0 ? strerror(errno)
-		: !S_ISREG(st.st_mode) ? "not a regular file"
-		: st.st_size > XD_CONF_MAX_BYTES ? "larger than 16 MiB" : NULL;
-	if (why) {
-		ld_err_at(L, L->file, 0, "cannot use: %s", why);
-		fclose(f);
-		return;
-	}
 	L->main_file = main_file;
 	L->line = 0;
 	L->line_kind = LINE_BLANK;

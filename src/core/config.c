@@ -30,7 +30,7 @@ void xd_config_index(struct xd_config *cfg)
 			xd_index_add(&cfg->by_name, cfg->n_indexed);
 }
 
-static void domain_cfg_free(struct xd_domain_cfg *d)
+void xd_domain_cfg_free(struct xd_domain_cfg *d)
 {
 	free(d->xl_path);
 	free(d->ready.path);
@@ -54,7 +54,7 @@ void xd_config_free(struct xd_config *cfg)
 	free(g->socket);
 	free(g->socket_group);
 	for (size_t i = 0; i < cfg->n_domains; i++)
-		domain_cfg_free(&cfg->domains[i]);
+		xd_domain_cfg_free(&cfg->domains[i]);
 	free(cfg->domains);
 	for (size_t i = 0; i < cfg->n_files; i++)
 		free(cfg->files[i]);

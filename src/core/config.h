@@ -143,6 +143,8 @@ long xd_config_find(const struct xd_config *cfg, const char *name);
  * first one, as the scan does. */
 void xd_config_index(struct xd_config *cfg);
 void xd_config_free(struct xd_config *cfg);
+/* Free what a domain owns (not d itself); the one list of its pointers. */
+void xd_domain_cfg_free(struct xd_domain_cfg *d);
 
 const char *xd_action_name(enum xd_action a);
 
