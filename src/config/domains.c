@@ -99,7 +99,7 @@ void ld_begin_domain(struct loader *L, const char *name)
 			ld_err(L, "bad domain name '%s': %s", name, why);
 		else
 			ld_err(L, "duplicate domain %s (first defined at %s:%d)", name,
-			    L->cfg->domains[dup].origin.file, L->cfg->domains[dup].origin.line);
+			       L->cfg->domains[dup].origin.file, L->cfg->domains[dup].origin.line);
 		domain_defaults(&L->scratch, "", here);
 		L->dom = &L->scratch;
 		L->dsrc = &L->scratch_src;

@@ -126,8 +126,8 @@ int ld_on_key(void *user, const char *section, const char *name, const char *val
 	}
 	if (!(ld_keys[id].scope & scope)) {
 		ld_err(L, "'%s' belongs in %s, not in %s", name,
-		    scope == IN_GLOBAL ? "a [domain NAME] section" : "[global]",
-		    scope == IN_GLOBAL ? "[global]" : "a [domain] section");
+		       scope == IN_GLOBAL ? "a [domain NAME] section" : "[global]",
+		       scope == IN_GLOBAL ? "[global]" : "a [domain] section");
 		return 1;
 	}
 	if (id == KEY_INCLUDE_DIR && !L->main_file) {

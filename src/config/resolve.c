@@ -49,8 +49,8 @@ static char *find_xlcfg(struct loader *L, struct xd_domain_cfg *d, struct dom_sr
 			return tried[i];
 		}
 	ld_err_at(L, d->origin.file, d->origin.line,
-	       "no xl cfg for domain %s: tried %s and %s (set config = to name it)",
-	       d->name, tried[0], tried[1]);
+	          "no xl cfg for domain %s: tried %s and %s (set config = to name it)",
+	          d->name, tried[0], tried[1]);
 	free(tried[0]);
 	free(tried[1]);
 	return NULL;
@@ -69,7 +69,7 @@ void ld_read_section_xlcfgs(struct loader *L)
 			ld_apply_xlcfg(d, &x);
 		if (x.name && strcmp(x.name, d->name) != 0)
 			ld_err_at(L, d->xl_path, x.name_line, "name = \"%s\" does not match [domain %s] at %s:%d",
-			       x.name, d->name, d->origin.file, d->origin.line);
+			          x.name, d->name, d->origin.file, d->origin.line);
 		xd_xlcfg_free(&x);
 	}
 }
@@ -97,7 +97,7 @@ static void resolve_list(struct loader *L, const struct xd_origin *o, const char
 		const char *hint = closest_domain(L->cfg, names[k]);
 		if (hint)
 			ld_err_at(L, o->file, o->line, "%s: unknown domain '%s'; did you mean '%s'?", key,
-			       names[k], hint);
+			          names[k], hint);
 		else
 			ld_err_at(L, o->file, o->line, "%s: unknown domain '%s'", key, names[k]);
 	}

@@ -124,7 +124,7 @@ static void add_auto_domain(struct loader *L, const char *path)
 		/* the [domain] section wins */
 	} else if (known >= 0) {
 		ld_err_at(L, path, x.name_line, "domain %s is also defined by %s (auto_dir)", x.name,
-		       L->cfg->domains[known].xl_path);
+		          L->cfg->domains[known].xl_path);
 	} else if (x.name && !xd_domain_name_problem(x.name)) {
 		struct xd_origin origin = { ld_intern_file(L, path), 0 };
 		size_t i = ld_append_domain(L, x.name, origin);   /* reallocates domains */

@@ -27,8 +27,8 @@ static bool parse_number(struct loader *L, const struct key_def *k, const char *
 	}
 	if (*out < k->min || *out > k->max) {
 		ld_err(L, "%s: %s is out of range (%llu to %llu%s%s)", k->name, v,
-		    (unsigned long long)k->min, (unsigned long long)k->max,
-		    unit ? " " : "", unit ? unit : "");
+		       (unsigned long long)k->min, (unsigned long long)k->max,
+		       unit ? " " : "", unit ? unit : "");
 		return false;
 	}
 	return true;
@@ -115,7 +115,7 @@ static void parse_restart_limit(struct loader *L, const char *v, struct xd_domai
 	}
 	if (n > RESTART_LIMIT_MAX || s < 1 || s > XD_DAY_S) {
 		ld_err(L, "restart_limit: \"%s\" is out of range (0 to %d restarts per 1 to %d seconds)",
-		    v, RESTART_LIMIT_MAX, XD_DAY_S);
+		       v, RESTART_LIMIT_MAX, XD_DAY_S);
 		return;
 	}
 	d->restart_limit = (unsigned)n;
@@ -152,7 +152,7 @@ static void parse_path(struct loader *L, const struct key_def *k, const char *v,
 		/* "" = disabled */
 	} else if (v[0] != '/') {
 		ld_err(L, "%s: \"%s\" is not an absolute path%s", k->name, v,
-		    k->kind == K_PATH_OR_EMPTY ? " (or \"\" to disable)" : "");
+		       k->kind == K_PATH_OR_EMPTY ? " (or \"\" to disable)" : "");
 		return;
 	}
 	free(*out);
