@@ -1,5 +1,5 @@
 #!/bin/sh
-# usage: check-man.sh MANDOC LOAD_C XENDOMCTL_C xendomd.8 xendomctl.8 xendomd.conf.5
+# usage: check-man.sh MANDOC KEYS_C XENDOMCTL_C xendomd.8 xendomctl.8 xendomd.conf.5
 #
 # Each page is clean for `mandoc -Tlint` (warnings and worse), every key
 # of the configuration loader has an entry in xendomd.conf(5), and every

@@ -35,6 +35,11 @@
  * VALUE non-empty printable ASCII of at most 255 characters.  Domain names:
  * 1-63 characters from [A-Za-z0-9_.-], not all digits, not Domain-0.
  *
+ * Files: the main file and every xl cfg must be regular files (opened
+ * without blocking, so a FIFO or device is refused, never waited on; in
+ * include_dir and auto_dir other entries are passed over); a NUL byte is an
+ * error at its line.
+ *
  * Paths are resolved once everything is read, so xen_config_dir may be set
  * anywhere.  A key may be set once (across all files); a domain may be
  * defined once.  Per-domain on_host_shutdown and shutdown_timeout default

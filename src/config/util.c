@@ -2,10 +2,14 @@
 #include "config/util.h"
 #include "core/config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 const char *xd_domain_name_problem(const char *name)
 {
@@ -66,4 +70,42 @@ void xd_suggest(struct xd_suggestion *s, const char *candidate)
 		s->best = candidate;
 		s->distance = d;
 	}
+}
+
+static const char *not_regular(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "not a regular file (a directory)";
+	if (S_ISFIFO(mode))
+		return "not a regular file (a FIFO)";
+	if (S_ISCHR(mode))
+		return "not a regular file (a character device)";
+	if (S_ISBLK(mode))
+		return "not a regular file (a block device)";
+	if (S_ISSOCK(mode))
+		return "not a regular file (a socket)";
+	return "not a regular file";
+}
+
+int xd_conf_open(const char *path, struct stat *st, const char **what, const char **why)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0) {
+		*what = "cannot open";
+		*why = strerror(errno);
+		return -1;
+	}
+	*what = "cannot use";
+	if (fstat(fd, st) < 0) {
+		*why = strerror(errno);
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		*why = not_regular(st->st_mode);
+		close(fd);
+		return -1;
+	}
+	return fd;
 }

@@ -25,4 +25,16 @@ struct xd_suggestion {
 #define XD_SUGGESTION_INIT(n) { (n), NULL, 3 }
 void xd_suggest(struct xd_suggestion *s, const char *candidate);
 
+/*
+ * Open a configuration file (main, include, xl cfg, auto_dir entry) for
+ * reading.  O_NONBLOCK: a FIFO or a device named by mistake must not block
+ * the load in open() (a FIFO without a writer would hang --check, the
+ * start or a reload for good); O_CLOEXEC: no hook inherits it.  Anything
+ * but a regular file is refused before a byte is read.  Returns the
+ * descriptor with *st filled, or -1 with *what ("cannot open" or "cannot
+ * use") and *why (the reason) set for a "what: why" message.
+ */
+struct stat;
+int xd_conf_open(const char *path, struct stat *st, const char **what, const char **why);
+
 #endif

@@ -4,15 +4,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const char *domain_name(const void *ctx, size_t i)
+{
+	return ((const struct xd_config *)ctx)->domains[i].name;
+}
+
 long xd_config_find(const struct xd_config *cfg, const char *name)
 {
-	for (size_t i = 0; i < cfg->n_domains; i++)
-		if (strcmp(cfg->domains[i].name, name) == 0)
-			return (long)i;
+	long i = xd_index_find(&cfg->by_name, name);
+
+	if (i >= 0)
+		return i;
+	for (size_t j = cfg->n_indexed; j < cfg->n_domains; j++)
+		if (strcmp(cfg->domains[j].name, name) == 0)
+			return (long)j;
 	return -1;
 }
 
-static void domain_cfg_free(struct xd_domain_cfg *d)
+void xd_config_index(struct xd_config *cfg)
+{
+	if (!cfg->by_name.key)
+		xd_index_init(&cfg->by_name, domain_name, cfg);
+	for (; cfg->n_indexed < cfg->n_domains; cfg->n_indexed++)
+		if (xd_index_find(&cfg->by_name, cfg->domains[cfg->n_indexed].name) < 0)
+			xd_index_add(&cfg->by_name, cfg->n_indexed);
+}
+
+void xd_domain_cfg_free(struct xd_domain_cfg *d)
 {
 	free(d->xl_path);
 	free(d->ready.path);
@@ -36,11 +54,12 @@ void xd_config_free(struct xd_config *cfg)
 	free(g->socket);
 	free(g->socket_group);
 	for (size_t i = 0; i < cfg->n_domains; i++)
-		domain_cfg_free(&cfg->domains[i]);
+		xd_domain_cfg_free(&cfg->domains[i]);
 	free(cfg->domains);
 	for (size_t i = 0; i < cfg->n_files; i++)
 		free(cfg->files[i]);
 	free(cfg->files);
+	xd_index_free(&cfg->by_name);
 	free(cfg);
 }
 

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/hash.h"
+
 #define XD_NAME_MAX 64           /* Xen domain names, including the NUL */
 #define XD_KEY_MAX 256           /* readiness XenStore path/value bound */
 
@@ -124,11 +126,25 @@ struct xd_config {
 	size_t n_domains;
 	char **files;                    /* every file read, for xd_origin */
 	size_t n_files;
+	struct xd_index by_name;         /* domains[0 .. n_indexed - 1] by name */
+	size_t n_indexed;
 };
 
-/* Lookup by name; returns the index or -1. */
+/*
+ * Lookup by name; returns the index or -1.  O(1) for the domains that
+ * xd_config_index() has seen (every domain of a loaded configuration:
+ * reload looks up each domain of both configurations); domains appended
+ * since are found by a scan of the tail, so a configuration built by hand,
+ * with or without an index, is always searched correctly.  Indexed domains
+ * must keep their names and places; more may be appended.
+ */
 long xd_config_find(const struct xd_config *cfg, const char *name);
+/* Index domains[n_indexed .. n_domains - 1]; a repeated name keeps the
+ * first one, as the scan does. */
+void xd_config_index(struct xd_config *cfg);
 void xd_config_free(struct xd_config *cfg);
+/* Free what a domain owns (not d itself); the one list of its pointers. */
+void xd_domain_cfg_free(struct xd_domain_cfg *d);
 
 const char *xd_action_name(enum xd_action a);
 

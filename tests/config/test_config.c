@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -810,7 +811,7 @@ static void main_file_is_directory(void **state)
 	assert_int_equal(xd_config_load(path, &cfg, &d), -1);
 	assert_null(cfg);
 	assert_int_equal(d.n, 1);
-	assert_diag(&d.v[0], "conf.d", 0, "cannot use: not a regular file");
+	assert_diag(&d.v[0], "conf.d", 0, "cannot use: not a regular file (a directory)");
 	xd_diags_free(&d);
 	free(path);
 }
@@ -1093,6 +1094,11 @@ static void auto_dir_domains(void **state)
 	assert_int_equal(w->memory_mb, 256);
 	assert_int_equal(w->ready.kind, XD_READY_RUNNING);
 	assert_string_equal(cfg->domains[3].xl_path, link);
+	/* the loaded configuration is indexed by name, auto_dir domains too */
+	assert_int_equal(cfg->n_indexed, 4);
+	assert_int_equal(xd_config_find(cfg, "cache"), 3);
+	assert_int_equal(xd_config_find(cfg, "db"), 0);
+	assert_int_equal(xd_config_find(cfg, "old1"), -1);
 	free(wp);
 	free(target);
 	free(link);
@@ -1175,6 +1181,166 @@ static void key_line_scan(void **state)
 	assert_int_equal(xd_xlcfg_key_line(text, strlen(text), "bridge"), 0);
 }
 
+/* ---- hostile input ------------------------------------------------------------ */
+
+/* Bytes, NULs included, to a file in the test directory. */
+static void write_bytes(const char *rel, const char *bytes, size_t len)
+{
+	char *path = path_of(rel);
+	FILE *f = fopen(path, "we");
+	assert_non_null(f);
+	assert_int_equal(fwrite(bytes, 1, len, f), len);
+	fclose(f);
+	free(path);
+}
+
+static void make_fifo(const char *rel)
+{
+	char *path = path_of(rel);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	free(path);
+}
+
+/* A message fit for a terminal: no control byte and only well-formed
+ * UTF-8 without C1 controls (each rejected byte is shown as \xNN). */
+static void assert_printable(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p >= 0x20 && *p < 0x7f)
+			continue;
+		if (*p == 0xc3 && p[1] >= 0x80 && p[1] <= 0xbf) {
+			p++;                /* Latin-1 letters, as the tests write them */
+			continue;
+		}
+		fail_msg("unescaped byte 0x%02x in \"%s\"", *p, s);
+	}
+}
+
+static void assert_all_printable(const struct xd_diags *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		assert_printable(d->v[i].file);
+		assert_printable(d->v[i].msg);
+	}
+}
+
+/* libxlutil aborts on a NUL inside a quoted string; xendomd must refuse it
+ * first, at its line, from a section's xl cfg and from an auto_dir one. */
+static void xl_nul_in_string(void **state)
+{
+	(void)state;
+	static const char text[] = "name = \"db\"\nmemory = 512\ndisk = [\"\0\"]\n";
+	write_bytes("xen/db.cfg", text, sizeof(text) - 1);
+	expect_error(HDR "[domain db]\n", "xen/db.cfg", 3, "NUL byte in the line; is this a text file?");
+	make_dir("auto");
+	write_bytes("auto/web", "name = 'web'\0'\n", 14);
+	expect_error("[global]\nxen_config_dir = @/xen\nauto_dir = @/auto\ninclude_dir = @/conf.d\n",
+		     "auto/web", 1, "NUL byte in the line; is this a text file?");
+}
+
+/* Every other byte inside quotes, and outside: xlu takes it or reports a
+ * syntax error, the load never aborts, and no message carries it raw. */
+static void xl_every_byte(void **state)
+{
+	(void)state;
+	for (int b = 1; b < 256; b++) {
+		char text[64];
+		int n = snprintf(text, sizeof(text), "name = \"db\"\nextra = \"a%cb\"\nx%c = 1\n", b, b);
+		write_bytes("xen/db.cfg", text, (size_t)n);
+		struct xd_config *cfg = NULL;
+		struct xd_diags d = { 0 };
+		int rc = load(HDR "[domain db]\n", &cfg, &d);
+		assert_true(rc == 0 || d.n > 0);
+		assert_all_printable(&d);
+		xd_config_free(cfg);
+		xd_diags_free(&d);
+	}
+}
+
+/* Raw bytes quoted back from a binary file are escaped: control bytes,
+ * stray bytes and C1 controls, while printable UTF-8 is kept. */
+static void hostile_bytes_escaped(void **state)
+{
+	(void)state;
+	expect_error(HDR "caf\xc3\xa9\x1b[2J\xff\xc2\x9b\xed\xa0\x80 = 1\n", NULL, 5,
+		     "unknown key 'caf\xc3\xa9\\x1b[2J\\xff\\xc2\\x9b\\xed\\xa0\\x80' in [global]");
+	write_bytes("xen/db.cfg", "name = \"db\"\n\x1b]0;pwned\x07\xff = 1\n", 26);
+	struct xd_config *cfg = (void *)1;
+	struct xd_diags d = { 0 };
+	assert_int_equal(load(HDR "[domain db]\n", &cfg, &d), -1);
+	assert_true(d.n > 0);
+	assert_all_printable(&d);
+	assert_non_null(strstr(d.v[0].msg, "\\x1b]0;pwned\\x07\\xff"));
+	xd_diags_free(&d);
+}
+
+/* A FIFO (or a device) named as a configuration file is refused without
+ * being opened for a blocking read; the alarm turns a hang into a failure. */
+static void fifo_main_file(void **state)
+{
+	(void)state;
+	make_fifo("fifo.conf");
+	alarm(20);
+	struct xd_config *cfg = (void *)1;
+	struct xd_diags d = { 0 };
+	char *path = path_of("fifo.conf");
+	assert_int_equal(xd_config_load(path, &cfg, &d), -1);
+	assert_int_equal(d.n, 1);
+	assert_diag(&d.v[0], "fifo.conf", 0, "cannot use: not a regular file (a FIFO)");
+	xd_diags_free(&d);
+	assert_int_equal(xd_config_load("/dev/null", &cfg, &d), -1);
+	assert_int_equal(d.n, 1);
+	assert_string_equal(d.v[0].msg, "cannot use: not a regular file (a character device)");
+	xd_diags_free(&d);
+	alarm(0);
+	free(path);
+}
+
+static void fifo_xlcfg(void **state)
+{
+	(void)state;
+	make_fifo("xen/db.cfg");
+	make_fifo("xen/pipe");
+	xl("web");
+	alarm(20);
+	struct xd_config *cfg = (void *)1;
+	struct xd_diags d = { 0 };
+	assert_int_equal(load(HDR "[domain db]\n[domain web]\nconfig = pipe\n", &cfg, &d), -1);
+	assert_int_equal(d.n, 2);
+	assert_diag(&d.v[0], "xen/db.cfg", 0, "cannot use: not a regular file (a FIFO)");
+	assert_diag(&d.v[1], "xen/pipe", 0, "cannot use: not a regular file (a FIFO)");
+	xd_diags_free(&d);
+	alarm(0);
+}
+
+/* In include_dir and auto_dir only regular files count, so a FIFO there
+ * is passed over, and the load neither blocks nor fails. */
+static void fifo_in_directories(void **state)
+{
+	(void)state;
+	make_dir("auto");
+	make_fifo("auto/web");
+	make_fifo("conf.d/10-x.conf");
+	xl("db");
+	alarm(20);
+	struct xd_config *cfg = load_ok("[global]\nxen_config_dir = @/xen\nauto_dir = @/auto\n"
+					"include_dir = @/conf.d\n[domain db]\n");
+	alarm(0);
+	assert_int_equal(cfg->n_domains, 1);
+	xd_config_free(cfg);
+}
+
+/* A refused section's keys are checked, then dropped: everything they
+ * allocated too (run under ASan: a leak fails the test). */
+static void rejected_section_frees_its_values(void **state)
+{
+	(void)state;
+	write_file_mode("hook", "#!/bin/sh\n", 0755);
+	expect_error(HDR "[domain a/b]\nready = xenstore:data/ready=1\nexec_start_pre = @/hook\n"
+		     "exec_stop_post = @/hook\nrequires = x y\nafter = z\nconfig = a.cfg\n", NULL, 5,
+		     "bad domain name 'a/b': only letters, digits, '_', '.' and '-' are allowed");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1202,6 +1368,8 @@ int main(void)
 		T(defaults), T(overrides), T(ready_forms), T(dependency_lists), T(global_values_set_late),
 		T(include_order), T(auto_dir_domains), T(depend_on_auto_domain), T(xlcfg_paths),
 		T(xl_memory_rules), T(key_line_scan),
+		T(xl_nul_in_string), T(xl_every_byte), T(hostile_bytes_escaped), T(fifo_main_file),
+		T(fifo_xlcfg), T(fifo_in_directories), T(rejected_section_frees_its_values),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

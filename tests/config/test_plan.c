@@ -335,6 +335,42 @@ static void empty_config(void **state)
 	xd_config_free(c);
 }
 
+/* xd_config_find: a config built by hand (no index), one indexed, one
+ * indexed and then appended to (the engine harness and the loader both
+ * append), and a repeated name, which finds the first as a scan would. */
+static void find_by_name(void **state)
+{
+	(void)state;
+	struct xd_config *c = new_config();
+	char name[16];
+	assert_int_equal(xd_config_find(c, "a"), -1);
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "d%d", i);
+		add(c, name, true);
+	}
+	assert_int_equal(xd_config_find(c, "d0"), 0);
+	assert_int_equal(xd_config_find(c, "d299"), 299);
+	assert_int_equal(c->n_indexed, 0);
+	xd_config_index(c);
+	assert_int_equal(c->n_indexed, 300);
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "d%d", i);
+		assert_int_equal(xd_config_find(c, name), i);
+	}
+	add(c, "late", true);
+	add(c, "d7", true);             /* a repeat of an indexed name */
+	assert_int_equal(xd_config_find(c, "late"), 300);
+	assert_int_equal(xd_config_find(c, "d7"), 7);
+	assert_int_equal(xd_config_find(c, "d300"), -1);
+	assert_int_equal(xd_config_find(c, ""), -1);
+	xd_config_index(c);
+	assert_int_equal(c->n_indexed, 302);
+	assert_int_equal(xd_config_find(c, "late"), 300);
+	assert_int_equal(xd_config_find(c, "d7"), 7);
+	assert_int_equal(xd_config_find(c, "nope"), -1);
+	xd_config_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,6 +386,7 @@ int main(void)
 		cmocka_unit_test(text_format),
 		cmocka_unit_test(dot_format),
 		cmocka_unit_test(empty_config),
+		cmocka_unit_test(find_by_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
