@@ -115,6 +115,10 @@ struct xd_loop *xd_loop_new(void)
 	}
 	sig_wake_fd = l->sig_pipe[1];
 	xd_timers_init(&l->timers, xd_loop_clock());
+	/* Timers are armed from a fresh reading, not the time of the last
+	 * wake-up: a callback may run long after it (or the caller arms
+	 * before the loop runs at all). */
+	xd_timers_set_clock(&l->timers, xd_loop_clock);
 	return l;
 }
 
