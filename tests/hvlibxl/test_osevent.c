@@ -83,7 +83,7 @@ static struct seen fd_seen[8];
 static int n_fd_seen;
 static void *to_seen[8];
 static int n_to_seen;
-static struct xl_osev osev;
+static struct xlb_osev osev;
 static void *reregister_from;        /* when this timeout fires, register another */
 static void *reregistered_handle;
 
@@ -103,7 +103,7 @@ static void on_timeout(void *ctx, void *for_libxl)
 	order[n_order++] = 't';
 	if (for_libxl == reregister_from) {
 		struct timeval abs = { .tv_sec = 0, .tv_usec = 0 };
-		assert_int_equal(xl_osev_hooks.timeout_register(&osev, &reregistered_handle, abs,
+		assert_int_equal(xlb_osev_hooks.timeout_register(&osev, &reregistered_handle, abs,
 								  (void *)"again"), 0);
 	}
 }
@@ -114,7 +114,7 @@ static int setup(void **state)
 	n_io = n_fd_seen = n_to_seen = n_order = 0;
 	mono_now = 1000;
 	xd_timers_init(&timers, mono_now);
-	xl_osev_init(&osev, NULL, on_fd, on_timeout);
+	xlb_osev_init(&osev, NULL, on_fd, on_timeout);
 	reregister_from = NULL;
 	return 0;
 }
@@ -122,7 +122,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	xl_osev_fini(&osev);
+	xlb_osev_fini(&osev);
 	xd_timers_free(&timers);
 	return 0;
 }
@@ -132,8 +132,8 @@ static void test_duplicate_fd(void **state)
 	(void)state;
 	void *a, *b;
 	int tag_a, tag_b;
-	assert_int_equal(xl_osev_hooks.fd_register(&osev, 7, &a, POLLOUT, &tag_a), 0);
-	assert_int_equal(xl_osev_hooks.fd_register(&osev, 7, &b, POLLIN, &tag_b), 0);
+	assert_int_equal(xlb_osev_hooks.fd_register(&osev, 7, &a, POLLOUT, &tag_a), 0);
+	assert_int_equal(xlb_osev_hooks.fd_register(&osev, 7, &b, POLLIN, &tag_b), 0);
 	assert_ptr_not_equal(a, b);
 	assert_int_equal(n_io, 2);
 
@@ -147,7 +147,7 @@ static void test_duplicate_fd(void **state)
 	assert_int_equal(n_fd_seen, 3);
 
 	/* Removing one registration leaves the other working. */
-	xl_osev_hooks.fd_deregister(&osev, 7, a);
+	xlb_osev_hooks.fd_deregister(&osev, 7, a);
 	fake_ready(7, POLLIN | POLLOUT);
 	assert_int_equal(n_fd_seen, 4);
 	assert_ptr_equal(fd_seen[3].for_libxl, &tag_b);
@@ -158,14 +158,14 @@ static void test_modify_to_zero_disables(void **state)
 	(void)state;
 	void *a;
 	int tag;
-	assert_int_equal(xl_osev_hooks.fd_register(&osev, 3, &a, 0, &tag), 0);
+	assert_int_equal(xlb_osev_hooks.fd_register(&osev, 3, &a, 0, &tag), 0);
 	fake_ready(3, POLLIN);
 	assert_int_equal(n_fd_seen, 0);
-	assert_int_equal(xl_osev_hooks.fd_modify(&osev, 3, &a, POLLIN), 0);
+	assert_int_equal(xlb_osev_hooks.fd_modify(&osev, 3, &a, POLLIN), 0);
 	fake_ready(3, POLLIN);
 	assert_int_equal(n_fd_seen, 1);
 	assert_int_equal(fd_seen[0].events, POLLIN);
-	assert_int_equal(xl_osev_hooks.fd_modify(&osev, 3, &a, 0), 0);
+	assert_int_equal(xlb_osev_hooks.fd_modify(&osev, 3, &a, 0), 0);
 	fake_ready(3, POLLIN);
 	assert_int_equal(n_fd_seen, 1);
 }
@@ -179,12 +179,12 @@ static void test_abs_to_mono(void **state)
 	struct timeval plus_1_5ms = { .tv_sec = 1700000000, .tv_usec = 501500 };
 	struct timeval plus_10s = { .tv_sec = 1700000010, .tv_usec = 500000 };
 	struct timeval plus_999us = { .tv_sec = 1700000001, .tv_usec = 499 };
-	assert_int_equal(xl_osev_abs_to_mono(past, now, 42), 42);
-	assert_int_equal(xl_osev_abs_to_mono(zero, now, 42), 42);
-	assert_int_equal(xl_osev_abs_to_mono(now, now, 42), 42);
-	assert_int_equal(xl_osev_abs_to_mono(plus_1_5ms, now, 42), 44);   /* rounded up */
-	assert_int_equal(xl_osev_abs_to_mono(plus_10s, now, 42), 10042);
-	assert_int_equal(xl_osev_abs_to_mono(plus_999us, now, 0), 501);    /* 500.999 ms */
+	assert_int_equal(xlb_osev_abs_to_mono(past, now, 42), 42);
+	assert_int_equal(xlb_osev_abs_to_mono(zero, now, 42), 42);
+	assert_int_equal(xlb_osev_abs_to_mono(now, now, 42), 42);
+	assert_int_equal(xlb_osev_abs_to_mono(plus_1_5ms, now, 42), 44);   /* rounded up */
+	assert_int_equal(xlb_osev_abs_to_mono(plus_10s, now, 42), 10042);
+	assert_int_equal(xlb_osev_abs_to_mono(plus_999us, now, 0), 501);    /* 500.999 ms */
 }
 
 static void test_timeout_fires_at_converted_time(void **state)
@@ -194,7 +194,7 @@ static void test_timeout_fires_at_converted_time(void **state)
 	struct timeval abs;
 	gettimeofday(&abs, NULL);
 	abs.tv_sec += 5;
-	assert_int_equal(xl_osev_hooks.timeout_register(&osev, &h, abs, (void *)"t"), 0);
+	assert_int_equal(xlb_osev_hooks.timeout_register(&osev, &h, abs, (void *)"t"), 0);
 	uint64_t due = xd_timers_next(&timers);
 	/* 5 s from "now", allowing for the test's own run time */
 	assert_true(due >= mono_now + 4900 && due <= mono_now + 5001);
@@ -216,9 +216,9 @@ static void test_modify_means_fire_now(void **state)
 	struct timeval abs;
 	gettimeofday(&abs, NULL);
 	abs.tv_sec += 60;
-	assert_int_equal(xl_osev_hooks.timeout_register(&osev, &h, abs, (void *)"ack"), 0);
+	assert_int_equal(xlb_osev_hooks.timeout_register(&osev, &h, abs, (void *)"ack"), 0);
 	struct timeval asap = { 0, 0 };
-	assert_int_equal(xl_osev_hooks.timeout_modify(&osev, &h, asap), 0);
+	assert_int_equal(xlb_osev_hooks.timeout_modify(&osev, &h, asap), 0);
 	xd_timers_run(&timers, mono_now);
 	assert_int_equal(n_to_seen, 1);
 	assert_string_equal((char *)to_seen[0], "ack");
@@ -230,7 +230,7 @@ static void test_register_from_inside_fired_timeout(void **state)
 	void *h;
 	struct timeval asap = { 0, 0 };
 	reregister_from = (void *)"first";
-	assert_int_equal(xl_osev_hooks.timeout_register(&osev, &h, asap, reregister_from), 0);
+	assert_int_equal(xlb_osev_hooks.timeout_register(&osev, &h, asap, reregister_from), 0);
 	xd_timers_run(&timers, mono_now);
 	/* The new one (also due now) fires in the same run. */
 	assert_int_equal(n_to_seen, 2);
@@ -250,11 +250,11 @@ static void test_ready_fds_before_a_due_timeout(void **state)
 	assert_int_equal(write(ready[1], "x", 1), 1);
 	void *fr, *fi, *fd0, *h;
 	int tag_r, tag_i, tag_0;
-	assert_int_equal(xl_osev_hooks.fd_register(&osev, ready[0], &fr, POLLIN, &tag_r), 0);
-	assert_int_equal(xl_osev_hooks.fd_register(&osev, idle[0], &fi, POLLIN, &tag_i), 0);
-	assert_int_equal(xl_osev_hooks.fd_register(&osev, ready[0], &fd0, 0, &tag_0), 0);
+	assert_int_equal(xlb_osev_hooks.fd_register(&osev, ready[0], &fr, POLLIN, &tag_r), 0);
+	assert_int_equal(xlb_osev_hooks.fd_register(&osev, idle[0], &fi, POLLIN, &tag_i), 0);
+	assert_int_equal(xlb_osev_hooks.fd_register(&osev, ready[0], &fd0, 0, &tag_0), 0);
 	struct timeval asap = { 0, 0 };
-	assert_int_equal(xl_osev_hooks.timeout_register(&osev, &h, asap, (void *)"console"), 0);
+	assert_int_equal(xlb_osev_hooks.timeout_register(&osev, &h, asap, (void *)"console"), 0);
 	xd_timers_run(&timers, mono_now);
 	assert_int_equal(n_order, 2);
 	assert_int_equal(order[0], 'f');
@@ -274,12 +274,12 @@ static void test_deregister_and_fini_free_everything(void **state)
 	struct timeval abs;
 	gettimeofday(&abs, NULL);
 	abs.tv_sec += 100;
-	assert_int_equal(xl_osev_hooks.timeout_register(&osev, &h1, abs, NULL), 0);
-	assert_int_equal(xl_osev_hooks.timeout_register(&osev, &h2, abs, NULL), 0);
-	assert_int_equal(xl_osev_hooks.fd_register(&osev, 9, &f1, POLLIN, NULL), 0);
-	xl_osev_hooks.timeout_deregister(&osev, h1);
+	assert_int_equal(xlb_osev_hooks.timeout_register(&osev, &h1, abs, NULL), 0);
+	assert_int_equal(xlb_osev_hooks.timeout_register(&osev, &h2, abs, NULL), 0);
+	assert_int_equal(xlb_osev_hooks.fd_register(&osev, 9, &f1, POLLIN, NULL), 0);
+	xlb_osev_hooks.timeout_deregister(&osev, h1);
 	assert_int_equal(timers.n, 1);
-	xl_osev_fini(&osev);       /* h2 and f1: ASan reports a leak otherwise */
+	xlb_osev_fini(&osev);       /* h2 and f1: ASan reports a leak otherwise */
 	assert_int_equal(timers.n, 0);
 	assert_true(ios[0].dead);
 	assert_null(osev.fds);

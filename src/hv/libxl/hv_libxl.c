@@ -54,15 +54,15 @@
 #include "hv/libxl/libxl_util.h"
 #include "hv/savefile.h"
 
-#define XL_CONF "/etc/xen/xl.conf"
-#define XL_NO_DOMID ((uint32_t)INVALID_DOMID)
-#define XL_DRYRUN_OUT_MAX (1u << 20)     /* a config is a few KiB */
-#define XL_FETCH_PARALLEL 2              /* xl --dryrun children at once */
-#define XL_DOM0_MIN_KB (128 * 1024)      /* libxl's LIBXL_MIN_DOM0_MEM */
-#define XL_BALLOON_POLL_MS 1000
-#define XL_BALLOON_STALL_MS 10000        /* xl's freemem gives up like this */
-#define XL_BALLOON_MAX_MS 30000
-#define XL_KEY_MIN_GAP_MS 200            /* at most 5 KEY events/s per watch */
+#define XLB_CONF "/etc/xen/xl.conf"
+#define XLB_NO_DOMID ((uint32_t)INVALID_DOMID)
+#define XLB_DRYRUN_OUT_MAX (1u << 20)     /* a config is a few KiB */
+#define XLB_FETCH_PARALLEL 2              /* xl --dryrun children at once */
+#define XLB_DOM0_MIN_KB (128 * 1024)      /* libxl's LIBXL_MIN_DOM0_MEM */
+#define XLB_BALLOON_POLL_MS 1000
+#define XLB_BALLOON_STALL_MS 10000        /* xl's freemem gives up like this */
+#define XLB_BALLOON_MAX_MS 30000
+#define XLB_KEY_MIN_GAP_MS 200            /* at most 5 KEY events/s per watch */
 
 struct hv_libxl;
 
@@ -80,7 +80,7 @@ struct cfgent {
 	bool have_uuid;
 	libxl_uuid uuid;                 /* the UUID this domain keeps */
 	bool queued;                     /* waiting for a fetch slot */
-	struct xl_child *child;          /* xl --dryrun in flight */
+	struct xlb_child *child;          /* xl --dryrun in flight */
 	char err[HV_MSG_MAX];            /* why the last fetch failed */
 };
 
@@ -141,7 +141,7 @@ struct keywatch {
 	bool pending;
 };
 
-struct xl_logger {
+struct xlb_logger {
 	xentoollog_logger vtable;        /* first: libxl sees only this */
 	struct hv_libxl *x;
 };
@@ -152,14 +152,14 @@ struct hv_libxl {
 	struct xd_timers *timers;
 	hv_libxl_log_fn *log;
 	void *log_ctx;
-	struct xl_logger lg;
-	struct xl_errlog errs;
+	struct xlb_logger lg;
+	struct xlb_errlog errs;
 	libxl_ctx *ctx;
-	struct xl_osev osev;
+	struct xlb_osev osev;
 	libxl_childproc_hooks chld;
 	struct xs_handle *xs;
 	struct xd_io *xs_io;
-	struct xl_domdiff watched;
+	struct xlb_domdiff watched;
 	struct keywatch *keys;
 	unsigned key_seq;
 	struct cfgent *cfgs;
@@ -235,7 +235,7 @@ static void lg_vmessage(xentoollog_logger *l, xentoollog_level level, int errnov
 			const char *context, const char *fmt, va_list ap)
 {
 	(void)context;
-	struct hv_libxl *x = ((struct xl_logger *)l)->x;
+	struct hv_libxl *x = ((struct xlb_logger *)l)->x;
 	/* Below INFO libxl narrates every XenStore access: not for a log. */
 	if (level < XTL_INFO)
 		return;
@@ -244,8 +244,8 @@ static void lg_vmessage(xentoollog_logger *l, xentoollog_level level, int errnov
 	if (errnoval >= 0 && n >= 0 && (size_t)n < sizeof(buf))
 		snprintf(buf + n, sizeof(buf) - (size_t)n, ": %s", strerror(errnoval));
 	if (level >= XTL_ERROR)
-		xl_errlog_add(&x->errs, buf);
-	x->log(x->log_ctx, xtl_priority(level), NULL, xl_errlog_domid(buf), buf);
+		xlb_errlog_add(&x->errs, buf);
+	x->log(x->log_ctx, xtl_priority(level), NULL, xlb_errlog_domid(buf), buf);
 }
 
 static void lg_destroy(xentoollog_logger *l)
@@ -322,7 +322,7 @@ static struct xop *op_new(struct hv_libxl *x, enum op_kind kind, uint64_t id, ui
 	op->fd = -1;
 	op->how.callback = ao_callback;
 	op->how.u.for_callback = op;
-	op->logmark = xl_errlog_mark(&x->errs);
+	op->logmark = xlb_errlog_mark(&x->errs);
 	xd_timer_init(&op->timer, op_timer_fired, op);
 	struct xop **p = &x->ops;
 	while (*p)
@@ -362,8 +362,8 @@ static void op_free(struct xop *op)
 /* The op's failure reason: libxl's last error line about it, else rc's. */
 static void op_reason(struct xop *op, int libxl_rc, char *out, size_t len)
 {
-	long domid = op->domid == XL_NO_DOMID ? -1 : (long)op->domid;
-	if (!xl_errlog_pick(&op->x->errs, domid, op->logmark, out, len))
+	long domid = op->domid == XLB_NO_DOMID ? -1 : (long)op->domid;
+	if (!xlb_errlog_pick(&op->x->errs, domid, op->logmark, out, len))
 		snprintf(out, len, "libxl: %s", libxl_error_to_string(libxl_rc));
 }
 
@@ -540,22 +540,22 @@ static bool xlcfg_sets_uuid(const char *path)
 	return set;
 }
 
-static void fetch_done(struct xl_child *c, void *arg)
+static void fetch_done(struct xlb_child *c, void *arg)
 {
 	struct cfgent *e = arg;
 	struct hv_libxl *x = e->x;
 	size_t len;
 	bool truncated;
-	const char *out = xl_child_output(c, &len, &truncated);
+	const char *out = xlb_child_output(c, &len, &truncated);
 	char how[128];
-	xl_child_describe(c, how, sizeof(how));
+	xlb_child_describe(c, how, sizeof(how));
 	e->err[0] = '\0';
 	if (how[0])
 		snprintf(e->err, sizeof(e->err), "xl create --dryrun %s %s%s%s", e->fetch_path, how,
-			 xl_child_last_err(c)[0] ? ": " : "", xl_child_last_err(c));
+			 xlb_child_last_err(c)[0] ? ": " : "", xlb_child_last_err(c));
 	else if (truncated)
 		snprintf(e->err, sizeof(e->err), "xl create --dryrun %s printed more than %u bytes",
-			 e->fetch_path, XL_DRYRUN_OUT_MAX);
+			 e->fetch_path, XLB_DRYRUN_OUT_MAX);
 	else if (len == 0 || out[0] != '{')
 		snprintf(e->err, sizeof(e->err), "xl create --dryrun %s did not print JSON "
 			 "(xl.conf output_format must be json)", e->fetch_path);
@@ -571,7 +571,7 @@ static void fetch_done(struct xl_child *c, void *arg)
 		logf_(x, LOG_ERR, e->name, -1, "%s", e->err);
 		cfg_forget(e);
 	}
-	xl_child_free(c);
+	xlb_child_free(c);
 	e->child = NULL;
 	x->fetching--;
 	kick(x);
@@ -583,7 +583,7 @@ static void fetch_start(struct cfgent *e)
 	char *argv[] = { "xl", "create", "--dryrun", "--quiet", e->fetch_path, NULL };
 	e->queued = false;
 	clock_gettime(CLOCK_REALTIME, &e->fetch_stamp);
-	e->child = xl_child_spawn(x->loop, argv, XL_DRYRUN_OUT_MAX, fetch_done, e,
+	e->child = xlb_child_spawn(x->loop, argv, XLB_DRYRUN_OUT_MAX, fetch_done, e,
 				  e->err, sizeof(e->err));
 	if (!e->child) {
 		logf_(x, LOG_ERR, e->name, -1, "%s", e->err);
@@ -615,7 +615,7 @@ static int fetch_request(struct hv_libxl *x, const char *name, const char *xl_pa
 /* Oldest queue first: the list is newest first, so take the last. */
 static void fetch_dispatch(struct hv_libxl *x)
 {
-	while (x->fetching < XL_FETCH_PARALLEL) {
+	while (x->fetching < XLB_FETCH_PARALLEL) {
 		struct cfgent *pick = NULL;
 		for (struct cfgent *e = x->cfgs; e; e = e->next)
 			if (e->queued)
@@ -670,8 +670,8 @@ static uint64_t dom0_balloonable_kb(struct hv_libxl *x)
 	libxl_dominfo di;
 	libxl_dominfo_init(&di);
 	uint64_t kb = 0;
-	if (libxl_domain_info(x->ctx, &di, 0) == 0 && di.current_memkb > XL_DOM0_MIN_KB)
-		kb = di.current_memkb - XL_DOM0_MIN_KB;
+	if (libxl_domain_info(x->ctx, &di, 0) == 0 && di.current_memkb > XLB_DOM0_MIN_KB)
+		kb = di.current_memkb - XLB_DOM0_MIN_KB;
 	libxl_dominfo_dispose(&di);
 	return kb;
 }
@@ -693,8 +693,8 @@ static void memory_fail(struct xop *op, uint64_t avail, const char *why)
 {
 	char msg[HV_MSG_MAX];
 	snprintf(msg, sizeof(msg), "need %llu MiB, free %llu MiB%s",
-		 (unsigned long long)xl_kb_to_mib(op->need_kb),
-		 (unsigned long long)xl_kb_to_mib(avail), why);
+		 (unsigned long long)xlb_kb_to_mib(op->need_kb),
+		 (unsigned long long)xlb_kb_to_mib(avail), why);
 	op_finish(op, HV_ENOMEM, msg);
 }
 
@@ -708,7 +708,7 @@ static void step_memory(struct xop *op)
 		return;
 	int rc;
 	if (!op->need_kb &&
-	    (rc = libxl_domain_need_memory(x->ctx, &op->dc, XL_NO_DOMID, &op->need_kb))) {
+	    (rc = libxl_domain_need_memory(x->ctx, &op->dc, XLB_NO_DOMID, &op->need_kb))) {
 		op_fail_libxl(op, rc, "memory need");
 		return;
 	}
@@ -730,7 +730,7 @@ static void step_memory(struct xop *op)
 	if (!op->balloon_since) {
 		int64_t delta = -(int64_t)(op->need_kb - avail);
 		logf_(x, LOG_NOTICE, op->name, -1, "ballooning dom0 down by %llu MiB",
-		      (unsigned long long)xl_kb_to_mib(op->need_kb - avail));
+		      (unsigned long long)xlb_kb_to_mib(op->need_kb - avail));
 		if ((rc = libxl_set_memory_target(x->ctx, 0, delta, 1, 0))) {
 			op_fail_libxl(op, rc, "ballooning dom0");
 			return;
@@ -740,12 +740,12 @@ static void step_memory(struct xop *op)
 	} else if (avail > op->best_avail) {
 		op->best_avail = avail;
 		op->progress_at = now;
-	} else if (now - op->progress_at >= XL_BALLOON_STALL_MS ||
-		   now - op->balloon_since >= XL_BALLOON_MAX_MS) {
+	} else if (now - op->progress_at >= XLB_BALLOON_STALL_MS ||
+		   now - op->balloon_since >= XLB_BALLOON_MAX_MS) {
 		memory_fail(op, avail, " after ballooning dom0");
 		return;
 	}
-	xd_timer_arm_in(x->timers, &op->timer, XL_BALLOON_POLL_MS);
+	xd_timer_arm_in(x->timers, &op->timer, XLB_BALLOON_POLL_MS);
 }
 
 /* ------------------------------------------------------------ create / restore */
@@ -826,8 +826,8 @@ static void start_build(struct xop *op)
 	struct hv_libxl *x = op->x;
 	logf_(x, LOG_INFO, op->name, -1, "%s (needs %llu MiB)",
 	      op->kind == K_RESTORE ? "restoring" : "creating",
-	      (unsigned long long)xl_kb_to_mib(op->need_kb));
-	op->domid = XL_NO_DOMID;
+	      (unsigned long long)xlb_kb_to_mib(op->need_kb));
+	op->domid = XLB_NO_DOMID;
 	marker_set(op);
 	ao_enter(op, P_BUILD);
 	int rc = op->kind == K_RESTORE
@@ -841,7 +841,7 @@ static void start_build(struct xop *op)
 /* Is domid still the domain this op built (and not someone's new one)? */
 static bool built_domain_exists(struct xop *op)
 {
-	if (op->domid == XL_NO_DOMID || op->domid == 0)
+	if (op->domid == XLB_NO_DOMID || op->domid == 0)
 		return false;
 	libxl_dominfo di;
 	libxl_dominfo_init(&di);
@@ -898,7 +898,7 @@ static int start_create_op(struct hv_libxl *x, enum op_kind kind, const struct x
 {
 	if (x->fatal)
 		return HV_EFAIL;
-	struct xop *op = op_new(x, kind, id, XL_NO_DOMID);
+	struct xop *op = op_new(x, kind, id, XLB_NO_DOMID);
 	if (!op || !(op->xl_path = strdup(cfg->xl_path))) {
 		if (op)
 			op->phase = P_FINISHED;   /* freed by the next kick */
@@ -1226,7 +1226,7 @@ static void on_kick(struct xd_timer *t, void *arg)
 
 /* ------------------------------------------------------------ watching */
 
-static void to_state(const libxl_dominfo *d, struct xl_domstate *s)
+static void to_state(const libxl_dominfo *d, struct xlb_domstate *s)
 {
 	s->domid = d->domid;
 	memcpy(s->uuid, libxl_uuid_bytearray_const(&d->uuid), 16);
@@ -1247,11 +1247,11 @@ static void recheck_domain(struct hv_libxl *x, uint32_t domid)
 	libxl_dominfo di;
 	libxl_dominfo_init(&di);
 	int rc = libxl_domain_info(x->ctx, &di, domid);
-	struct xl_domstate st;
+	struct xlb_domstate st;
 	if (rc == 0)
 		to_state(&di, &st);
 	if (rc == 0 || rc == ERROR_DOMAIN_NOTFOUND)
-		xl_domdiff_check(&x->watched, domid, rc == 0 ? &st : NULL, diff_emit, x);
+		xlb_domdiff_check(&x->watched, domid, rc == 0 ? &st : NULL, diff_emit, x);
 	libxl_dominfo_dispose(&di);
 }
 
@@ -1265,11 +1265,11 @@ static void relist(struct hv_libxl *x)
 		logf_(x, LOG_ERR, NULL, -1, "cannot list domains");
 		return;
 	}
-	struct xl_domstate *cur = calloc((size_t)nb + 1, sizeof(*cur));
+	struct xlb_domstate *cur = calloc((size_t)nb + 1, sizeof(*cur));
 	if (cur) {
 		for (int i = 0; i < nb; i++)
 			to_state(&l[i], &cur[i]);
-		xl_domdiff_update(&x->watched, cur, (size_t)nb, diff_emit, x);
+		xlb_domdiff_update(&x->watched, cur, (size_t)nb, diff_emit, x);
 	}
 	free(cur);
 	libxl_dominfo_list_free(l, nb);
@@ -1278,9 +1278,9 @@ static void relist(struct hv_libxl *x)
 static int x_watch_domain(struct hv *hv, uint32_t domid)
 {
 	struct hv_libxl *x = X(hv);
-	if (xl_domdiff_watching(&x->watched, domid))
+	if (xlb_domdiff_watching(&x->watched, domid))
 		return 0;
-	if (xl_domdiff_watch(&x->watched, domid) < 0)
+	if (xlb_domdiff_watch(&x->watched, domid) < 0)
 		return HV_ENOMEM;
 	cfg_adopt(x, domid);
 	/* A state reached before the watch must be reported too. */
@@ -1290,7 +1290,7 @@ static int x_watch_domain(struct hv *hv, uint32_t domid)
 
 static void x_unwatch_domain(struct hv *hv, uint32_t domid)
 {
-	xl_domdiff_unwatch(&X(hv)->watched, domid);
+	xlb_domdiff_unwatch(&X(hv)->watched, domid);
 }
 
 static void key_emit(struct keywatch *k)
@@ -1309,18 +1309,18 @@ static void key_timer_fired(struct xd_timer *t, void *arg)
 }
 
 /* Guests may write their keys as fast as they like: at most one event
- * per XL_KEY_MIN_GAP_MS per watch, the rest coalesced. */
+ * per XLB_KEY_MIN_GAP_MS per watch, the rest coalesced. */
 static void key_fired(struct keywatch *k)
 {
 	uint64_t now = xd_loop_clock();
 	if (k->pending)
 		return;
-	if (!k->last_ms || now - k->last_ms >= XL_KEY_MIN_GAP_MS) {
+	if (!k->last_ms || now - k->last_ms >= XLB_KEY_MIN_GAP_MS) {
 		key_emit(k);
 		return;
 	}
 	k->pending = true;
-	xd_timer_arm(k->x->timers, &k->timer, k->last_ms + XL_KEY_MIN_GAP_MS);
+	xd_timer_arm(k->x->timers, &k->timer, k->last_ms + XLB_KEY_MIN_GAP_MS);
 }
 
 static struct keywatch *key_find(struct hv_libxl *x, uint32_t domid, const char *rel)
@@ -1347,7 +1347,7 @@ static void key_path(const struct keywatch *k, char *buf, size_t len)
 static int x_watch_key(struct hv *hv, uint32_t domid, const char *rel)
 {
 	struct hv_libxl *x = X(hv);
-	if (!xl_relpath_ok(rel))
+	if (!xlb_relpath_ok(rel))
 		return HV_EFAIL;
 	if (key_find(x, domid, rel))
 		return 0;
@@ -1398,7 +1398,7 @@ static void x_unwatch_key(struct hv *hv, uint32_t domid, const char *rel)
 static int x_read_key(struct hv *hv, uint32_t domid, const char *rel, char *buf, size_t len)
 {
 	struct hv_libxl *x = X(hv);
-	if (!xl_relpath_ok(rel) || !len)
+	if (!xlb_relpath_ok(rel) || !len)
 		return HV_EFAIL;
 	char path[XD_KEY_MAX + 32];
 	snprintf(path, sizeof(path), "/local/domain/%u/%s", domid, rel);
@@ -1506,7 +1506,7 @@ static int x_mem_need(struct hv *hv, const struct xd_domain_cfg *cfg, uint64_t *
 	if (e && cfg_fresh(e, cfg->xl_path)) {
 		libxl_domain_config dc;
 		if (cfg_to_dc(x, e, e->json, &dc) == 0) {
-			int rc = libxl_domain_need_memory(x->ctx, &dc, XL_NO_DOMID, kb);
+			int rc = libxl_domain_need_memory(x->ctx, &dc, XLB_NO_DOMID, kb);
 			libxl_domain_config_dispose(&dc);
 			if (rc == 0)
 				return 0;
@@ -1543,7 +1543,7 @@ static void on_sigchld(int signo, void *arg)
 	libxl_childproc_sigchld_occurred(x->ctx);
 	for (struct cfgent *e = x->cfgs; e; e = e->next)
 		if (e->child)
-			xl_child_sigchld(e->child);
+			xlb_child_sigchld(e->child);
 }
 
 static void x_free(struct hv *hv)
@@ -1564,7 +1564,7 @@ static void x_free(struct hv *hv)
 	while (x->cfgs) {
 		struct cfgent *e = x->cfgs;
 		x->cfgs = e->next;
-		xl_child_free(e->child);
+		xlb_child_free(e->child);
 		cfg_forget(e);
 		free(e->fetch_path);
 		free(e);
@@ -1578,8 +1578,8 @@ static void x_free(struct hv *hv)
 		logf_(x, LOG_WARNING, NULL, -1, "libxl operations still in flight at exit");
 	else if (x->ctx)
 		libxl_ctx_free(x->ctx);
-	xl_osev_fini(&x->osev);
-	xl_domdiff_free(&x->watched);
+	xlb_osev_fini(&x->osev);
+	xlb_domdiff_free(&x->watched);
 	free(x->creating_dir);
 	hv_fini(&x->hv);
 	free(x);
@@ -1614,14 +1614,14 @@ static int read_autoballoon(struct hv_libxl *x, char *err, size_t errlen)
 {
 	const char *value = NULL;
 	FILE *devnull = fopen("/dev/null", "we");
-	XLU_Config *c = devnull ? xlu_cfg_init(devnull, XL_CONF) : NULL;
-	bool have = c && access(XL_CONF, F_OK) == 0 && xlu_cfg_readfile(c, XL_CONF) == 0;
+	XLU_Config *c = devnull ? xlu_cfg_init(devnull, XLB_CONF) : NULL;
+	bool have = c && access(XLB_CONF, F_OK) == 0 && xlu_cfg_readfile(c, XLB_CONF) == 0;
 	if (have)
 		xlu_cfg_get_string(c, "autoballoon", &value, 1);
 	libxl_version_info const *vi = libxl_get_version_info(x->ctx);
-	int ab = xl_autoballoon(value, vi ? vi->commandline : NULL);
+	int ab = xlb_autoballoon(value, vi ? vi->commandline : NULL);
 	if (ab < 0)
-		snprintf(err, errlen, "%s: autoballoon=\"%s\" is not on, off or auto", XL_CONF, value);
+		snprintf(err, errlen, "%s: autoballoon=\"%s\" is not on, off or auto", XLB_CONF, value);
 	if (c)
 		xlu_cfg_destroy(c);
 	if (devnull)
@@ -1634,9 +1634,9 @@ static int read_autoballoon(struct hv_libxl *x, char *err, size_t errlen)
 
 static int open_libxl(struct hv_libxl *x, char *err, size_t errlen)
 {
-	x->lg = (struct xl_logger){ .vtable = { .vmessage = lg_vmessage, .destroy = lg_destroy },
+	x->lg = (struct xlb_logger){ .vtable = { .vmessage = lg_vmessage, .destroy = lg_destroy },
 				    .x = x };
-	xl_osev_init(&x->osev, x->loop, osev_fd, osev_timeout);
+	xlb_osev_init(&x->osev, x->loop, osev_fd, osev_timeout);
 	int rc = libxl_ctx_alloc(&x->ctx, LIBXL_VERSION, 0, &x->lg.vtable);
 	if (rc) {
 		snprintf(err, errlen, "cannot open libxl (is this a Xen dom0?): %s",
@@ -1645,9 +1645,9 @@ static int open_libxl(struct hv_libxl *x, char *err, size_t errlen)
 		return -1;
 	}
 	x->osev.ctx = x->ctx;
-	libxl_osevent_register_hooks(x->ctx, &xl_osev_hooks, &x->osev);
+	libxl_osevent_register_hooks(x->ctx, &xlb_osev_hooks, &x->osev);
 	x->chld = (libxl_childproc_hooks){ .chldowner = libxl_sigchld_owner_mainloop,
-					   .fork_replacement = xl_fork_clean };
+					   .fork_replacement = xlb_fork_clean };
 	libxl_childproc_setmode(x->ctx, &x->chld, x);
 	libxl_event_register_callbacks(x->ctx, &event_hooks, x);
 	return 0;

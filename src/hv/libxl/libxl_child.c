@@ -14,7 +14,7 @@
 
 extern char **environ;
 
-struct xl_child {
+struct xlb_child {
 	struct xd_loop *loop;
 	pid_t pid;                       /* 0 once reaped */
 	int status;
@@ -25,15 +25,15 @@ struct xl_child {
 	char *buf;                       /* stdout, NUL-terminated */
 	size_t len, max;
 	bool truncated;
-	char errline[XL_CHILD_ERR_MAX];  /* the last complete stderr line */
-	char errpart[XL_CHILD_ERR_MAX];  /* the line being read */
+	char errline[XLB_CHILD_ERR_MAX];  /* the last complete stderr line */
+	char errpart[XLB_CHILD_ERR_MAX];  /* the line being read */
 	size_t errpart_len;
 	bool done_called;
-	xl_child_done_fn *done;
+	xlb_child_done_fn *done;
 	void *arg;
 };
 
-static void stream_close(struct xl_child *c, struct stream *s)
+static void stream_close(struct xlb_child *c, struct stream *s)
 {
 	if (s->fd < 0)
 		return;
@@ -42,7 +42,7 @@ static void stream_close(struct xl_child *c, struct stream *s)
 	s->fd = -1;
 }
 
-static void maybe_done(struct xl_child *c)
+static void maybe_done(struct xlb_child *c)
 {
 	if (c->pid || c->out.fd >= 0 || c->err.fd >= 0 || c->done_called)
 		return;
@@ -51,7 +51,7 @@ static void maybe_done(struct xl_child *c)
 }
 
 /* Only records the exit: the caller decides when done may run. */
-static void reap(struct xl_child *c)
+static void reap(struct xlb_child *c)
 {
 	if (!c->pid)
 		return;
@@ -66,7 +66,7 @@ static void reap(struct xl_child *c)
 static void on_stdout(struct xd_io *io, int fd, short revents, void *arg)
 {
 	(void)io; (void)revents;
-	struct xl_child *c = arg;
+	struct xlb_child *c = arg;
 	char tmp[4096];
 	ssize_t n = read(fd, tmp, sizeof(tmp));
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -88,7 +88,7 @@ static void on_stdout(struct xd_io *io, int fd, short revents, void *arg)
 }
 
 /* Keeps the last non-empty line (cut to the bound). */
-static void err_feed(struct xl_child *c, const char *p, size_t n)
+static void err_feed(struct xlb_child *c, const char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (p[i] == '\n') {
@@ -106,7 +106,7 @@ static void err_feed(struct xl_child *c, const char *p, size_t n)
 static void on_stderr(struct xd_io *io, int fd, short revents, void *arg)
 {
 	(void)io; (void)revents;
-	struct xl_child *c = arg;
+	struct xlb_child *c = arg;
 	char tmp[1024];
 	ssize_t n = read(fd, tmp, sizeof(tmp));
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -121,7 +121,7 @@ static void on_stderr(struct xd_io *io, int fd, short revents, void *arg)
 	err_feed(c, tmp, (size_t)n);
 }
 
-void xl_child_sigchld(struct xl_child *c)
+void xlb_child_sigchld(struct xlb_child *c)
 {
 	reap(c);
 	maybe_done(c);
@@ -149,23 +149,23 @@ static int spawn(pid_t *pid, char *const argv[], int out_w, int err_w)
 	return rc;
 }
 
-static int stream_open(struct xl_child *c, struct stream *s, int fd, xd_io_fn *fn)
+static int stream_open(struct xlb_child *c, struct stream *s, int fd, xd_io_fn *fn)
 {
 	s->fd = fd;
 	s->io = xd_loop_add_io(c->loop, fd, POLLIN, fn, c);
 	return s->io ? 0 : -1;
 }
 
-struct xl_child *xl_child_spawn(struct xd_loop *loop, char *const argv[], size_t out_max,
-				xl_child_done_fn *done, void *arg, char *err, size_t errlen)
+struct xlb_child *xlb_child_spawn(struct xd_loop *loop, char *const argv[], size_t out_max,
+				xlb_child_done_fn *done, void *arg, char *err, size_t errlen)
 {
 	int out[2] = { -1, -1 }, errp[2] = { -1, -1 };
-	struct xl_child *c = calloc(1, sizeof(*c));
+	struct xlb_child *c = calloc(1, sizeof(*c));
 	if (!c || !(c->buf = malloc(out_max + 1))) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	*c = (struct xl_child){ .loop = loop, .buf = c->buf, .max = out_max,
+	*c = (struct xlb_child){ .loop = loop, .buf = c->buf, .max = out_max,
 				.out.fd = -1, .err.fd = -1, .done = done, .arg = arg };
 	c->buf[0] = '\0';
 	if (pipe2(out, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2(errp, O_CLOEXEC | O_NONBLOCK) < 0) {
@@ -184,7 +184,7 @@ struct xl_child *xl_child_spawn(struct xd_loop *loop, char *const argv[], size_t
 	if (stream_open(c, &c->out, out[0], on_stdout) < 0 ||
 	    stream_open(c, &c->err, errp[0], on_stderr) < 0) {
 		snprintf(err, errlen, "out of memory");
-		xl_child_free(c);
+		xlb_child_free(c);
 		return NULL;
 	}
 	return c;
@@ -199,13 +199,7 @@ fail:
 	return NULL;
 }
 
-void xl_child_kill(struct xl_child *c)
-{
-	if (c->pid)
-		kill(c->pid, SIGTERM);
-}
-
-void xl_child_free(struct xl_child *c)
+void xlb_child_free(struct xlb_child *c)
 {
 	if (!c)
 		return;
@@ -219,9 +213,7 @@ void xl_child_free(struct xl_child *c)
 	free(c);
 }
 
-int xl_child_status(const struct xl_child *c) { return c->status; }
-
-const char *xl_child_output(const struct xl_child *c, size_t *len, bool *truncated)
+const char *xlb_child_output(const struct xlb_child *c, size_t *len, bool *truncated)
 {
 	if (len)
 		*len = c->len;
@@ -230,9 +222,9 @@ const char *xl_child_output(const struct xl_child *c, size_t *len, bool *truncat
 	return c->buf;
 }
 
-const char *xl_child_last_err(const struct xl_child *c) { return c->errline; }
+const char *xlb_child_last_err(const struct xlb_child *c) { return c->errline; }
 
-void xl_child_describe(const struct xl_child *c, char *buf, size_t len)
+void xlb_child_describe(const struct xlb_child *c, char *buf, size_t len)
 {
 	if (WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0)
 		snprintf(buf, len, "%s", "");
@@ -246,7 +238,7 @@ void xl_child_describe(const struct xl_child *c, char *buf, size_t len)
 
 /* Signals are blocked across fork() so no handler of the daemon runs in
  * the child before its dispositions are reset. */
-pid_t xl_fork_clean(void *user)
+pid_t xlb_fork_clean(void *user)
 {
 	(void)user;
 	sigset_t all, old;
