@@ -37,8 +37,6 @@
 #include "xd_build.h"
 
 #if HAVE_LIBXL
-#include <syslog.h>
-
 #include "hv/libxl/hv_libxl.h"
 #endif
 
@@ -272,17 +270,6 @@ static void on_stop_signal(int signo, void *arg)
 
 /* ------------------------------------------------------------ setup */
 
-#if HAVE_LIBXL
-/* The libxl backend logs at syslog priorities. */
-static void libxl_log(void *ctx, int prio, const char *domain, long domid, const char *msg)
-{
-	(void)ctx;
-	enum xd_log_level lvl = prio <= LOG_ERR ? XD_LOG_ERR : prio == LOG_WARNING ? XD_LOG_WARNING
-		: prio == LOG_NOTICE ? XD_LOG_NOTICE : prio == LOG_INFO ? XD_LOG_INFO : XD_LOG_DEBUG;
-	xd_log_msg(lvl, domain, domid, msg);
-}
-#endif
-
 /* The one place that knows the backends. */
 static struct hv *backend_new(struct daemon *d, char *err, size_t errlen)
 {
@@ -291,7 +278,7 @@ static struct hv *backend_new(struct daemon *d, char *err, size_t errlen)
 		return hv_sim_new(b + 4, d->cfg, xd_loop_timers(d->loop), err, errlen);
 	if (strcmp(b, "libxl") == 0) {
 #if HAVE_LIBXL
-		return hv_libxl_new(d->loop, d->cfg, libxl_log, d, err, errlen);
+		return hv_libxl_new(d->loop, d->cfg, err, errlen);
 #else
 		snprintf(err, errlen, "built without the libxl backend");
 #endif

@@ -43,7 +43,6 @@
 #include <string.h>
 #include <dirent.h>
 #include <sys/stat.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,6 +52,7 @@
 #include "hv/libxl/libxl_osevent.h"
 #include "hv/libxl/libxl_util.h"
 #include "hv/savefile.h"
+#include "util/log.h"
 
 #define XLB_CONF "/etc/xen/xl.conf"
 #define XLB_NO_DOMID ((uint32_t)INVALID_DOMID)
@@ -150,8 +150,6 @@ struct hv_libxl {
 	struct hv hv;                    /* first: the port */
 	struct xd_loop *loop;
 	struct xd_timers *timers;
-	hv_libxl_log_fn *log;
-	void *log_ctx;
 	struct xlb_logger lg;
 	struct xlb_errlog errs;
 	libxl_ctx *ctx;
@@ -172,18 +170,6 @@ struct hv_libxl {
 };
 
 static struct hv_libxl *X(struct hv *hv) { return (struct hv_libxl *)hv; }
-
-static void logf_(struct hv_libxl *x, int prio, const char *dom, long domid, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-static void logf_(struct hv_libxl *x, int prio, const char *dom, long domid, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	x->log(x->log_ctx, prio, dom, domid, buf);
-}
 
 /* ------------------------------------------------------------ events */
 
@@ -223,12 +209,12 @@ static int hv_rc(int libxl_rc)
 
 /* ------------------------------------------------------------ logging */
 
-static int xtl_priority(xentoollog_level l)
+static enum xd_log_level xtl_level(xentoollog_level l)
 {
-	if (l >= XTL_ERROR) return LOG_ERR;
-	if (l == XTL_WARN) return LOG_WARNING;
-	if (l == XTL_NOTICE) return LOG_NOTICE;
-	return LOG_INFO;
+	if (l >= XTL_ERROR) return XD_LOG_ERR;
+	if (l == XTL_WARN) return XD_LOG_WARNING;
+	if (l == XTL_NOTICE) return XD_LOG_NOTICE;
+	return XD_LOG_INFO;
 }
 
 static void lg_vmessage(xentoollog_logger *l, xentoollog_level level, int errnoval,
@@ -245,7 +231,7 @@ static void lg_vmessage(xentoollog_logger *l, xentoollog_level level, int errnov
 		snprintf(buf + n, sizeof(buf) - (size_t)n, ": %s", strerror(errnoval));
 	if (level >= XTL_ERROR)
 		xlb_errlog_add(&x->errs, buf);
-	x->log(x->log_ctx, xtl_priority(level), NULL, xlb_errlog_domid(buf), buf);
+	xd_log_msg(xtl_level(level), NULL, xlb_errlog_domid(buf), buf);
 }
 
 static void lg_destroy(xentoollog_logger *l)
@@ -380,7 +366,7 @@ static void op_finish(struct xop *op, int rc, const char *msg)
 	op->phase = P_FINISHED;
 	if (op->internal) {
 		if (rc < 0)
-			logf_(op->x, LOG_ERR, NULL, op->domid, "%s", ev.msg);
+			xd_log(XD_LOG_ERR, NULL, op->domid, "%s", ev.msg);
 		kick(op->x);
 		return;
 	}
@@ -568,7 +554,7 @@ static void fetch_done(struct xlb_child *c, void *arg)
 			cfg_store(x, e, json, e->fetch_path, e->fetch_stamp, e->err, sizeof(e->err));
 	}
 	if (e->err[0]) {
-		logf_(x, LOG_ERR, e->name, -1, "%s", e->err);
+		xd_log(XD_LOG_ERR, e->name, -1, "%s", e->err);
 		cfg_forget(e);
 	}
 	xlb_child_free(c);
@@ -586,7 +572,7 @@ static void fetch_start(struct cfgent *e)
 	e->child = xlb_child_spawn(x->loop, argv, XLB_DRYRUN_OUT_MAX, fetch_done, e,
 				  e->err, sizeof(e->err));
 	if (!e->child) {
-		logf_(x, LOG_ERR, e->name, -1, "%s", e->err);
+		xd_log(XD_LOG_ERR, e->name, -1, "%s", e->err);
 		cfg_forget(e);
 		kick(x);
 		return;
@@ -641,7 +627,7 @@ static void cfg_adopt(struct hv_libxl *x, uint32_t domid)
 		struct timespec now;
 		clock_gettime(CLOCK_REALTIME, &now);
 		if (json && cfg_store(x, e, json, NULL, now, err, sizeof(err)) < 0)
-			logf_(x, LOG_WARNING, name, domid, "stored config: %s", err);
+			xd_log(XD_LOG_WARNING, name, domid, "stored config: %s", err);
 	}
 	free(data);
 	free(name);
@@ -729,7 +715,7 @@ static void step_memory(struct xop *op)
 	uint64_t now = xd_loop_clock();
 	if (!op->balloon_since) {
 		int64_t delta = -(int64_t)(op->need_kb - avail);
-		logf_(x, LOG_NOTICE, op->name, -1, "ballooning dom0 down by %llu MiB",
+		xd_log(XD_LOG_NOTICE, op->name, -1, "ballooning dom0 down by %llu MiB",
 		      (unsigned long long)xlb_kb_to_mib(op->need_kb - avail));
 		if ((rc = libxl_set_memory_target(x->ctx, 0, delta, 1, 0))) {
 			op_fail_libxl(op, rc, "ballooning dom0");
@@ -802,11 +788,11 @@ static void marker_set(struct xop *op)
 	marker_path(op->x, &op->dc.c_info.uuid, path, sizeof(path));
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		logf_(op->x, LOG_WARNING, op->name, -1, "%s: %s", path, strerror(errno));
+		xd_log(XD_LOG_WARNING, op->name, -1, "%s: %s", path, strerror(errno));
 		return;
 	}
 	if (write(fd, op->name, strlen(op->name)) < 0)
-		logf_(op->x, LOG_WARNING, op->name, -1, "%s: %s", path, strerror(errno));
+		xd_log(XD_LOG_WARNING, op->name, -1, "%s: %s", path, strerror(errno));
 	close(fd);
 	op->marked = true;
 }
@@ -824,7 +810,7 @@ static void marker_clear(struct xop *op)
 static void start_build(struct xop *op)
 {
 	struct hv_libxl *x = op->x;
-	logf_(x, LOG_INFO, op->name, -1, "%s (needs %llu MiB)",
+	xd_log(XD_LOG_INFO, op->name, -1, "%s (needs %llu MiB)",
 	      op->kind == K_RESTORE ? "restoring" : "creating",
 	      (unsigned long long)xlb_kb_to_mib(op->need_kb));
 	op->domid = XLB_NO_DOMID;
@@ -866,7 +852,7 @@ static void remember_restored_config(struct xop *op)
 	char *json = op->json;
 	op->json = NULL;
 	if (cfg_store(x, e, json, NULL, now, err, sizeof(err)) < 0)
-		logf_(x, LOG_WARNING, op->name, op->domid, "stored config: %s", err);
+		xd_log(XD_LOG_WARNING, op->name, op->domid, "stored config: %s", err);
 }
 
 /* A failed create leaves a half-built domain behind (xen-notes §9):
@@ -885,7 +871,7 @@ static void build_done(struct xop *op, int rc)
 	op_reason(op, rc, why, sizeof(why));
 	snprintf(op->fail_msg, sizeof(op->fail_msg), "%s", why);
 	if (built_domain_exists(op)) {
-		logf_(x, LOG_INFO, op->name, op->domid, "destroying the half-built domain");
+		xd_log(XD_LOG_INFO, op->name, op->domid, "destroying the half-built domain");
 		ao_enter(op, P_CLEANUP);
 		if (ao_started(op, libxl_domain_destroy(x->ctx, op->domid, &op->how)))
 			return;
@@ -925,17 +911,17 @@ static int x_restore(struct hv *hv, const struct xd_domain_cfg *cfg, const char 
 	char msg[HV_MSG_MAX];
 	int rc = savefile_read(file, &info, msg, sizeof(msg));
 	if (rc < 0) {
-		logf_(x, LOG_ERR, cfg->name, -1, "%s: %s", file, msg);
+		xd_log(XD_LOG_ERR, cfg->name, -1, "%s: %s", file, msg);
 		return rc;
 	}
 	if (strcmp(info.name, cfg->name)) {
-		logf_(x, LOG_ERR, cfg->name, -1, "%s holds domain %s", file, info.name);
+		xd_log(XD_LOG_ERR, cfg->name, -1, "%s holds domain %s", file, info.name);
 		savefile_info_free(&info);
 		return HV_EBADIMG;
 	}
 	int fd = open(file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || lseek(fd, (off_t)info.stream_offset, SEEK_SET) < 0) {
-		logf_(x, LOG_ERR, cfg->name, -1, "%s: %s", file, strerror(errno));
+		xd_log(XD_LOG_ERR, cfg->name, -1, "%s: %s", file, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		savefile_info_free(&info);
@@ -1061,7 +1047,7 @@ static void save_resume(struct xop *op, int fail_rc, const char *msg)
 	ao_enter(op, P_RESUME);
 	int rc = libxl_domain_resume(op->x->ctx, op->domid, 1, &op->how);
 	if (!ao_started(op, rc)) {
-		logf_(op->x, LOG_ERR, NULL, op->domid, "resume after failed save: %s",
+		xd_log(XD_LOG_ERR, NULL, op->domid, "resume after failed save: %s",
 		      libxl_error_to_string(rc));
 		op_finish(op, op->fail_rc, op->fail_msg);
 	}
@@ -1119,7 +1105,7 @@ static void recheck_domain(struct hv_libxl *x, uint32_t domid);
 static void resume_done(struct xop *op, int rc)
 {
 	if (rc)
-		logf_(op->x, LOG_ERR, NULL, op->domid, "resume after failed save: %s",
+		xd_log(XD_LOG_ERR, NULL, op->domid, "resume after failed save: %s",
 		      libxl_error_to_string(rc));
 	/* The SUSPEND shutdown is over: let the next shutdown be seen. */
 	recheck_domain(op->x, op->domid);
@@ -1136,7 +1122,7 @@ static int x_save(struct hv *hv, uint32_t domid, const char *file, uint64_t id)
 	if (!op)
 		return HV_ENOMEM;
 	if (savefile_tx_begin(&op->tx, file, msg, sizeof(msg)) < 0) {
-		logf_(x, LOG_ERR, NULL, domid, "save: %s", msg);
+		xd_log(XD_LOG_ERR, NULL, domid, "save: %s", msg);
 		op->phase = P_FINISHED;
 		kick(x);
 		return HV_EFAIL;
@@ -1262,7 +1248,7 @@ static void relist(struct hv_libxl *x)
 	int nb = 0;
 	libxl_dominfo *l = libxl_list_domain(x->ctx, &nb);
 	if (!l) {
-		logf_(x, LOG_ERR, NULL, -1, "cannot list domains");
+		xd_log(XD_LOG_ERR, NULL, -1, "cannot list domains");
 		return;
 	}
 	struct xlb_domstate *cur = calloc((size_t)nb + 1, sizeof(*cur));
@@ -1363,7 +1349,7 @@ static int x_watch_key(struct hv *hv, uint32_t domid, const char *rel)
 	key_path(k, path, sizeof(path));
 	/* The watch fires once at once: that is the port's first KEY. */
 	if (!xs_watch(x->xs, path, k->token)) {
-		logf_(x, LOG_ERR, NULL, domid, "xs_watch %s: %s", path, strerror(errno));
+		xd_log(XD_LOG_ERR, NULL, domid, "xs_watch %s: %s", path, strerror(errno));
 		free(k);
 		return HV_EFAIL;
 	}
@@ -1575,7 +1561,7 @@ static void x_free(struct hv *hv)
 	if (x->xs)
 		xs_close(x->xs);
 	if (busy)
-		logf_(x, LOG_WARNING, NULL, -1, "libxl operations still in flight at exit");
+		xd_log(XD_LOG_WARNING, NULL, -1, "libxl operations still in flight at exit");
 	else if (x->ctx)
 		libxl_ctx_free(x->ctx);
 	xlb_osev_fini(&x->osev);
@@ -1681,7 +1667,7 @@ static void discard_half_built(struct hv_libxl *x, const char *marker, const lib
 	for (int i = 0; i < nb; i++) {
 		if (libxl_uuid_compare(&l[i].uuid, &u) || !l[i].paused)
 			continue;
-		logf_(x, LOG_WARNING, NULL, l[i].domid,
+		xd_log(XD_LOG_WARNING, NULL, l[i].domid,
 		      "destroying a domain a previous xendomd left half-built (create in flight)");
 		struct xop *op = op_new(x, K_DESTROY, 0, l[i].domid);
 		if (!op)
@@ -1703,7 +1689,7 @@ static void recover_creates(struct hv_libxl *x, const struct xd_config *cfg)
 		return;
 	}
 	if (mkdir(x->creating_dir, 0700) < 0 && errno != EEXIST) {
-		logf_(x, LOG_WARNING, NULL, -1, "%s: %s", x->creating_dir, strerror(errno));
+		xd_log(XD_LOG_WARNING, NULL, -1, "%s: %s", x->creating_dir, strerror(errno));
 		free(x->creating_dir);
 		x->creating_dir = NULL;
 		return;
@@ -1731,12 +1717,12 @@ static void prefetch_configs(struct hv_libxl *x, const struct xd_config *cfg)
 	for (size_t i = 0; cfg && i < cfg->n_domains; i++) {
 		const struct xd_domain_cfg *d = &cfg->domains[i];
 		if (d->xl_path && fetch_request(x, d->name, d->xl_path) < 0)
-			logf_(x, LOG_WARNING, d->name, -1, "cannot queue the config derivation");
+			xd_log(XD_LOG_WARNING, d->name, -1, "cannot queue the config derivation");
 	}
 }
 
 struct hv *hv_libxl_new(struct xd_loop *loop, const struct xd_config *cfg,
-			hv_libxl_log_fn *log, void *log_ctx, char *err, size_t errlen)
+			char *err, size_t errlen)
 {
 	err[0] = '\0';
 	struct hv_libxl *x = calloc(1, sizeof(*x));
@@ -1747,8 +1733,6 @@ struct hv *hv_libxl_new(struct xd_loop *loop, const struct xd_config *cfg,
 	hv_init(&x->hv, &libxl_ops);
 	x->loop = loop;
 	x->timers = xd_loop_timers(loop);
-	x->log = log;
-	x->log_ctx = log_ctx;
 	xd_timer_init(&x->kick, on_kick, x);
 	/* SIGCHLD last: the loop cannot unregister it, so it must only ever
 	 * point at a backend that lives as long as the loop. */

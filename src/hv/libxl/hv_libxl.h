@@ -11,9 +11,8 @@
  * autoballoon, and starts fetching the libxl config of every domain in
  * cfg (`xl create --dryrun`, a few seconds each) so creates need not wait.
  *
- * log receives libxl's messages (xentoollog) and the backend's own, at
- * syslog priorities (LOG_ERR ... LOG_DEBUG); domain may be NULL and
- * domid -1.
+ * libxl's messages (xentoollog) and the backend's own go to util/log.h,
+ * with the domain and domid when a line names them.
  */
 #ifndef XD_HV_LIBXL_H
 #define XD_HV_LIBXL_H
@@ -24,11 +23,8 @@
 #include "evloop/loop.h"
 #include "core/hv_port.h"
 
-typedef void hv_libxl_log_fn(void *ctx, int priority, const char *domain, long domid,
-			     const char *msg);
-
 /* NULL with err set on failure.  cfg is only read during the call. */
 struct hv *hv_libxl_new(struct xd_loop *loop, const struct xd_config *cfg,
-			hv_libxl_log_fn *log, void *log_ctx, char *err, size_t errlen);
+			char *err, size_t errlen);
 
 #endif
