@@ -350,6 +350,42 @@ static void timers_armed_by_a_slow_callback_count_from_the_arming(void **state)
 	assert_true(c->t_fired_at - c->t_armed_at >= 200);
 }
 
+static void ready_through_the_interface(struct xd_io *io, int fd, short revents, void *arg)
+{
+	struct counters *c = arg;
+	assert_int_equal(revents, POLLIN);
+	c->a++;
+	struct xd_loop_if lif = xd_loop_interface(c->loop);
+	lif.ops->del_io(lif.impl, io);
+	char b;
+	assert_int_equal(read(fd, &b, 1), 1);
+	xd_timer_arm_in(lif.ops->timers(lif.impl), &c->t, 0);
+}
+
+/* The loop behind its interface (what libxl's osevent hooks use): the
+ * same registrations, timers and clock as the loop itself. */
+static void the_interface_drives_this_loop(void **state)
+{
+	struct counters *c = *state;
+	struct xd_loop_if lif = xd_loop_interface(c->loop);
+	assert_ptr_equal(lif.impl, c->loop);
+	assert_ptr_equal(lif.ops->timers(lif.impl), xd_loop_timers(c->loop));
+	uint64_t before = xd_loop_clock();
+	uint64_t now = lif.ops->clock(lif.impl);
+	assert_true(now >= before && now <= xd_loop_clock());
+	int p[2];
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	struct xd_io *io = lif.ops->add_io(lif.impl, p[0], 0, ready_through_the_interface, c);
+	assert_non_null(io);
+	lif.ops->mod_io(lif.impl, io, POLLIN);
+	assert_int_equal(write(p[1], "xx", 2), 2);
+	xd_timer_init(&c->t, quit_timer, c);
+	assert_int_equal(xd_loop_run(c->loop), 7);
+	assert_int_equal(c->a, 1);        /* deleted after the first byte */
+	close(p[0]);
+	close(p[1]);
+}
+
 /* fds open now, as a bitmap over 0..1023 */
 static void open_fds(unsigned char open[1024])
 {
@@ -456,6 +492,7 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(timers_armed_by_a_slow_callback_count_from_the_arming,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(the_interface_drives_this_loop, setup, teardown),
 		cmocka_unit_test(fds_are_cloexec_and_nonblocking),
 		cmocka_unit_test(a_second_loop_is_refused),
 	};

@@ -1,7 +1,8 @@
 /* libxl's osevent hooks on the loop: duplicate fds, events 0, absolute
  * realtime timeouts, "fire now" modification, re-registration from inside
- * a fired timeout, teardown.  The loop is faked here (this file defines
- * the xd_loop_* functions the hooks call), the timer queue is the real one. */
+ * a fired timeout, teardown.  The loop is a fake behind evloop's public
+ * interface (struct xd_loop_ops) with a virtual clock; the timer queue is
+ * the real one. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,9 +15,9 @@
 
 #include "hv/libxl/libxl_osevent.h"
 
-/* ---- fake loop */
+/* ---- fake loop, behind evloop's public interface (struct xd_loop_ops) */
 
-struct xd_io {
+struct fake_io {
 	int fd;
 	short events;
 	bool dead;
@@ -25,43 +26,53 @@ struct xd_io {
 };
 
 #define MAX_IO 16
-static struct xd_io ios[MAX_IO];
+static struct fake_io ios[MAX_IO];
 static int n_io;
 static struct xd_timers timers;
 static uint64_t mono_now;
 
-struct xd_io *xd_loop_add_io(struct xd_loop *l, int fd, short events, xd_io_fn *fn, void *arg)
+/* struct xd_io is an opaque handle: ours are fake_io records. */
+static struct xd_io *handle(struct fake_io *f) { return (struct xd_io *)(void *)f; }
+static struct fake_io *fake(struct xd_io *io) { return (struct fake_io *)(void *)io; }
+
+static struct xd_io *fake_add_io(void *impl, int fd, short events, xd_io_fn *fn, void *arg)
 {
-	(void)l;
+	(void)impl;
 	assert_true(n_io < MAX_IO);
-	ios[n_io] = (struct xd_io){ .fd = fd, .events = events, .fn = fn, .arg = arg };
-	return &ios[n_io++];
+	ios[n_io] = (struct fake_io){ .fd = fd, .events = events, .fn = fn, .arg = arg };
+	return handle(&ios[n_io++]);
 }
 
-void xd_loop_mod_io(struct xd_loop *l, struct xd_io *io, short events)
+static void fake_mod_io(void *impl, struct xd_io *io, short events)
 {
-	(void)l;
-	assert_false(io->dead);
-	io->events = events;
+	(void)impl;
+	assert_false(fake(io)->dead);
+	fake(io)->events = events;
 }
 
-void xd_loop_del_io(struct xd_loop *l, struct xd_io *io)
+static void fake_del_io(void *impl, struct xd_io *io)
 {
-	(void)l;
-	assert_false(io->dead);
-	io->dead = true;
+	(void)impl;
+	assert_false(fake(io)->dead);
+	fake(io)->dead = true;
 }
 
-struct xd_timers *xd_loop_timers(struct xd_loop *l)
+static struct xd_timers *fake_timers(void *impl)
 {
-	(void)l;
+	(void)impl;
 	return &timers;
 }
 
-uint64_t xd_loop_clock(void)
+static uint64_t fake_clock(void *impl)
 {
+	(void)impl;
 	return mono_now;
 }
+
+static const struct xd_loop_ops fake_ops = {
+	.add_io = fake_add_io, .mod_io = fake_mod_io, .del_io = fake_del_io,
+	.timers = fake_timers, .clock = fake_clock,
+};
 
 /* What poll() would report for fd: every live registration whose events
  * match gets its callback. */
@@ -69,7 +80,7 @@ static void fake_ready(int fd, short revents)
 {
 	for (int i = 0; i < n_io; i++)
 		if (!ios[i].dead && ios[i].fd == fd && (ios[i].events & revents))
-			ios[i].fn(&ios[i], fd, ios[i].events & revents, ios[i].arg);
+			ios[i].fn(handle(&ios[i]), fd, ios[i].events & revents, ios[i].arg);
 }
 
 /* ---- fake libxl side */
@@ -114,7 +125,7 @@ static int setup(void **state)
 	n_io = n_fd_seen = n_to_seen = n_order = 0;
 	mono_now = 1000;
 	xd_timers_init(&timers, mono_now);
-	xlb_osev_init(&osev, NULL, on_fd, on_timeout);
+	xlb_osev_init(&osev, (struct xd_loop_if){ .ops = &fake_ops }, on_fd, on_timeout);
 	reregister_from = NULL;
 	return 0;
 }

@@ -116,7 +116,7 @@ static const struct hv_ops libxl_ops = {
 
 static int open_libxl(struct hv_libxl *x, char *err, size_t errlen)
 {
-	xlb_osev_init(&x->osev, x->loop, osev_fd, osev_timeout);
+	xlb_osev_init(&x->osev, xd_loop_interface(x->loop), osev_fd, osev_timeout);
 	int rc = libxl_ctx_alloc(&x->ctx, LIBXL_VERSION, 0, xlb_logger_init(x));
 	if (rc) {
 		snprintf(err, errlen, "cannot open libxl (is this a Xen dom0?): %s",

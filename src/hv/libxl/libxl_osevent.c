@@ -37,6 +37,11 @@ struct xlb_osev_timeout {
 			(e)->next->prev = (e)->prev;    \
 	} while (0)
 
+static struct xd_timers *timers_of(struct xlb_osev *o)
+{
+	return o->loop.ops->timers(o->loop.impl);
+}
+
 uint64_t xlb_osev_abs_to_mono(struct timeval abs, struct timeval now_real, uint64_t now_mono)
 {
 	int64_t delta_us = ((int64_t)abs.tv_sec - (int64_t)now_real.tv_sec) * 1000000
@@ -61,7 +66,7 @@ static int fd_register(void *user, int fd, void **for_app, short events, void *f
 	if (!r)
 		return ERROR_NOMEM;
 	*r = (struct xlb_osev_fd){ .o = o, .fd = fd, .events = events, .for_libxl = for_libxl };
-	r->io = xd_loop_add_io(o->loop, fd, events, on_fd, r);
+	r->io = o->loop.ops->add_io(o->loop.impl, fd, events, on_fd, r);
 	if (!r->io) {
 		free(r);
 		return ERROR_NOMEM;
@@ -77,14 +82,14 @@ static int fd_modify(void *user, int fd, void **for_app, short events)
 	struct xlb_osev *o = user;
 	struct xlb_osev_fd *r = *for_app;
 	r->events = events;
-	xd_loop_mod_io(o->loop, r->io, events);
+	o->loop.ops->mod_io(o->loop.impl, r->io, events);
 	return 0;
 }
 
 static void fd_drop(struct xlb_osev *o, struct xlb_osev_fd *r)
 {
 	LIST_UNLINK(o->fds, r);
-	xd_loop_del_io(o->loop, r->io);
+	o->loop.ops->del_io(o->loop.impl, r->io);
 	free(r);
 }
 
@@ -97,7 +102,7 @@ static void fd_deregister(void *user, int fd, void *for_app)
 static void timeout_drop(struct xlb_osev *o, struct xlb_osev_timeout *r)
 {
 	LIST_UNLINK(o->timeouts, r);
-	xd_timer_disarm(xd_loop_timers(o->loop), &r->timer);
+	xd_timer_disarm(timers_of(o), &r->timer);
 	free(r);
 }
 
@@ -151,11 +156,11 @@ static void on_timeout(struct xd_timer *t, void *arg)
 	o->timeout_occurred(o->ctx, for_libxl);
 }
 
-static uint64_t mono_deadline(struct timeval abs)
+static uint64_t mono_deadline(struct xlb_osev *o, struct timeval abs)
 {
 	struct timeval now;
 	gettimeofday(&now, NULL);
-	return xlb_osev_abs_to_mono(abs, now, xd_loop_clock());
+	return xlb_osev_abs_to_mono(abs, now, o->loop.ops->clock(o->loop.impl));
 }
 
 static int timeout_register(void *user, void **for_app, struct timeval abs, void *for_libxl)
@@ -167,7 +172,7 @@ static int timeout_register(void *user, void **for_app, struct timeval abs, void
 	r->o = o;
 	r->for_libxl = for_libxl;
 	xd_timer_init(&r->timer, on_timeout, r);
-	if (xd_timer_arm(xd_loop_timers(o->loop), &r->timer, mono_deadline(abs)) < 0) {
+	if (xd_timer_arm(timers_of(o), &r->timer, mono_deadline(o, abs)) < 0) {
 		free(r);
 		return ERROR_NOMEM;
 	}
@@ -182,8 +187,8 @@ static int timeout_modify(void *user, void **for_app, struct timeval abs)
 {
 	struct xlb_osev *o = user;
 	struct xlb_osev_timeout *r = *for_app;
-	uint64_t at = (abs.tv_sec == 0 && abs.tv_usec == 0) ? 0 : mono_deadline(abs);
-	return xd_timer_arm(xd_loop_timers(o->loop), &r->timer, at) < 0 ? ERROR_NOMEM : 0;
+	uint64_t at = (abs.tv_sec == 0 && abs.tv_usec == 0) ? 0 : mono_deadline(o, abs);
+	return xd_timer_arm(timers_of(o), &r->timer, at) < 0 ? ERROR_NOMEM : 0;
 }
 
 static void timeout_deregister(void *user, void *for_app)
@@ -200,7 +205,7 @@ const libxl_osevent_hooks xlb_osev_hooks = {
 	.timeout_deregister = timeout_deregister,
 };
 
-void xlb_osev_init(struct xlb_osev *o, struct xd_loop *loop,
+void xlb_osev_init(struct xlb_osev *o, struct xd_loop_if loop,
 		  xlb_osev_fd_fn *fd_fn, xlb_osev_timeout_fn *timeout_fn)
 {
 	*o = (struct xlb_osev){ .loop = loop, .fd_occurred = fd_fn, .timeout_occurred = timeout_fn };

@@ -25,7 +25,7 @@ struct xlb_osev_fd;
 struct xlb_osev_timeout;
 
 struct xlb_osev {
-	struct xd_loop *loop;
+	struct xd_loop_if loop;
 	void *ctx;                           /* libxl_ctx *, set once allocated */
 	xlb_osev_fd_fn *fd_occurred;
 	xlb_osev_timeout_fn *timeout_occurred;
@@ -36,7 +36,7 @@ struct xlb_osev {
 /* Pass with the struct xlb_osev as user to libxl_osevent_register_hooks. */
 extern const libxl_osevent_hooks xlb_osev_hooks;
 
-void xlb_osev_init(struct xlb_osev *o, struct xd_loop *loop,
+void xlb_osev_init(struct xlb_osev *o, struct xd_loop_if loop,
 		  xlb_osev_fd_fn *fd_fn, xlb_osev_timeout_fn *timeout_fn);
 /* Drop every registration still live (after libxl_ctx_free). */
 void xlb_osev_fini(struct xlb_osev *o);
