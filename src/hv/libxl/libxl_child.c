@@ -5,14 +5,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
+#include "evloop/child.h"
 
 struct xlb_child {
 	struct xd_loop *loop;
@@ -129,24 +128,9 @@ void xlb_child_sigchld(struct xlb_child *c)
 
 static int spawn(pid_t *pid, char *const argv[], int out_w, int err_w)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t all, none;
-	sigfillset(&all);
-	sigemptyset(&none);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, out_w, 1);
-	posix_spawn_file_actions_adddup2(&fa, err_w, 2);
-	posix_spawnattr_init(&at);
-	/* A clean signal state: the daemon catches and blocks signals. */
-	posix_spawnattr_setsigdefault(&at, &all);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-	int rc = posix_spawnp(pid, argv[0], &fa, &at, argv, environ);
-	posix_spawnattr_destroy(&at);
-	posix_spawn_file_actions_destroy(&fa);
-	return rc;
+	struct xd_child_spec cs = { .path = argv[0], .argv = argv, .search_path = true,
+				    .stdout_fd = out_w, .stderr_fd = err_w };
+	return xd_child_spawn(&cs, pid);
 }
 
 static int stream_open(struct xlb_child *c, struct stream *s, int fd, xd_io_fn *fn)
@@ -236,26 +220,8 @@ void xlb_child_describe(const struct xlb_child *c, char *buf, size_t len)
 		snprintf(buf, len, "ended with wait status %#x", (unsigned)c->status);
 }
 
-/* Signals are blocked across fork() so no handler of the daemon runs in
- * the child before its dispositions are reset. */
 pid_t xlb_fork_clean(void *user)
 {
 	(void)user;
-	sigset_t all, old;
-	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, &old);
-	pid_t pid = fork();
-	if (pid == 0) {
-		for (int s = 1; s < NSIG; s++)
-			if (s != SIGKILL && s != SIGSTOP)
-				signal(s, SIG_DFL);
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		return 0;
-	}
-	int saved = errno;
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	errno = saved;
-	return pid;
+	return xd_child_fork();
 }

@@ -8,7 +8,9 @@
  * libxl reaps its own children).  The done callback runs from the loop
  * once the output has ended and the child is reaped.
  *
- * xlb_fork_clean is libxl's fork_replacement (xen-notes §1.5): libxl's
+ * Both start children the one way of evloop/child.h: xlb_child_spawn
+ * through xd_child_spawn (argv[0] looked up in PATH), and xlb_fork_clean,
+ * libxl's fork_replacement (xen-notes §1.5), is xd_child_fork: libxl's
  * children must not inherit the daemon's signal mask or handlers.
  */
 #ifndef XD_LIBXL_CHILD_H
