@@ -172,7 +172,7 @@ struct hv_libxl {
 	struct cfgent *cfgs;
 	unsigned fetching;
 	struct xop *ops;                 /* in start order */
-	struct xd_timer xlb_kick;
+	struct xd_timer kick;
 	bool autoballoon;
 	bool fatal;
 	char *creating_dir;              /* markers of creates in flight */

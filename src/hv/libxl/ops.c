@@ -8,7 +8,7 @@
 void xlb_kick(struct hv_libxl *x)
 {
 	/* Deadline 0 is always due: the loop does not sleep before it. */
-	xd_timer_arm(x->timers, &x->xlb_kick, 0);
+	xd_timer_arm(x->timers, &x->kick, 0);
 }
 
 void xlb_emit(struct hv_libxl *x, const struct hv_event *ev)
