@@ -72,6 +72,9 @@ struct daemon {
 	bool halting;                    /* the host-shutdown sequence runs */
 	bool exit_when_down;             /* ... and the daemon exits at its end */
 	uint64_t halt_started_ms;
+	/* The backend's wait before the exit (libxl: its ops done, destroyed
+	 * domains gone; bounded).  NULL: nothing to wait for. */
+	void (*settle)(struct hv *hv, void (*done)(void *arg, bool settled), void *arg);
 };
 
 /* ------------------------------------------------------------ engine env */
@@ -160,8 +163,9 @@ static void on_boot_settled(void *ctx)
 	xd_control_boot_settled(d->control);
 }
 
-static void on_host_down(void *ctx)
+static void host_down(void *ctx, bool settled)
 {
+	(void)settled;           /* the backend logged why not */
 	struct daemon *d = ctx;
 	char counts[256];
 	count_states(d, counts, sizeof(counts));
@@ -174,6 +178,17 @@ static void on_host_down(void *ctx)
 	xd_control_host_down(d->control);
 	if (d->exit_when_down)
 		xd_loop_quit(d->loop, 0);
+}
+
+/* Before the daemon exits, the backend settles: then "host shutdown
+ * done" means it. */
+static void on_host_down(void *ctx)
+{
+	struct daemon *d = ctx;
+	if (d->exit_when_down && d->settle)
+		d->settle(d->hv, host_down, d);
+	else
+		host_down(d, true);
 }
 
 static int run_hook(void *ctx, const struct xd_hook_req *req)
@@ -278,6 +293,7 @@ static struct hv *backend_new(struct daemon *d, char *err, size_t errlen)
 		return hv_sim_new(b + 4, d->cfg, xd_loop_timers(d->loop), err, errlen);
 	if (strcmp(b, "libxl") == 0) {
 #if HAVE_LIBXL
+		d->settle = hv_libxl_settle;
 		return hv_libxl_new(d->loop, d->cfg, err, errlen);
 #else
 		snprintf(err, errlen, "built without the libxl backend");

@@ -121,6 +121,56 @@ static void test_relpath(void **state)
 	assert_false(xlb_relpath_ok(longp));
 }
 
+/* A fake Xen for the dying-domain tracker: domid -> UUID byte 0 (0 = none,
+ * 0xff = cannot tell). */
+static uint8_t xen[8];
+static int n_lookups;
+
+static int lookup(void *arg, uint32_t domid, uint8_t uuid[16])
+{
+	(void)arg;
+	n_lookups++;
+	if (domid >= 8 || !xen[domid])
+		return 0;
+	if (xen[domid] == 0xff)
+		return -1;
+	memset(uuid, 0, 16);
+	uuid[0] = xen[domid];
+	return 1;
+}
+
+static void test_dying(void **state)
+{
+	(void)state;
+	struct xlb_dying d = { 0 };
+	uint8_t u[16] = { 0 };
+	memset(xen, 0, sizeof(xen));
+	for (uint32_t id = 1; id <= 5; id++) {
+		u[0] = (uint8_t)(0x10 + id);
+		xen[id] = u[0];                  /* still dying */
+		xlb_dying_add(&d, id, u);
+	}
+	assert_int_equal(xlb_dying_prune(&d, lookup, NULL), 5);
+	xen[2] = 0;                              /* gone */
+	xen[3] = 0x77;                           /* domid 3 reused by another domain */
+	xen[4] = 0xff;                           /* libxl cannot tell: kept */
+	assert_int_equal(xlb_dying_prune(&d, lookup, NULL), 3);
+	assert_int_equal(d.v[0].domid, 1);
+	assert_int_equal(d.v[1].domid, 4);
+	assert_int_equal(d.v[2].domid, 5);
+	/* the same domid again: one entry, the new UUID */
+	u[0] = 0x55;
+	xlb_dying_add(&d, 5, u);
+	assert_int_equal(d.n, 3);
+	assert_int_equal(xlb_dying_prune(&d, lookup, NULL), 2);   /* 5 has UUID 0x15 in Xen */
+	xen[1] = xen[4] = 0;
+	n_lookups = 0;
+	assert_int_equal(xlb_dying_prune(&d, lookup, NULL), 0);
+	assert_int_equal(n_lookups, 2);
+	xlb_dying_free(&d);
+	assert_null(d.v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -129,6 +179,7 @@ int main(void)
 		cmocka_unit_test(test_errlog_ring_wraps),
 		cmocka_unit_test(test_autoballoon),
 		cmocka_unit_test(test_relpath),
+		cmocka_unit_test(test_dying),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

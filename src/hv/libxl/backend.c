@@ -75,6 +75,8 @@ static void x_free(struct hv *hv)
 		free(e);
 	}
 	xd_timer_disarm(x->timers, &x->kick);
+	xd_timer_disarm(x->timers, &x->settle_timer);
+	xlb_dying_free(&x->dying);
 	if (x->xs_io)
 		xd_loop_del_io(x->loop, x->xs_io);
 	if (x->xs)
@@ -174,6 +176,7 @@ struct hv *hv_libxl_new(struct xd_loop *loop, const struct xd_config *cfg,
 	x->loop = loop;
 	x->timers = xd_loop_timers(loop);
 	xd_timer_init(&x->kick, xlb_on_kick, x);
+	xd_timer_init(&x->settle_timer, xlb_settle_check, x);
 	/* SIGCHLD last: the loop cannot unregister it, so it must only ever
 	 * point at a backend that lives as long as the loop. */
 	if (open_libxl(x, err, errlen) < 0 || xlb_read_autoballoon(x, err, errlen) < 0 ||

@@ -91,7 +91,6 @@ static void remember_restored_config(struct xop *op)
  * destroy it before reporting, so a retry does not collide with it. */
 void xlb_build_done(struct xop *op, int rc)
 {
-	struct hv_libxl *x = op->x;
 	if (rc == 0) {
 		if (op->kind == K_RESTORE)
 			remember_restored_config(op);
@@ -105,7 +104,7 @@ void xlb_build_done(struct xop *op, int rc)
 	if (built_domain_exists(op)) {
 		xd_log(XD_LOG_INFO, op->name, op->domid, "destroying the half-built domain");
 		xlb_ao_enter(op, P_CLEANUP);
-		if (xlb_ao_started(op, libxl_domain_destroy(x->ctx, op->domid, &op->how)))
+		if (xlb_ao_started(op, xlb_destroy_ao(op)))
 			return;
 	}
 	xlb_op_finish(op, op->fail_rc, op->fail_msg);

@@ -17,6 +17,7 @@
 #ifndef XD_HV_LIBXL_H
 #define XD_HV_LIBXL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/config.h"
@@ -26,5 +27,17 @@
 /* NULL with err set on failure.  cfg is only read during the call. */
 struct hv *hv_libxl_new(struct xd_loop *loop, const struct xd_config *cfg,
 			char *err, size_t errlen);
+
+/*
+ * Before the daemon exits after a host shutdown: wait until no libxl
+ * operation of the backend is in flight (a destroy's forked child would
+ * outlive the daemon) and every domain it destroyed is gone from Xen, at
+ * most HV_LIBXL_SETTLE_MAX_MS; logged when there is anything to wait for
+ * and when the bound ran out.  cb runs once, from the loop (settled =
+ * false: the bound ran out).
+ */
+#define HV_LIBXL_SETTLE_MAX_MS 30000
+typedef void hv_settled_fn(void *arg, bool settled);
+void hv_libxl_settle(struct hv *hv, hv_settled_fn *cb, void *arg);
 
 #endif

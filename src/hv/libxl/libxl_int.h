@@ -12,6 +12,7 @@
  *   markers.c   create markers in state_dir; half-built domains of a dead daemon
  *   save.c      save (and resume after a failed save)
  *   watches.c   @releaseDomain, readiness keys, the domain list
+ *   settle.c    waiting for libxl and dying domains before the daemon exits
  * *
  * Event discipline (xen-notes §1.4, §9).  libxl runs completion callbacks
  * from inside any libxl call, even from the call that started the op.  So
@@ -55,6 +56,7 @@
 #include "core/config.h"
 #include "core/hv_port.h"
 #include "evloop/loop.h"
+#include "hv/libxl/hv_libxl.h"
 #include "hv/libxl/libxl_api.h"
 #include "hv/libxl/libxl_child.h"
 #include "hv/libxl/libxl_domdiff.h"
@@ -176,6 +178,11 @@ struct hv_libxl {
 	bool autoballoon;
 	bool fatal;
 	char *creating_dir;              /* markers of creates in flight */
+	struct xlb_dying dying;          /* destroyed, maybe not gone yet */
+	struct xd_timer settle_timer;    /* settle.c */
+	hv_settled_fn *settle_cb;
+	void *settle_arg;
+	uint64_t settle_start;
 };
 
 static inline struct hv_libxl *X(struct hv *hv) { return (struct hv_libxl *)hv; }
@@ -254,5 +261,12 @@ void xlb_unwatch_key(struct hv *hv, uint32_t domid, const char *rel);
 int xlb_read_key(struct hv *hv, uint32_t domid, const char *rel, char *buf, size_t len);
 void xlb_on_xenstore(struct xd_io *io, int fd, short revents, void *arg);
 int xlb_list(struct hv *hv, struct hv_dominfo **v, size_t *n);
+
+/* settle.c */
+/* Start destroying op->domid (the ao), remembering the domain until Xen
+ * has let go of it. */
+int xlb_destroy_ao(struct xop *op);
+/* The settle timer's callback. */
+void xlb_settle_check(struct xd_timer *t, void *arg);
 
 #endif

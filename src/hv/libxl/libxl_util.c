@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/config.h"
+#include "util/alloc.h"
 
 long xlb_errlog_domid(const char *msg)
 {
@@ -93,4 +94,37 @@ int xlb_autoballoon(const char *value, const char *xen_cmdline)
 bool xlb_relpath_ok(const char *p)
 {
 	return xd_xenstore_relpath_problem(p) == NULL;
+}
+
+void xlb_dying_add(struct xlb_dying *d, uint32_t domid, const uint8_t uuid[16])
+{
+	for (size_t i = 0; i < d->n; i++) {
+		if (d->v[i].domid == domid) {
+			memcpy(d->v[i].uuid, uuid, 16);
+			return;
+		}
+	}
+	XD_GROW(d->v, d->n, d->cap);
+	d->v[d->n].domid = domid;
+	memcpy(d->v[d->n++].uuid, uuid, 16);
+}
+
+size_t xlb_dying_prune(struct xlb_dying *d, xlb_dying_lookup_fn *lookup, void *arg)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		uint8_t now[16];
+		int r = lookup(arg, d->v[i].domid, now);
+		bool gone = r == 0 || (r == 1 && memcmp(now, d->v[i].uuid, 16) != 0);
+		if (!gone)
+			d->v[j++] = d->v[i];
+	}
+	d->n = j;
+	return j;
+}
+
+void xlb_dying_free(struct xlb_dying *d)
+{
+	free(d->v);
+	*d = (struct xlb_dying){ 0 };
 }

@@ -51,6 +51,30 @@ int xlb_autoballoon(const char *value, const char *xen_cmdline);
  * prefix. */
 bool xlb_relpath_ok(const char *p);
 
+/*
+ * The domains the backend destroyed, until Xen has let go of them: a
+ * destroy's ao may end while the domain is still dying (holding memory),
+ * and the daemon's exit after a host shutdown waits for them (settle.c).
+ * A domain is gone when no domain has its domid, or one with another UUID
+ * (the domid was reused).
+ */
+struct xlb_dying {
+	struct xlb_dying_dom {
+		uint32_t domid;
+		uint8_t uuid[16];
+	} *v;
+	size_t n, cap;
+};
+
+/* 1: a domain with this domid exists (uuid filled in); 0: none; -1: cannot tell. */
+typedef int xlb_dying_lookup_fn(void *arg, uint32_t domid, uint8_t uuid[16]);
+
+/* A domid already there gets the new UUID. */
+void xlb_dying_add(struct xlb_dying *d, uint32_t domid, const uint8_t uuid[16]);
+/* Forget the gone ones; returns how many are left (cannot-tell ones stay). */
+size_t xlb_dying_prune(struct xlb_dying *d, xlb_dying_lookup_fn *lookup, void *arg);
+void xlb_dying_free(struct xlb_dying *d);
+
 /* MiB for messages, rounded up. */
 static inline uint64_t xlb_kb_to_mib(uint64_t kb) { return (kb + 1023) / 1024; }
 

@@ -64,7 +64,7 @@ static void discard_half_built(struct hv_libxl *x, const char *marker, const lib
 			return;
 		op->internal = true;
 		xlb_ao_enter(op, P_SIMPLE);
-		if (!xlb_ao_started(op, libxl_domain_destroy(x->ctx, op->domid, &op->how)))
+		if (!xlb_ao_started(op, xlb_destroy_ao(op)))
 			op->phase = P_FINISHED;
 	}
 }

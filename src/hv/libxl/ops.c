@@ -196,7 +196,7 @@ static int simple_op(struct hv_libxl *x, enum op_kind kind, uint32_t domid, uint
 	switch (kind) {
 	case K_UNPAUSE: rc = libxl_domain_unpause(x->ctx, domid, &op->how); break;
 	case K_SHUTDOWN: rc = libxl_domain_shutdown(x->ctx, domid, &op->how); break;
-	case K_DESTROY: rc = libxl_domain_destroy(x->ctx, domid, &op->how); break;
+	case K_DESTROY: rc = xlb_destroy_ao(op); break;
 	default: rc = libxl_domain_core_dump(x->ctx, domid, op->file, &op->how); break;
 	}
 	if (xlb_ao_started(op, rc))
