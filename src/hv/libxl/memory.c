@@ -2,7 +2,6 @@
  * (libxl_int.h). */
 #include "hv/libxl/libxl_int.h"
 
-#include <stdlib.h>
 #include <unistd.h>
 
 /* What Xen can give a new domain now: free (and being scrubbed) memory
