@@ -82,7 +82,7 @@ static void x_free(struct hv *hv)
 	if (x->xs)
 		xs_close(x->xs);
 	if (busy)
-		xd_log(XD_LOG_WARNING, NULL, -1, "libxl operations still in flight at exit");
+		log_warnx("libxl operations still in flight at exit");
 	else if (x->ctx)
 		libxl_ctx_free(x->ctx);
 	xlb_osev_fini(&x->osev);

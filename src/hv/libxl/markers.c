@@ -79,7 +79,7 @@ void xlb_recover_creates(struct hv_libxl *x, const struct xd_config *cfg)
 		return;
 	}
 	if (mkdir(x->creating_dir, 0700) < 0 && errno != EEXIST) {
-		xd_log(XD_LOG_WARNING, NULL, -1, "%s: %s", x->creating_dir, strerror(errno));
+		log_warn("%s", x->creating_dir);
 		free(x->creating_dir);
 		x->creating_dir = NULL;
 		return;

@@ -46,6 +46,12 @@ static size_t ops_in_flight(const struct hv_libxl *x)
 	return n;
 }
 
+static void what_is_left(char *buf, size_t len, size_t ops, size_t dying)
+{
+	snprintf(buf, len, "%zu operation%s in flight, %zu destroyed domain%s not gone",
+		 ops, ops == 1 ? "" : "s", dying, dying == 1 ? "" : "s");
+}
+
 static void settle_end(struct hv_libxl *x, bool settled)
 {
 	hv_settled_fn *cb = x->settle_cb;
@@ -63,14 +69,13 @@ void xlb_settle_check(struct xd_timer *t, void *arg)
 	uint64_t waited = xd_loop_clock() - x->settle_start;
 	if (!ops && !dying) {
 		if (waited)
-			xd_log(XD_LOG_INFO, NULL, -1, "libxl settled in %.1f s", (double)waited / 1000);
+			log_info("libxl settled in %.1f s", (double)waited / 1000);
 		settle_end(x, true);
 	} else if (waited >= HV_LIBXL_SETTLE_MAX_MS) {
-		xd_log(XD_LOG_WARNING, NULL, -1,
-		       "libxl not settled after %d s: %zu operation%s in flight, "
-		       "%zu destroyed domain%s not gone; exiting anyway",
-		       HV_LIBXL_SETTLE_MAX_MS / 1000, ops, ops == 1 ? "" : "s",
-		       dying, dying == 1 ? "" : "s");
+		char left[128];
+		what_is_left(left, sizeof(left), ops, dying);
+		log_warnx("libxl not settled after %d s: %s; exiting anyway",
+			  HV_LIBXL_SETTLE_MAX_MS / 1000, left);
 		settle_end(x, false);
 	} else {
 		xd_timer_arm_in(x->timers, &x->settle_timer, XLB_SETTLE_POLL_MS);
@@ -87,12 +92,11 @@ void hv_libxl_settle(struct hv *hv, hv_settled_fn *cb, void *arg)
 	x->settle_start = xd_loop_clock();
 	size_t ops = ops_in_flight(x);
 	size_t dying = xlb_dying_prune(&x->dying, lookup, x);
-	if (ops || dying)
-		xd_log(XD_LOG_NOTICE, NULL, -1,
-		       "waiting up to %d s for libxl: %zu operation%s in flight, "
-		       "%zu destroyed domain%s not gone yet",
-		       HV_LIBXL_SETTLE_MAX_MS / 1000, ops, ops == 1 ? "" : "s",
-		       dying, dying == 1 ? "" : "s");
+	if (ops || dying) {
+		char left[128];
+		what_is_left(left, sizeof(left), ops, dying);
+		log_notice("waiting up to %d s for libxl: %s", HV_LIBXL_SETTLE_MAX_MS / 1000, left);
+	}
 	/* From the loop, never from inside this call. */
 	xd_timer_arm(x->timers, &x->settle_timer, 0);
 }
