@@ -64,6 +64,11 @@ void xlb_settle_check(struct xd_timer *t, void *arg)
 {
 	(void)t;
 	struct hv_libxl *x = arg;
+	if (x->fatal) {                  /* libxl's context is gone: nothing will end */
+		log_warnx("libxl failed: not waiting for its operations");
+		settle_end(x, false);
+		return;
+	}
 	size_t ops = ops_in_flight(x);
 	size_t dying = xlb_dying_prune(&x->dying, lookup, x);
 	uint64_t waited = xd_loop_clock() - x->settle_start;
@@ -91,8 +96,8 @@ void hv_libxl_settle(struct hv *hv, hv_settled_fn *cb, void *arg)
 	x->settle_arg = arg;
 	x->settle_start = xd_loop_clock();
 	size_t ops = ops_in_flight(x);
-	size_t dying = xlb_dying_prune(&x->dying, lookup, x);
-	if (ops || dying) {
+	size_t dying = x->fatal ? 0 : xlb_dying_prune(&x->dying, lookup, x);
+	if (!x->fatal && (ops || dying)) {
 		char left[128];
 		what_is_left(left, sizeof(left), ops, dying);
 		log_notice("waiting up to %d s for libxl: %s", HV_LIBXL_SETTLE_MAX_MS / 1000, left);
