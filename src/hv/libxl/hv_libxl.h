@@ -1,5 +1,6 @@
 /*
- * The production backend: libxenlight + libxenstore (SPEC §7, xen-notes).
+ * The production backend: libxenlight + libxenstore (SPEC §7, xen-notes),
+ * in src/hv/libxl/ (libxl_int.h has the map of its files).
  *
  * hv_libxl_new() must run before any child process is started by anyone
  * else and after the loop exists: it allocates the libxl context (which
@@ -33,8 +34,8 @@ struct hv *hv_libxl_new(struct xd_loop *loop, const struct xd_config *cfg,
  * operation of the backend is in flight (a destroy's forked child would
  * outlive the daemon) and every domain it destroyed is gone from Xen, at
  * most HV_LIBXL_SETTLE_MAX_MS; logged when there is anything to wait for
- * and when the bound ran out.  cb runs once, from the loop (settled =
- * false: the bound ran out).
+ * and when it gave up.  cb runs once, from the loop (settled = false: the
+ * bound ran out, or libxl had reported a disaster).
  */
 #define HV_LIBXL_SETTLE_MAX_MS 30000
 typedef void hv_settled_fn(void *arg, bool settled);
