@@ -9,6 +9,11 @@ void xd_timers_init(struct xd_timers *q, uint64_t now)
 	*q = (struct xd_timers){ .now = now };
 }
 
+void xd_timers_set_clock(struct xd_timers *q, uint64_t (*clock)(void))
+{
+	q->clock = clock;
+}
+
 void xd_timers_free(struct xd_timers *q)
 {
 	for (size_t i = 0; i < q->n; i++)
@@ -99,6 +104,11 @@ int xd_timer_arm(struct xd_timers *q, struct xd_timer *t, uint64_t at)
 
 int xd_timer_arm_in(struct xd_timers *q, struct xd_timer *t, uint64_t delay_ms)
 {
+	if (q->clock) {
+		uint64_t now = q->clock();
+		if (now > q->now)
+			q->now = now;        /* the clock never runs backwards */
+	}
 	uint64_t at = q->now + delay_ms;
 	return xd_timer_arm(q, t, at < q->now ? XD_NEVER : at);
 }

@@ -31,16 +31,24 @@ struct xd_timer {
 struct xd_timers {
 	struct xd_timer **heap;
 	size_t n, cap;
-	uint64_t now;            /* the clock as of the last xd_timers_run() */
+	uint64_t now;            /* the clock as of the last run or relative arm */
 	uint64_t seq;
+	/* Where relative arming reads the time; NULL: the cached now (the
+	 * tests' virtual clock).  See xd_timer_arm_in. */
+	uint64_t (*clock)(void);
 };
 
 void xd_timers_init(struct xd_timers *q, uint64_t now);
+/* Give the queue a clock source (the daemon's loop: the monotonic clock). */
+void xd_timers_set_clock(struct xd_timers *q, uint64_t (*clock)(void));
 void xd_timers_free(struct xd_timers *q);
 
 void xd_timer_init(struct xd_timer *t, xd_timer_fn *fn, void *arg);
 /* (Re)arm t to fire at absolute time at; returns -1 only on ENOMEM. */
 int xd_timer_arm(struct xd_timers *q, struct xd_timer *t, uint64_t at);
+/* delay_ms from now: a fresh reading of the clock source when there is
+ * one, so a timer armed long after the last run (a slow callback, a
+ * caller outside the loop) never fires early. */
 int xd_timer_arm_in(struct xd_timers *q, struct xd_timer *t, uint64_t delay_ms);
 void xd_timer_disarm(struct xd_timers *q, struct xd_timer *t);
 static inline bool xd_timer_armed(const struct xd_timer *t) { return t->slot != 0; }

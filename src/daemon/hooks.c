@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
+#include "evloop/child.h"
 
 extern char **environ;
 
@@ -237,82 +238,6 @@ static char **hook_environment(char *const vars[], size_t n_vars)
 	return env;
 }
 
-/*
- * fork + exec rather than posix_spawn: glibc's posix_spawn leaves its
- * internal signals (32, 33) ignored in the child, and a hook must start
- * with every disposition at its default.  Only async-signal-safe calls
- * between fork and exec.
- */
-static void reset_signals(void)
-{
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			sigaction(sig, &dfl, NULL);      /* EINVAL for glibc's own: fine */
-}
-
-/* stdout and stderr into the pipe (w), stdin from /dev/null.  F_SETFD
- * because dup2 onto itself would keep close-on-exec. */
-static int redirect_stdio(int w)
-{
-	if (dup2(w, 1) < 0 || dup2(w, 2) < 0)
-		return -1;
-	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (null < 0 || (null != 0 && dup2(null, 0) < 0))
-		return -1;
-	for (int fd = 0; fd <= 2; fd++)
-		if (fcntl(fd, F_SETFD, 0) < 0)
-			return -1;
-	return 0;
-}
-
-/* In the child: never returns.  The exec's errno goes back through
- * the close-on-exec pipe err. */
-static void exec_child(const char *path, char **env, int w, int err, const sigset_t *none)
-{
-	char *argv[] = { (char *)path, NULL };
-	reset_signals();
-	if (setpgid(0, 0) == 0 && redirect_stdio(w) == 0 &&
-	    sigprocmask(SIG_SETMASK, none, NULL) == 0)
-		execve(path, argv, env);
-	int e = errno;
-	if (write(err, &e, sizeof(e)) < 0) {
-	}
-	_exit(127);
-}
-
-/* Returns 0 or an errno value (the fork's or the exec's). */
-static int fork_exec(const char *path, char **env, int w, pid_t *pid)
-{
-	int err[2];
-	if (pipe2(err, O_CLOEXEC) < 0)
-		return errno;
-	/* No handler of ours may run in the child before the exec. */
-	sigset_t all, none, old;
-	sigfillset(&all);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &all, &old);
-	*pid = fork();
-	if (*pid == 0)
-		exec_child(path, env, w, err[1], &none);
-	int rc = *pid < 0 ? errno : 0;
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	close(err[1]);
-	if (*pid > 0) {
-		int e;
-		ssize_t n;
-		while ((n = read(err[0], &e, sizeof(e))) < 0 && errno == EINTR)
-			;
-		if (n == sizeof(e)) {
-			rc = e;
-			while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
-				;
-		}
-	}
-	close(err[0]);
-	return rc;
-}
-
 /* Returns 0 or an errno value. */
 static int spawn(const struct xd_hook_req *req, int w, pid_t *pid)
 {
@@ -324,7 +249,10 @@ static int spawn(const struct xd_hook_req *req, int w, pid_t *pid)
 	char **env = hook_environment(vars, req->domid >= 0 ? 3 : 2);
 	if (!env)
 		return ENOMEM;
-	int rc = fork_exec(req->path, env, w, pid);
+	char *argv[] = { (char *)req->path, NULL };
+	struct xd_child_spec cs = { .path = req->path, .argv = argv, .envp = env,
+				    .stdout_fd = w, .stderr_fd = w, .own_pgrp = true };
+	int rc = xd_child_spawn(&cs, pid);
 	free(env);
 	return rc;
 }

@@ -2,7 +2,8 @@
  * exec_start_pre / exec_stop_post hooks (SPEC §2).
  *
  * A hook is exec'ed without a shell, in its own process group, with a
- * clean signal mask and default dispositions, stdin on /dev/null, and the
+ * clean signal mask and default dispositions, stdin on /dev/null (all
+ * evloop/child.h's rule for every child of the daemon), and the
  * daemon's environment plus XENDOMD_DOMAIN, XENDOMD_DOMID (when the request
  * has a domid: post hooks) and XENDOMD_REASON.  Its stdout and stderr go to
  * one pipe read by the loop and logged line by line with the domain name.

@@ -37,8 +37,6 @@
 #include "xd_build.h"
 
 #if HAVE_LIBXL
-#include <syslog.h>
-
 #include "hv/libxl/hv_libxl.h"
 #endif
 
@@ -74,6 +72,9 @@ struct daemon {
 	bool halting;                    /* the host-shutdown sequence runs */
 	bool exit_when_down;             /* ... and the daemon exits at its end */
 	uint64_t halt_started_ms;
+	/* The backend's wait before the exit (libxl: its ops done, destroyed
+	 * domains gone; bounded).  NULL: nothing to wait for. */
+	void (*settle)(struct hv *hv, void (*done)(void *arg, bool settled), void *arg);
 };
 
 /* ------------------------------------------------------------ engine env */
@@ -162,8 +163,9 @@ static void on_boot_settled(void *ctx)
 	xd_control_boot_settled(d->control);
 }
 
-static void on_host_down(void *ctx)
+static void host_down(void *ctx, bool settled)
 {
+	(void)settled;           /* the backend logged why not */
 	struct daemon *d = ctx;
 	char counts[256];
 	count_states(d, counts, sizeof(counts));
@@ -176,6 +178,17 @@ static void on_host_down(void *ctx)
 	xd_control_host_down(d->control);
 	if (d->exit_when_down)
 		xd_loop_quit(d->loop, 0);
+}
+
+/* Before the daemon exits, the backend settles: then "host shutdown
+ * done" means it. */
+static void on_host_down(void *ctx)
+{
+	struct daemon *d = ctx;
+	if (d->exit_when_down && d->settle)
+		d->settle(d->hv, host_down, d);
+	else
+		host_down(d, true);
 }
 
 static int run_hook(void *ctx, const struct xd_hook_req *req)
@@ -272,17 +285,6 @@ static void on_stop_signal(int signo, void *arg)
 
 /* ------------------------------------------------------------ setup */
 
-#if HAVE_LIBXL
-/* The libxl backend logs at syslog priorities. */
-static void libxl_log(void *ctx, int prio, const char *domain, long domid, const char *msg)
-{
-	(void)ctx;
-	enum xd_log_level lvl = prio <= LOG_ERR ? XD_LOG_ERR : prio == LOG_WARNING ? XD_LOG_WARNING
-		: prio == LOG_NOTICE ? XD_LOG_NOTICE : prio == LOG_INFO ? XD_LOG_INFO : XD_LOG_DEBUG;
-	xd_log_msg(lvl, domain, domid, msg);
-}
-#endif
-
 /* The one place that knows the backends. */
 static struct hv *backend_new(struct daemon *d, char *err, size_t errlen)
 {
@@ -291,7 +293,8 @@ static struct hv *backend_new(struct daemon *d, char *err, size_t errlen)
 		return hv_sim_new(b + 4, d->cfg, xd_loop_timers(d->loop), err, errlen);
 	if (strcmp(b, "libxl") == 0) {
 #if HAVE_LIBXL
-		return hv_libxl_new(d->loop, d->cfg, libxl_log, d, err, errlen);
+		d->settle = hv_libxl_settle;
+		return hv_libxl_new(d->loop, d->cfg, err, errlen);
 #else
 		snprintf(err, errlen, "built without the libxl backend");
 #endif

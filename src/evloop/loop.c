@@ -115,6 +115,10 @@ struct xd_loop *xd_loop_new(void)
 	}
 	sig_wake_fd = l->sig_pipe[1];
 	xd_timers_init(&l->timers, xd_loop_clock());
+	/* Timers are armed from a fresh reading, not the time of the last
+	 * wake-up: a callback may run long after it (or the caller arms
+	 * before the loop runs at all). */
+	xd_timers_set_clock(&l->timers, xd_loop_clock);
 	return l;
 }
 
@@ -250,6 +254,42 @@ int xd_loop_on_after(struct xd_loop *l, xd_after_fn *fn, void *arg)
 	l->after = a;
 	a[l->n_after++] = (struct after_hook){ .fn = fn, .arg = arg };
 	return 0;
+}
+
+static struct xd_io *if_add_io(void *impl, int fd, short events, xd_io_fn *fn, void *arg)
+{
+	return xd_loop_add_io(impl, fd, events, fn, arg);
+}
+
+static void if_mod_io(void *impl, struct xd_io *io, short events)
+{
+	xd_loop_mod_io(impl, io, events);
+}
+
+static void if_del_io(void *impl, struct xd_io *io)
+{
+	xd_loop_del_io(impl, io);
+}
+
+static struct xd_timers *if_timers(void *impl)
+{
+	return xd_loop_timers(impl);
+}
+
+static uint64_t if_clock(void *impl)
+{
+	(void)impl;
+	return xd_loop_clock();
+}
+
+static const struct xd_loop_ops loop_ops = {
+	.add_io = if_add_io, .mod_io = if_mod_io, .del_io = if_del_io,
+	.timers = if_timers, .clock = if_clock,
+};
+
+struct xd_loop_if xd_loop_interface(struct xd_loop *l)
+{
+	return (struct xd_loop_if){ .ops = &loop_ops, .impl = l };
 }
 
 void xd_loop_quit(struct xd_loop *l, int code)

@@ -41,6 +41,29 @@ void xd_loop_del_io(struct xd_loop *l, struct xd_io *io);
 int xd_loop_on_signal(struct xd_loop *l, int signo, xd_signal_fn *fn, void *arg);
 int xd_loop_on_after(struct xd_loop *l, xd_after_fn *fn, void *arg);
 
+/*
+ * The loop as an interface: what a component needs that only registers
+ * fds and timers (libxl's osevent hooks), so its tests can give it a
+ * loop of their own (a virtual clock, fds made ready by hand) instead of
+ * knowing this one's insides.  struct xd_io is an opaque handle here: an
+ * implementation may hand out any object of its own as one.
+ */
+struct xd_loop_ops {
+	struct xd_io *(*add_io)(void *impl, int fd, short events, xd_io_fn *fn, void *arg);
+	void (*mod_io)(void *impl, struct xd_io *io, short events);
+	void (*del_io)(void *impl, struct xd_io *io);
+	struct xd_timers *(*timers)(void *impl);
+	uint64_t (*clock)(void *impl);          /* ms, what the timers run on */
+};
+
+struct xd_loop_if {
+	const struct xd_loop_ops *ops;
+	void *impl;
+};
+
+/* This loop behind the interface. */
+struct xd_loop_if xd_loop_interface(struct xd_loop *l);
+
 /* Run until xd_loop_quit(); returns the code given to it. */
 int xd_loop_run(struct xd_loop *l);
 void xd_loop_quit(struct xd_loop *l, int code);

@@ -315,6 +315,77 @@ static void timers_armed_after_a_sleep_use_the_current_time(void **state)
 	close(p[1]);
 }
 
+/* A timer armed before the loop ever ran, long after the loop was made,
+ * counts from the arming (the hooks' timeouts are armed like this). */
+static void timers_armed_before_the_first_run_count_from_the_arming(void **state)
+{
+	struct counters *c = *state;
+	usleep(300 * 1000);
+	xd_timer_init(&c->t, quit_timer, c);
+	c->t_armed_at = xd_loop_clock();
+	xd_timer_arm_in(xd_loop_timers(c->loop), &c->t, 200);
+	assert_int_equal(xd_loop_run(c->loop), 7);
+	assert_true(c->t_fired_at - c->t_armed_at >= 200);
+}
+
+static void slow_then_arm(struct xd_timer *t, void *arg)
+{
+	(void)t;
+	struct counters *c = arg;
+	usleep(300 * 1000);               /* a callback that takes its time */
+	xd_timer_init(&c->t, quit_timer, c);
+	c->t_armed_at = xd_loop_clock();
+	xd_timer_arm_in(xd_loop_timers(c->loop), &c->t, 200);
+}
+
+/* A timer armed by a slow callback counts from the arming, not from the
+ * wake-up before the callback ran. */
+static void timers_armed_by_a_slow_callback_count_from_the_arming(void **state)
+{
+	struct counters *c = *state;
+	struct xd_timer first;
+	xd_timer_init(&first, slow_then_arm, c);
+	xd_timer_arm_in(xd_loop_timers(c->loop), &first, 0);
+	assert_int_equal(xd_loop_run(c->loop), 7);
+	assert_true(c->t_fired_at - c->t_armed_at >= 200);
+}
+
+static void ready_through_the_interface(struct xd_io *io, int fd, short revents, void *arg)
+{
+	struct counters *c = arg;
+	assert_int_equal(revents, POLLIN);
+	c->a++;
+	struct xd_loop_if lif = xd_loop_interface(c->loop);
+	lif.ops->del_io(lif.impl, io);
+	char b;
+	assert_int_equal(read(fd, &b, 1), 1);
+	xd_timer_arm_in(lif.ops->timers(lif.impl), &c->t, 0);
+}
+
+/* The loop behind its interface (what libxl's osevent hooks use): the
+ * same registrations, timers and clock as the loop itself. */
+static void the_interface_drives_this_loop(void **state)
+{
+	struct counters *c = *state;
+	struct xd_loop_if lif = xd_loop_interface(c->loop);
+	assert_ptr_equal(lif.impl, c->loop);
+	assert_ptr_equal(lif.ops->timers(lif.impl), xd_loop_timers(c->loop));
+	uint64_t before = xd_loop_clock();
+	uint64_t now = lif.ops->clock(lif.impl);
+	assert_true(now >= before && now <= xd_loop_clock());
+	int p[2];
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	struct xd_io *io = lif.ops->add_io(lif.impl, p[0], 0, ready_through_the_interface, c);
+	assert_non_null(io);
+	lif.ops->mod_io(lif.impl, io, POLLIN);
+	assert_int_equal(write(p[1], "xx", 2), 2);
+	xd_timer_init(&c->t, quit_timer, c);
+	assert_int_equal(xd_loop_run(c->loop), 7);
+	assert_int_equal(c->a, 1);        /* deleted after the first byte */
+	close(p[0]);
+	close(p[1]);
+}
+
 /* fds open now, as a bitmap over 0..1023 */
 static void open_fds(unsigned char open[1024])
 {
@@ -417,6 +488,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(mod_io_enables_a_disabled_registration, setup, teardown),
 		cmocka_unit_test_setup_teardown(signals_are_delivered_in_the_loop, setup, teardown),
 		cmocka_unit_test_setup_teardown(timers_armed_after_a_sleep_use_the_current_time, setup, teardown),
+		cmocka_unit_test_setup_teardown(timers_armed_before_the_first_run_count_from_the_arming,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(timers_armed_by_a_slow_callback_count_from_the_arming,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(the_interface_drives_this_loop, setup, teardown),
 		cmocka_unit_test(fds_are_cloexec_and_nonblocking),
 		cmocka_unit_test(a_second_loop_is_refused),
 	};

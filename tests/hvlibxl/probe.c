@@ -18,10 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 
 #include "evloop/loop.h"
 #include "hv/libxl/hv_libxl.h"
+#include "util/log.h"
 
 #define MAX_DOMS 8
 #define PROBE_TIMEOUT_MS (600 * 1000)
@@ -78,11 +78,12 @@ static void mark(const char *fmt, ...)
 
 static double secs(uint64_t ms) { return (double)ms / 1000.0; }
 
-static void log_line(void *ctx, int prio, const char *domain, long domid, const char *msg)
+/* The backend's log (util/log.h) on stderr; debug lines are not sunk. */
+static void log_line(void *ctx, enum xd_log_level lvl, const char *domain, long domid,
+		     const char *msg)
 {
 	(void)ctx;
-	if (prio <= LOG_INFO)
-		fprintf(stderr, "libxl[%d] %s(%ld): %s\n", prio, domain ? domain : "-", domid, msg);
+	fprintf(stderr, "libxl[%d] %s(%ld): %s\n", (int)lvl, domain ? domain : "-", domid, msg);
 }
 
 /* op ids: domain index * 16 + what, so an event names its domain and op */
@@ -367,7 +368,8 @@ int main(int argc, char **argv)
 	char err[256];
 	P.loop = xd_loop_new();
 	P.t0 = xd_loop_clock();
-	P.hv = hv_libxl_new(P.loop, &config, log_line, NULL, err, sizeof(err));
+	xd_log_set_sink(log_line, NULL, 0);
+	P.hv = hv_libxl_new(P.loop, &config, err, sizeof(err));
 	if (!P.hv) {
 		printf("@@XT PROBE_FAIL hv_libxl_new: %s\n", err);
 		return 1;

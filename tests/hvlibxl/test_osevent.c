@@ -1,7 +1,8 @@
 /* libxl's osevent hooks on the loop: duplicate fds, events 0, absolute
  * realtime timeouts, "fire now" modification, re-registration from inside
- * a fired timeout, teardown.  The loop is faked here (this file defines
- * the xd_loop_* functions the hooks call), the timer queue is the real one. */
+ * a fired timeout, teardown.  The loop is a fake behind evloop's public
+ * interface (struct xd_loop_ops) with a virtual clock; the timer queue is
+ * the real one. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,9 +15,9 @@
 
 #include "hv/libxl/libxl_osevent.h"
 
-/* ---- fake loop */
+/* ---- fake loop, behind evloop's public interface (struct xd_loop_ops) */
 
-struct xd_io {
+struct fake_io {
 	int fd;
 	short events;
 	bool dead;
@@ -25,43 +26,53 @@ struct xd_io {
 };
 
 #define MAX_IO 16
-static struct xd_io ios[MAX_IO];
+static struct fake_io ios[MAX_IO];
 static int n_io;
 static struct xd_timers timers;
 static uint64_t mono_now;
 
-struct xd_io *xd_loop_add_io(struct xd_loop *l, int fd, short events, xd_io_fn *fn, void *arg)
+/* struct xd_io is an opaque handle: ours are fake_io records. */
+static struct xd_io *handle(struct fake_io *f) { return (struct xd_io *)(void *)f; }
+static struct fake_io *fake(struct xd_io *io) { return (struct fake_io *)(void *)io; }
+
+static struct xd_io *fake_add_io(void *impl, int fd, short events, xd_io_fn *fn, void *arg)
 {
-	(void)l;
+	(void)impl;
 	assert_true(n_io < MAX_IO);
-	ios[n_io] = (struct xd_io){ .fd = fd, .events = events, .fn = fn, .arg = arg };
-	return &ios[n_io++];
+	ios[n_io] = (struct fake_io){ .fd = fd, .events = events, .fn = fn, .arg = arg };
+	return handle(&ios[n_io++]);
 }
 
-void xd_loop_mod_io(struct xd_loop *l, struct xd_io *io, short events)
+static void fake_mod_io(void *impl, struct xd_io *io, short events)
 {
-	(void)l;
-	assert_false(io->dead);
-	io->events = events;
+	(void)impl;
+	assert_false(fake(io)->dead);
+	fake(io)->events = events;
 }
 
-void xd_loop_del_io(struct xd_loop *l, struct xd_io *io)
+static void fake_del_io(void *impl, struct xd_io *io)
 {
-	(void)l;
-	assert_false(io->dead);
-	io->dead = true;
+	(void)impl;
+	assert_false(fake(io)->dead);
+	fake(io)->dead = true;
 }
 
-struct xd_timers *xd_loop_timers(struct xd_loop *l)
+static struct xd_timers *fake_timers(void *impl)
 {
-	(void)l;
+	(void)impl;
 	return &timers;
 }
 
-uint64_t xd_loop_clock(void)
+static uint64_t fake_clock(void *impl)
 {
+	(void)impl;
 	return mono_now;
 }
+
+static const struct xd_loop_ops fake_ops = {
+	.add_io = fake_add_io, .mod_io = fake_mod_io, .del_io = fake_del_io,
+	.timers = fake_timers, .clock = fake_clock,
+};
 
 /* What poll() would report for fd: every live registration whose events
  * match gets its callback. */
@@ -69,7 +80,7 @@ static void fake_ready(int fd, short revents)
 {
 	for (int i = 0; i < n_io; i++)
 		if (!ios[i].dead && ios[i].fd == fd && (ios[i].events & revents))
-			ios[i].fn(&ios[i], fd, ios[i].events & revents, ios[i].arg);
+			ios[i].fn(handle(&ios[i]), fd, ios[i].events & revents, ios[i].arg);
 }
 
 /* ---- fake libxl side */
@@ -83,7 +94,7 @@ static struct seen fd_seen[8];
 static int n_fd_seen;
 static void *to_seen[8];
 static int n_to_seen;
-static struct xl_osev osev;
+static struct xlb_osev osev;
 static void *reregister_from;        /* when this timeout fires, register another */
 static void *reregistered_handle;
 
@@ -103,7 +114,7 @@ static void on_timeout(void *ctx, void *for_libxl)
 	order[n_order++] = 't';
 	if (for_libxl == reregister_from) {
 		struct timeval abs = { .tv_sec = 0, .tv_usec = 0 };
-		assert_int_equal(xl_osev_hooks.timeout_register(&osev, &reregistered_handle, abs,
+		assert_int_equal(xlb_osev_hooks.timeout_register(&osev, &reregistered_handle, abs,
 								  (void *)"again"), 0);
 	}
 }
@@ -114,7 +125,7 @@ static int setup(void **state)
 	n_io = n_fd_seen = n_to_seen = n_order = 0;
 	mono_now = 1000;
 	xd_timers_init(&timers, mono_now);
-	xl_osev_init(&osev, NULL, on_fd, on_timeout);
+	xlb_osev_init(&osev, (struct xd_loop_if){ .ops = &fake_ops }, on_fd, on_timeout);
 	reregister_from = NULL;
 	return 0;
 }
@@ -122,7 +133,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	xl_osev_fini(&osev);
+	xlb_osev_fini(&osev);
 	xd_timers_free(&timers);
 	return 0;
 }
@@ -132,8 +143,8 @@ static void test_duplicate_fd(void **state)
 	(void)state;
 	void *a, *b;
 	int tag_a, tag_b;
-	assert_int_equal(xl_osev_hooks.fd_register(&osev, 7, &a, POLLOUT, &tag_a), 0);
-	assert_int_equal(xl_osev_hooks.fd_register(&osev, 7, &b, POLLIN, &tag_b), 0);
+	assert_int_equal(xlb_osev_hooks.fd_register(&osev, 7, &a, POLLOUT, &tag_a), 0);
+	assert_int_equal(xlb_osev_hooks.fd_register(&osev, 7, &b, POLLIN, &tag_b), 0);
 	assert_ptr_not_equal(a, b);
 	assert_int_equal(n_io, 2);
 
@@ -147,7 +158,7 @@ static void test_duplicate_fd(void **state)
 	assert_int_equal(n_fd_seen, 3);
 
 	/* Removing one registration leaves the other working. */
-	xl_osev_hooks.fd_deregister(&osev, 7, a);
+	xlb_osev_hooks.fd_deregister(&osev, 7, a);
 	fake_ready(7, POLLIN | POLLOUT);
 	assert_int_equal(n_fd_seen, 4);
 	assert_ptr_equal(fd_seen[3].for_libxl, &tag_b);
@@ -158,14 +169,14 @@ static void test_modify_to_zero_disables(void **state)
 	(void)state;
 	void *a;
 	int tag;
-	assert_int_equal(xl_osev_hooks.fd_register(&osev, 3, &a, 0, &tag), 0);
+	assert_int_equal(xlb_osev_hooks.fd_register(&osev, 3, &a, 0, &tag), 0);
 	fake_ready(3, POLLIN);
 	assert_int_equal(n_fd_seen, 0);
-	assert_int_equal(xl_osev_hooks.fd_modify(&osev, 3, &a, POLLIN), 0);
+	assert_int_equal(xlb_osev_hooks.fd_modify(&osev, 3, &a, POLLIN), 0);
 	fake_ready(3, POLLIN);
 	assert_int_equal(n_fd_seen, 1);
 	assert_int_equal(fd_seen[0].events, POLLIN);
-	assert_int_equal(xl_osev_hooks.fd_modify(&osev, 3, &a, 0), 0);
+	assert_int_equal(xlb_osev_hooks.fd_modify(&osev, 3, &a, 0), 0);
 	fake_ready(3, POLLIN);
 	assert_int_equal(n_fd_seen, 1);
 }
@@ -179,12 +190,12 @@ static void test_abs_to_mono(void **state)
 	struct timeval plus_1_5ms = { .tv_sec = 1700000000, .tv_usec = 501500 };
 	struct timeval plus_10s = { .tv_sec = 1700000010, .tv_usec = 500000 };
 	struct timeval plus_999us = { .tv_sec = 1700000001, .tv_usec = 499 };
-	assert_int_equal(xl_osev_abs_to_mono(past, now, 42), 42);
-	assert_int_equal(xl_osev_abs_to_mono(zero, now, 42), 42);
-	assert_int_equal(xl_osev_abs_to_mono(now, now, 42), 42);
-	assert_int_equal(xl_osev_abs_to_mono(plus_1_5ms, now, 42), 44);   /* rounded up */
-	assert_int_equal(xl_osev_abs_to_mono(plus_10s, now, 42), 10042);
-	assert_int_equal(xl_osev_abs_to_mono(plus_999us, now, 0), 501);    /* 500.999 ms */
+	assert_int_equal(xlb_osev_abs_to_mono(past, now, 42), 42);
+	assert_int_equal(xlb_osev_abs_to_mono(zero, now, 42), 42);
+	assert_int_equal(xlb_osev_abs_to_mono(now, now, 42), 42);
+	assert_int_equal(xlb_osev_abs_to_mono(plus_1_5ms, now, 42), 44);   /* rounded up */
+	assert_int_equal(xlb_osev_abs_to_mono(plus_10s, now, 42), 10042);
+	assert_int_equal(xlb_osev_abs_to_mono(plus_999us, now, 0), 501);    /* 500.999 ms */
 }
 
 static void test_timeout_fires_at_converted_time(void **state)
@@ -194,7 +205,7 @@ static void test_timeout_fires_at_converted_time(void **state)
 	struct timeval abs;
 	gettimeofday(&abs, NULL);
 	abs.tv_sec += 5;
-	assert_int_equal(xl_osev_hooks.timeout_register(&osev, &h, abs, (void *)"t"), 0);
+	assert_int_equal(xlb_osev_hooks.timeout_register(&osev, &h, abs, (void *)"t"), 0);
 	uint64_t due = xd_timers_next(&timers);
 	/* 5 s from "now", allowing for the test's own run time */
 	assert_true(due >= mono_now + 4900 && due <= mono_now + 5001);
@@ -216,9 +227,9 @@ static void test_modify_means_fire_now(void **state)
 	struct timeval abs;
 	gettimeofday(&abs, NULL);
 	abs.tv_sec += 60;
-	assert_int_equal(xl_osev_hooks.timeout_register(&osev, &h, abs, (void *)"ack"), 0);
+	assert_int_equal(xlb_osev_hooks.timeout_register(&osev, &h, abs, (void *)"ack"), 0);
 	struct timeval asap = { 0, 0 };
-	assert_int_equal(xl_osev_hooks.timeout_modify(&osev, &h, asap), 0);
+	assert_int_equal(xlb_osev_hooks.timeout_modify(&osev, &h, asap), 0);
 	xd_timers_run(&timers, mono_now);
 	assert_int_equal(n_to_seen, 1);
 	assert_string_equal((char *)to_seen[0], "ack");
@@ -230,7 +241,7 @@ static void test_register_from_inside_fired_timeout(void **state)
 	void *h;
 	struct timeval asap = { 0, 0 };
 	reregister_from = (void *)"first";
-	assert_int_equal(xl_osev_hooks.timeout_register(&osev, &h, asap, reregister_from), 0);
+	assert_int_equal(xlb_osev_hooks.timeout_register(&osev, &h, asap, reregister_from), 0);
 	xd_timers_run(&timers, mono_now);
 	/* The new one (also due now) fires in the same run. */
 	assert_int_equal(n_to_seen, 2);
@@ -250,11 +261,11 @@ static void test_ready_fds_before_a_due_timeout(void **state)
 	assert_int_equal(write(ready[1], "x", 1), 1);
 	void *fr, *fi, *fd0, *h;
 	int tag_r, tag_i, tag_0;
-	assert_int_equal(xl_osev_hooks.fd_register(&osev, ready[0], &fr, POLLIN, &tag_r), 0);
-	assert_int_equal(xl_osev_hooks.fd_register(&osev, idle[0], &fi, POLLIN, &tag_i), 0);
-	assert_int_equal(xl_osev_hooks.fd_register(&osev, ready[0], &fd0, 0, &tag_0), 0);
+	assert_int_equal(xlb_osev_hooks.fd_register(&osev, ready[0], &fr, POLLIN, &tag_r), 0);
+	assert_int_equal(xlb_osev_hooks.fd_register(&osev, idle[0], &fi, POLLIN, &tag_i), 0);
+	assert_int_equal(xlb_osev_hooks.fd_register(&osev, ready[0], &fd0, 0, &tag_0), 0);
 	struct timeval asap = { 0, 0 };
-	assert_int_equal(xl_osev_hooks.timeout_register(&osev, &h, asap, (void *)"console"), 0);
+	assert_int_equal(xlb_osev_hooks.timeout_register(&osev, &h, asap, (void *)"console"), 0);
 	xd_timers_run(&timers, mono_now);
 	assert_int_equal(n_order, 2);
 	assert_int_equal(order[0], 'f');
@@ -274,12 +285,12 @@ static void test_deregister_and_fini_free_everything(void **state)
 	struct timeval abs;
 	gettimeofday(&abs, NULL);
 	abs.tv_sec += 100;
-	assert_int_equal(xl_osev_hooks.timeout_register(&osev, &h1, abs, NULL), 0);
-	assert_int_equal(xl_osev_hooks.timeout_register(&osev, &h2, abs, NULL), 0);
-	assert_int_equal(xl_osev_hooks.fd_register(&osev, 9, &f1, POLLIN, NULL), 0);
-	xl_osev_hooks.timeout_deregister(&osev, h1);
+	assert_int_equal(xlb_osev_hooks.timeout_register(&osev, &h1, abs, NULL), 0);
+	assert_int_equal(xlb_osev_hooks.timeout_register(&osev, &h2, abs, NULL), 0);
+	assert_int_equal(xlb_osev_hooks.fd_register(&osev, 9, &f1, POLLIN, NULL), 0);
+	xlb_osev_hooks.timeout_deregister(&osev, h1);
 	assert_int_equal(timers.n, 1);
-	xl_osev_fini(&osev);       /* h2 and f1: ASan reports a leak otherwise */
+	xlb_osev_fini(&osev);       /* h2 and f1: ASan reports a leak otherwise */
 	assert_int_equal(timers.n, 0);
 	assert_true(ios[0].dead);
 	assert_null(osev.fds);

@@ -1,5 +1,6 @@
 /*
- * The production backend: libxenlight + libxenstore (SPEC §7, xen-notes).
+ * The production backend: libxenlight + libxenstore (SPEC §7, xen-notes),
+ * in src/hv/libxl/ (libxl_int.h has the map of its files).
  *
  * hv_libxl_new() must run before any child process is started by anyone
  * else and after the loop exists: it allocates the libxl context (which
@@ -11,24 +12,33 @@
  * autoballoon, and starts fetching the libxl config of every domain in
  * cfg (`xl create --dryrun`, a few seconds each) so creates need not wait.
  *
- * log receives libxl's messages (xentoollog) and the backend's own, at
- * syslog priorities (LOG_ERR ... LOG_DEBUG); domain may be NULL and
- * domid -1.
+ * libxl's messages (xentoollog) and the backend's own go to util/log.h,
+ * with the domain and domid when a line names them.
  */
 #ifndef XD_HV_LIBXL_H
 #define XD_HV_LIBXL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/config.h"
 #include "evloop/loop.h"
 #include "core/hv_port.h"
 
-typedef void hv_libxl_log_fn(void *ctx, int priority, const char *domain, long domid,
-			     const char *msg);
-
 /* NULL with err set on failure.  cfg is only read during the call. */
 struct hv *hv_libxl_new(struct xd_loop *loop, const struct xd_config *cfg,
-			hv_libxl_log_fn *log, void *log_ctx, char *err, size_t errlen);
+			char *err, size_t errlen);
+
+/*
+ * Before the daemon exits after a host shutdown: wait until no libxl
+ * operation of the backend is in flight (a destroy's forked child would
+ * outlive the daemon) and every domain it destroyed is gone from Xen, at
+ * most HV_LIBXL_SETTLE_MAX_MS; logged when there is anything to wait for
+ * and when it gave up.  cb runs once, from the loop (settled = false: the
+ * bound ran out, or libxl had reported a disaster).
+ */
+#define HV_LIBXL_SETTLE_MAX_MS 30000
+typedef void hv_settled_fn(void *arg, bool settled);
+void hv_libxl_settle(struct hv *hv, hv_settled_fn *cb, void *arg);
 
 #endif

@@ -5,16 +5,15 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
+#include "evloop/child.h"
 
-struct xl_child {
+struct xlb_child {
 	struct xd_loop *loop;
 	pid_t pid;                       /* 0 once reaped */
 	int status;
@@ -25,15 +24,15 @@ struct xl_child {
 	char *buf;                       /* stdout, NUL-terminated */
 	size_t len, max;
 	bool truncated;
-	char errline[XL_CHILD_ERR_MAX];  /* the last complete stderr line */
-	char errpart[XL_CHILD_ERR_MAX];  /* the line being read */
+	char errline[XLB_CHILD_ERR_MAX];  /* the last complete stderr line */
+	char errpart[XLB_CHILD_ERR_MAX];  /* the line being read */
 	size_t errpart_len;
 	bool done_called;
-	xl_child_done_fn *done;
+	xlb_child_done_fn *done;
 	void *arg;
 };
 
-static void stream_close(struct xl_child *c, struct stream *s)
+static void stream_close(struct xlb_child *c, struct stream *s)
 {
 	if (s->fd < 0)
 		return;
@@ -42,7 +41,7 @@ static void stream_close(struct xl_child *c, struct stream *s)
 	s->fd = -1;
 }
 
-static void maybe_done(struct xl_child *c)
+static void maybe_done(struct xlb_child *c)
 {
 	if (c->pid || c->out.fd >= 0 || c->err.fd >= 0 || c->done_called)
 		return;
@@ -51,7 +50,7 @@ static void maybe_done(struct xl_child *c)
 }
 
 /* Only records the exit: the caller decides when done may run. */
-static void reap(struct xl_child *c)
+static void reap(struct xlb_child *c)
 {
 	if (!c->pid)
 		return;
@@ -66,7 +65,7 @@ static void reap(struct xl_child *c)
 static void on_stdout(struct xd_io *io, int fd, short revents, void *arg)
 {
 	(void)io; (void)revents;
-	struct xl_child *c = arg;
+	struct xlb_child *c = arg;
 	char tmp[4096];
 	ssize_t n = read(fd, tmp, sizeof(tmp));
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -88,7 +87,7 @@ static void on_stdout(struct xd_io *io, int fd, short revents, void *arg)
 }
 
 /* Keeps the last non-empty line (cut to the bound). */
-static void err_feed(struct xl_child *c, const char *p, size_t n)
+static void err_feed(struct xlb_child *c, const char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (p[i] == '\n') {
@@ -106,7 +105,7 @@ static void err_feed(struct xl_child *c, const char *p, size_t n)
 static void on_stderr(struct xd_io *io, int fd, short revents, void *arg)
 {
 	(void)io; (void)revents;
-	struct xl_child *c = arg;
+	struct xlb_child *c = arg;
 	char tmp[1024];
 	ssize_t n = read(fd, tmp, sizeof(tmp));
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -121,7 +120,7 @@ static void on_stderr(struct xd_io *io, int fd, short revents, void *arg)
 	err_feed(c, tmp, (size_t)n);
 }
 
-void xl_child_sigchld(struct xl_child *c)
+void xlb_child_sigchld(struct xlb_child *c)
 {
 	reap(c);
 	maybe_done(c);
@@ -129,43 +128,28 @@ void xl_child_sigchld(struct xl_child *c)
 
 static int spawn(pid_t *pid, char *const argv[], int out_w, int err_w)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t all, none;
-	sigfillset(&all);
-	sigemptyset(&none);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, out_w, 1);
-	posix_spawn_file_actions_adddup2(&fa, err_w, 2);
-	posix_spawnattr_init(&at);
-	/* A clean signal state: the daemon catches and blocks signals. */
-	posix_spawnattr_setsigdefault(&at, &all);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-	int rc = posix_spawnp(pid, argv[0], &fa, &at, argv, environ);
-	posix_spawnattr_destroy(&at);
-	posix_spawn_file_actions_destroy(&fa);
-	return rc;
+	struct xd_child_spec cs = { .path = argv[0], .argv = argv, .search_path = true,
+				    .stdout_fd = out_w, .stderr_fd = err_w };
+	return xd_child_spawn(&cs, pid);
 }
 
-static int stream_open(struct xl_child *c, struct stream *s, int fd, xd_io_fn *fn)
+static int stream_open(struct xlb_child *c, struct stream *s, int fd, xd_io_fn *fn)
 {
 	s->fd = fd;
 	s->io = xd_loop_add_io(c->loop, fd, POLLIN, fn, c);
 	return s->io ? 0 : -1;
 }
 
-struct xl_child *xl_child_spawn(struct xd_loop *loop, char *const argv[], size_t out_max,
-				xl_child_done_fn *done, void *arg, char *err, size_t errlen)
+struct xlb_child *xlb_child_spawn(struct xd_loop *loop, char *const argv[], size_t out_max,
+				xlb_child_done_fn *done, void *arg, char *err, size_t errlen)
 {
 	int out[2] = { -1, -1 }, errp[2] = { -1, -1 };
-	struct xl_child *c = calloc(1, sizeof(*c));
+	struct xlb_child *c = calloc(1, sizeof(*c));
 	if (!c || !(c->buf = malloc(out_max + 1))) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	*c = (struct xl_child){ .loop = loop, .buf = c->buf, .max = out_max,
+	*c = (struct xlb_child){ .loop = loop, .buf = c->buf, .max = out_max,
 				.out.fd = -1, .err.fd = -1, .done = done, .arg = arg };
 	c->buf[0] = '\0';
 	if (pipe2(out, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2(errp, O_CLOEXEC | O_NONBLOCK) < 0) {
@@ -184,7 +168,7 @@ struct xl_child *xl_child_spawn(struct xd_loop *loop, char *const argv[], size_t
 	if (stream_open(c, &c->out, out[0], on_stdout) < 0 ||
 	    stream_open(c, &c->err, errp[0], on_stderr) < 0) {
 		snprintf(err, errlen, "out of memory");
-		xl_child_free(c);
+		xlb_child_free(c);
 		return NULL;
 	}
 	return c;
@@ -199,13 +183,7 @@ fail:
 	return NULL;
 }
 
-void xl_child_kill(struct xl_child *c)
-{
-	if (c->pid)
-		kill(c->pid, SIGTERM);
-}
-
-void xl_child_free(struct xl_child *c)
+void xlb_child_free(struct xlb_child *c)
 {
 	if (!c)
 		return;
@@ -219,9 +197,7 @@ void xl_child_free(struct xl_child *c)
 	free(c);
 }
 
-int xl_child_status(const struct xl_child *c) { return c->status; }
-
-const char *xl_child_output(const struct xl_child *c, size_t *len, bool *truncated)
+const char *xlb_child_output(const struct xlb_child *c, size_t *len, bool *truncated)
 {
 	if (len)
 		*len = c->len;
@@ -230,9 +206,9 @@ const char *xl_child_output(const struct xl_child *c, size_t *len, bool *truncat
 	return c->buf;
 }
 
-const char *xl_child_last_err(const struct xl_child *c) { return c->errline; }
+const char *xlb_child_last_err(const struct xlb_child *c) { return c->errline; }
 
-void xl_child_describe(const struct xl_child *c, char *buf, size_t len)
+void xlb_child_describe(const struct xlb_child *c, char *buf, size_t len)
 {
 	if (WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0)
 		snprintf(buf, len, "%s", "");
@@ -244,26 +220,8 @@ void xl_child_describe(const struct xl_child *c, char *buf, size_t len)
 		snprintf(buf, len, "ended with wait status %#x", (unsigned)c->status);
 }
 
-/* Signals are blocked across fork() so no handler of the daemon runs in
- * the child before its dispositions are reset. */
-pid_t xl_fork_clean(void *user)
+pid_t xlb_fork_clean(void *user)
 {
 	(void)user;
-	sigset_t all, old;
-	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, &old);
-	pid_t pid = fork();
-	if (pid == 0) {
-		for (int s = 1; s < NSIG; s++)
-			if (s != SIGKILL && s != SIGSTOP)
-				signal(s, SIG_DFL);
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		return 0;
-	}
-	int saved = errno;
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	errno = saved;
-	return pid;
+	return xd_child_fork();
 }

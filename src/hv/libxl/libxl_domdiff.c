@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static long find(const struct xl_domdiff *d, uint32_t domid)
+static long find(const struct xlb_domdiff *d, uint32_t domid)
 {
 	for (size_t i = 0; i < d->n; i++)
 		if (d->v[i].domid == domid)
@@ -12,48 +12,48 @@ static long find(const struct xl_domdiff *d, uint32_t domid)
 	return -1;
 }
 
-bool xl_domdiff_watching(const struct xl_domdiff *d, uint32_t domid)
+bool xlb_domdiff_watching(const struct xlb_domdiff *d, uint32_t domid)
 {
 	return find(d, domid) >= 0;
 }
 
-int xl_domdiff_watch(struct xl_domdiff *d, uint32_t domid)
+int xlb_domdiff_watch(struct xlb_domdiff *d, uint32_t domid)
 {
 	if (find(d, domid) >= 0)
 		return 0;
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 16;
-		struct xl_watched *v = realloc(d->v, cap * sizeof(*v));
+		struct xlb_watched *v = realloc(d->v, cap * sizeof(*v));
 		if (!v)
 			return -1;
 		d->v = v;
 		d->cap = cap;
 	}
-	d->v[d->n++] = (struct xl_watched){ .domid = domid };
+	d->v[d->n++] = (struct xlb_watched){ .domid = domid };
 	return 0;
 }
 
-static void drop(struct xl_domdiff *d, size_t i)
+static void drop(struct xlb_domdiff *d, size_t i)
 {
 	d->v[i] = d->v[--d->n];
 }
 
-void xl_domdiff_unwatch(struct xl_domdiff *d, uint32_t domid)
+void xlb_domdiff_unwatch(struct xlb_domdiff *d, uint32_t domid)
 {
 	long i = find(d, domid);
 	if (i >= 0)
 		drop(d, (size_t)i);
 }
 
-void xl_domdiff_free(struct xl_domdiff *d)
+void xlb_domdiff_free(struct xlb_domdiff *d)
 {
 	free(d->v);
-	*d = (struct xl_domdiff){ 0 };
+	*d = (struct xlb_domdiff){ 0 };
 }
 
 /* Returns false when w died (and must be dropped). */
-static bool apply(struct xl_watched *w, const struct xl_domstate *st,
-		  xl_domdiff_emit_fn *emit, void *arg)
+static bool apply(struct xlb_watched *w, const struct xlb_domstate *st,
+		  xlb_domdiff_emit_fn *emit, void *arg)
 {
 	bool same = st && !(w->uuid_known && memcmp(w->uuid, st->uuid, 16) != 0);
 	if (!same || st->dying) {
@@ -73,15 +73,15 @@ static bool apply(struct xl_watched *w, const struct xl_domstate *st,
 	return true;
 }
 
-void xl_domdiff_check(struct xl_domdiff *d, uint32_t domid, const struct xl_domstate *st,
-		      xl_domdiff_emit_fn *emit, void *arg)
+void xlb_domdiff_check(struct xlb_domdiff *d, uint32_t domid, const struct xlb_domstate *st,
+		      xlb_domdiff_emit_fn *emit, void *arg)
 {
 	long i = find(d, domid);
 	if (i >= 0 && !apply(&d->v[i], st, emit, arg))
 		drop(d, (size_t)i);
 }
 
-static const struct xl_domstate *lookup(const struct xl_domstate *cur, size_t n, uint32_t domid)
+static const struct xlb_domstate *lookup(const struct xlb_domstate *cur, size_t n, uint32_t domid)
 {
 	for (size_t i = 0; i < n; i++)
 		if (cur[i].domid == domid)
@@ -89,8 +89,8 @@ static const struct xl_domstate *lookup(const struct xl_domstate *cur, size_t n,
 	return NULL;
 }
 
-void xl_domdiff_update(struct xl_domdiff *d, const struct xl_domstate *cur, size_t n,
-		       xl_domdiff_emit_fn *emit, void *arg)
+void xlb_domdiff_update(struct xlb_domdiff *d, const struct xlb_domstate *cur, size_t n,
+		       xlb_domdiff_emit_fn *emit, void *arg)
 {
 	for (size_t i = 0; i < d->n;) {
 		if (apply(&d->v[i], lookup(cur, n, d->v[i].domid), emit, arg))

@@ -19,40 +19,40 @@
 
 #include "core/hv_port.h"
 
-struct xl_domstate {
+struct xlb_domstate {
 	uint32_t domid;
 	uint8_t uuid[16];
 	bool shutdown, dying;
 	enum hv_reason reason;           /* valid when shutdown */
 };
 
-struct xl_watched {
+struct xlb_watched {
 	uint32_t domid;
 	uint8_t uuid[16];
 	bool uuid_known;
 	bool shutdown_reported;
 };
 
-struct xl_domdiff {
-	struct xl_watched *v;
+struct xlb_domdiff {
+	struct xlb_watched *v;
 	size_t n, cap;
 };
 
 /* kind is HV_EV_SHUTDOWN (with reason) or HV_EV_DEATH. */
-typedef void xl_domdiff_emit_fn(void *arg, enum hv_ev_kind kind, uint32_t domid,
+typedef void xlb_domdiff_emit_fn(void *arg, enum hv_ev_kind kind, uint32_t domid,
 				enum hv_reason reason);
 
 /* 0, or -1 on ENOMEM.  Watching a watched domid again changes nothing. */
-int xl_domdiff_watch(struct xl_domdiff *d, uint32_t domid);
-void xl_domdiff_unwatch(struct xl_domdiff *d, uint32_t domid);
-bool xl_domdiff_watching(const struct xl_domdiff *d, uint32_t domid);
-void xl_domdiff_free(struct xl_domdiff *d);
+int xlb_domdiff_watch(struct xlb_domdiff *d, uint32_t domid);
+void xlb_domdiff_unwatch(struct xlb_domdiff *d, uint32_t domid);
+bool xlb_domdiff_watching(const struct xlb_domdiff *d, uint32_t domid);
+void xlb_domdiff_free(struct xlb_domdiff *d);
 
 /* One domain's current state (NULL: it does not exist). */
-void xl_domdiff_check(struct xl_domdiff *d, uint32_t domid, const struct xl_domstate *st,
-		      xl_domdiff_emit_fn *emit, void *arg);
+void xlb_domdiff_check(struct xlb_domdiff *d, uint32_t domid, const struct xlb_domstate *st,
+		      xlb_domdiff_emit_fn *emit, void *arg);
 /* The complete current domain list. */
-void xl_domdiff_update(struct xl_domdiff *d, const struct xl_domstate *cur, size_t n,
-		       xl_domdiff_emit_fn *emit, void *arg);
+void xlb_domdiff_update(struct xlb_domdiff *d, const struct xlb_domstate *cur, size_t n,
+		       xlb_domdiff_emit_fn *emit, void *arg);
 
 #endif

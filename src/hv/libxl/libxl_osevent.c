@@ -4,20 +4,20 @@
 #include <poll.h>
 #include <stdlib.h>
 
-struct xl_osev_fd {
-	struct xl_osev *o;
+struct xlb_osev_fd {
+	struct xlb_osev *o;
 	struct xd_io *io;
 	int fd;
 	short events;
 	void *for_libxl;
-	struct xl_osev_fd *prev, *next;
+	struct xlb_osev_fd *prev, *next;
 };
 
-struct xl_osev_timeout {
-	struct xl_osev *o;
+struct xlb_osev_timeout {
+	struct xlb_osev *o;
 	struct xd_timer timer;
 	void *for_libxl;
-	struct xl_osev_timeout *prev, *next;
+	struct xlb_osev_timeout *prev, *next;
 };
 
 /* Intrusive doubly linked lists, so deregistration is O(1). */
@@ -37,7 +37,12 @@ struct xl_osev_timeout {
 			(e)->next->prev = (e)->prev;    \
 	} while (0)
 
-uint64_t xl_osev_abs_to_mono(struct timeval abs, struct timeval now_real, uint64_t now_mono)
+static struct xd_timers *timers_of(struct xlb_osev *o)
+{
+	return o->loop.ops->timers(o->loop.impl);
+}
+
+uint64_t xlb_osev_abs_to_mono(struct timeval abs, struct timeval now_real, uint64_t now_mono)
 {
 	int64_t delta_us = ((int64_t)abs.tv_sec - (int64_t)now_real.tv_sec) * 1000000
 		+ ((int64_t)abs.tv_usec - (int64_t)now_real.tv_usec);
@@ -49,19 +54,19 @@ uint64_t xl_osev_abs_to_mono(struct timeval abs, struct timeval now_real, uint64
 static void on_fd(struct xd_io *io, int fd, short revents, void *arg)
 {
 	(void)io;
-	struct xl_osev_fd *r = arg;
+	struct xlb_osev_fd *r = arg;
 	/* libxl may deregister r inside this call: do not touch r after it. */
 	r->o->fd_occurred(r->o->ctx, r->for_libxl, fd, r->events, revents);
 }
 
 static int fd_register(void *user, int fd, void **for_app, short events, void *for_libxl)
 {
-	struct xl_osev *o = user;
-	struct xl_osev_fd *r = calloc(1, sizeof(*r));
+	struct xlb_osev *o = user;
+	struct xlb_osev_fd *r = calloc(1, sizeof(*r));
 	if (!r)
 		return ERROR_NOMEM;
-	*r = (struct xl_osev_fd){ .o = o, .fd = fd, .events = events, .for_libxl = for_libxl };
-	r->io = xd_loop_add_io(o->loop, fd, events, on_fd, r);
+	*r = (struct xlb_osev_fd){ .o = o, .fd = fd, .events = events, .for_libxl = for_libxl };
+	r->io = o->loop.ops->add_io(o->loop.impl, fd, events, on_fd, r);
 	if (!r->io) {
 		free(r);
 		return ERROR_NOMEM;
@@ -74,17 +79,17 @@ static int fd_register(void *user, int fd, void **for_app, short events, void *f
 static int fd_modify(void *user, int fd, void **for_app, short events)
 {
 	(void)fd;
-	struct xl_osev *o = user;
-	struct xl_osev_fd *r = *for_app;
+	struct xlb_osev *o = user;
+	struct xlb_osev_fd *r = *for_app;
 	r->events = events;
-	xd_loop_mod_io(o->loop, r->io, events);
+	o->loop.ops->mod_io(o->loop.impl, r->io, events);
 	return 0;
 }
 
-static void fd_drop(struct xl_osev *o, struct xl_osev_fd *r)
+static void fd_drop(struct xlb_osev *o, struct xlb_osev_fd *r)
 {
 	LIST_UNLINK(o->fds, r);
-	xd_loop_del_io(o->loop, r->io);
+	o->loop.ops->del_io(o->loop.impl, r->io);
 	free(r);
 }
 
@@ -94,10 +99,10 @@ static void fd_deregister(void *user, int fd, void *for_app)
 	fd_drop(user, for_app);
 }
 
-static void timeout_drop(struct xl_osev *o, struct xl_osev_timeout *r)
+static void timeout_drop(struct xlb_osev *o, struct xlb_osev_timeout *r)
 {
 	LIST_UNLINK(o->timeouts, r);
-	xd_timer_disarm(xd_loop_timers(o->loop), &r->timer);
+	xd_timer_disarm(timers_of(o), &r->timer);
 	free(r);
 }
 
@@ -112,10 +117,10 @@ static void timeout_drop(struct xl_osev *o, struct xl_osev_timeout *r)
  * first because libxl may deregister anything from inside a call; libxl
  * re-polls the fd itself and ignores stale registrations.
  */
-static void deliver_ready_fds(struct xl_osev *o)
+static void deliver_ready_fds(struct xlb_osev *o)
 {
 	size_t n = 0;
-	for (struct xl_osev_fd *r = o->fds; r; r = r->next)
+	for (struct xlb_osev_fd *r = o->fds; r; r = r->next)
 		n += r->events != 0;
 	if (!n)
 		return;
@@ -123,7 +128,7 @@ static void deliver_ready_fds(struct xl_osev *o)
 	void **for_libxl = calloc(n, sizeof(*for_libxl));
 	if (p && for_libxl) {
 		size_t i = 0;
-		for (struct xl_osev_fd *r = o->fds; r; r = r->next)
+		for (struct xlb_osev_fd *r = o->fds; r; r = r->next)
 			if (r->events) {
 				p[i] = (struct pollfd){ .fd = r->fd, .events = r->events };
 				for_libxl[i++] = r->for_libxl;
@@ -143,31 +148,31 @@ static void deliver_ready_fds(struct xl_osev *o)
 static void on_timeout(struct xd_timer *t, void *arg)
 {
 	(void)t;
-	struct xl_osev_timeout *r = arg;
-	struct xl_osev *o = r->o;
+	struct xlb_osev_timeout *r = arg;
+	struct xlb_osev *o = r->o;
 	void *for_libxl = r->for_libxl;
 	timeout_drop(o, r);
 	deliver_ready_fds(o);
 	o->timeout_occurred(o->ctx, for_libxl);
 }
 
-static uint64_t mono_deadline(struct timeval abs)
+static uint64_t mono_deadline(struct xlb_osev *o, struct timeval abs)
 {
 	struct timeval now;
 	gettimeofday(&now, NULL);
-	return xl_osev_abs_to_mono(abs, now, xd_loop_clock());
+	return xlb_osev_abs_to_mono(abs, now, o->loop.ops->clock(o->loop.impl));
 }
 
 static int timeout_register(void *user, void **for_app, struct timeval abs, void *for_libxl)
 {
-	struct xl_osev *o = user;
-	struct xl_osev_timeout *r = calloc(1, sizeof(*r));
+	struct xlb_osev *o = user;
+	struct xlb_osev_timeout *r = calloc(1, sizeof(*r));
 	if (!r)
 		return ERROR_NOMEM;
 	r->o = o;
 	r->for_libxl = for_libxl;
 	xd_timer_init(&r->timer, on_timeout, r);
-	if (xd_timer_arm(xd_loop_timers(o->loop), &r->timer, mono_deadline(abs)) < 0) {
+	if (xd_timer_arm(timers_of(o), &r->timer, mono_deadline(o, abs)) < 0) {
 		free(r);
 		return ERROR_NOMEM;
 	}
@@ -180,10 +185,10 @@ static int timeout_register(void *user, void **for_app, struct timeval abs, void
  * is also how it cancels a timeout.  Deadline 0 is always due. */
 static int timeout_modify(void *user, void **for_app, struct timeval abs)
 {
-	struct xl_osev *o = user;
-	struct xl_osev_timeout *r = *for_app;
-	uint64_t at = (abs.tv_sec == 0 && abs.tv_usec == 0) ? 0 : mono_deadline(abs);
-	return xd_timer_arm(xd_loop_timers(o->loop), &r->timer, at) < 0 ? ERROR_NOMEM : 0;
+	struct xlb_osev *o = user;
+	struct xlb_osev_timeout *r = *for_app;
+	uint64_t at = (abs.tv_sec == 0 && abs.tv_usec == 0) ? 0 : mono_deadline(o, abs);
+	return xd_timer_arm(timers_of(o), &r->timer, at) < 0 ? ERROR_NOMEM : 0;
 }
 
 static void timeout_deregister(void *user, void *for_app)
@@ -191,7 +196,7 @@ static void timeout_deregister(void *user, void *for_app)
 	timeout_drop(user, for_app);
 }
 
-const libxl_osevent_hooks xl_osev_hooks = {
+const libxl_osevent_hooks xlb_osev_hooks = {
 	.fd_register = fd_register,
 	.fd_modify = fd_modify,
 	.fd_deregister = fd_deregister,
@@ -200,13 +205,13 @@ const libxl_osevent_hooks xl_osev_hooks = {
 	.timeout_deregister = timeout_deregister,
 };
 
-void xl_osev_init(struct xl_osev *o, struct xd_loop *loop,
-		  xl_osev_fd_fn *fd_fn, xl_osev_timeout_fn *timeout_fn)
+void xlb_osev_init(struct xlb_osev *o, struct xd_loop_if loop,
+		  xlb_osev_fd_fn *fd_fn, xlb_osev_timeout_fn *timeout_fn)
 {
-	*o = (struct xl_osev){ .loop = loop, .fd_occurred = fd_fn, .timeout_occurred = timeout_fn };
+	*o = (struct xlb_osev){ .loop = loop, .fd_occurred = fd_fn, .timeout_occurred = timeout_fn };
 }
 
-void xl_osev_fini(struct xl_osev *o)
+void xlb_osev_fini(struct xlb_osev *o)
 {
 	while (o->fds)
 		fd_drop(o, o->fds);

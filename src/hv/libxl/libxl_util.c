@@ -7,8 +7,9 @@
 #include <string.h>
 
 #include "core/config.h"
+#include "util/alloc.h"
 
-long xl_errlog_domid(const char *msg)
+long xlb_errlog_domid(const char *msg)
 {
 	for (const char *p = strstr(msg, "Domain "); p; p = strstr(p + 1, "Domain ")) {
 		char *end;
@@ -22,23 +23,23 @@ long xl_errlog_domid(const char *msg)
 	return -1;
 }
 
-void xl_errlog_add(struct xl_errlog *l, const char *msg)
+void xlb_errlog_add(struct xlb_errlog *l, const char *msg)
 {
 	l->seq++;
-	size_t slot = l->seq % XL_ERRLOG_N;
+	size_t slot = l->seq % XLB_ERRLOG_N;
 	l->e[slot].seq = l->seq;
-	l->e[slot].domid = xl_errlog_domid(msg);
+	l->e[slot].domid = xlb_errlog_domid(msg);
 	snprintf(l->e[slot].msg, sizeof(l->e[slot].msg), "%s", msg);
 }
 
 /* The oldest of the unattributed lines logged just before seq (after
  * since): libxl's first word on a failure is usually its cause, the line
  * naming the domain only its generic consequence. */
-static long cause_before(const struct xl_errlog *l, uint64_t seq, uint64_t since)
+static long cause_before(const struct xlb_errlog *l, uint64_t seq, uint64_t since)
 {
 	long cause = -1;
-	for (uint64_t s = seq - 1; s > since && s + XL_ERRLOG_N > l->seq; s--) {
-		size_t slot = s % XL_ERRLOG_N;
+	for (uint64_t s = seq - 1; s > since && s + XLB_ERRLOG_N > l->seq; s--) {
+		size_t slot = s % XLB_ERRLOG_N;
 		if (l->e[slot].seq != s || l->e[slot].domid >= 0)
 			break;
 		cause = (long)slot;
@@ -46,11 +47,11 @@ static long cause_before(const struct xl_errlog *l, uint64_t seq, uint64_t since
 	return cause;
 }
 
-bool xl_errlog_pick(const struct xl_errlog *l, long domid, uint64_t since, char *out, size_t len)
+bool xlb_errlog_pick(const struct xlb_errlog *l, long domid, uint64_t since, char *out, size_t len)
 {
 	long fallback = -1;
-	for (uint64_t s = l->seq; s > since && s + XL_ERRLOG_N > l->seq; s--) {
-		size_t slot = s % XL_ERRLOG_N;
+	for (uint64_t s = l->seq; s > since && s + XLB_ERRLOG_N > l->seq; s--) {
+		size_t slot = s % XLB_ERRLOG_N;
 		if (l->e[slot].seq != s)
 			break;
 		if (domid >= 0 && l->e[slot].domid == domid) {
@@ -79,7 +80,7 @@ static bool cmdline_pins_dom0_mem(const char *cmdline)
 	return false;
 }
 
-int xl_autoballoon(const char *value, const char *xen_cmdline)
+int xlb_autoballoon(const char *value, const char *xen_cmdline)
 {
 	if (!value || !strcmp(value, "auto"))
 		return !cmdline_pins_dom0_mem(xen_cmdline);
@@ -90,7 +91,40 @@ int xl_autoballoon(const char *value, const char *xen_cmdline)
 	return -1;
 }
 
-bool xl_relpath_ok(const char *p)
+bool xlb_relpath_ok(const char *p)
 {
 	return xd_xenstore_relpath_problem(p) == NULL;
+}
+
+void xlb_dying_add(struct xlb_dying *d, uint32_t domid, const uint8_t uuid[16])
+{
+	for (size_t i = 0; i < d->n; i++) {
+		if (d->v[i].domid == domid) {
+			memcpy(d->v[i].uuid, uuid, 16);
+			return;
+		}
+	}
+	XD_GROW(d->v, d->n, d->cap);
+	d->v[d->n].domid = domid;
+	memcpy(d->v[d->n++].uuid, uuid, 16);
+}
+
+size_t xlb_dying_prune(struct xlb_dying *d, xlb_dying_lookup_fn *lookup, void *arg)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		uint8_t now[16];
+		int r = lookup(arg, d->v[i].domid, now);
+		bool gone = r == 0 || (r == 1 && memcmp(now, d->v[i].uuid, 16) != 0);
+		if (!gone)
+			d->v[j++] = d->v[i];
+	}
+	d->n = j;
+	return j;
+}
+
+void xlb_dying_free(struct xlb_dying *d)
+{
+	free(d->v);
+	*d = (struct xlb_dying){ 0 };
 }
