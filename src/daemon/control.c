@@ -35,13 +35,11 @@
 #include "core/plan.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
+#include "proto/proto.h"
 
 #define ACCEPT_BATCH       64       /* connections taken per wake-up */
 #define ACCEPT_RETRY_MS    250      /* after EMFILE & co. */
 #define READ_CHUNK         16384
-#define NAMES_MAX          4096     /* names in one request */
-
-enum { CODE_FAILED = 1, CODE_USAGE = 2, CODE_PERM = 4 };
 
 struct xd_control;
 
@@ -628,12 +626,12 @@ static void take_lines(struct client *cl)
 	}
 	if (cl->subscribed)              /* the stream is one-way from here */
 		cl->in_len = 0;
-	if (cl->in_len > XD_CTL_REQUEST_MAX && !cl->closing && !cl->busy) {
+	if (cl->in_len > XD_PROTO_REQUEST_MAX && !cl->closing && !cl->busy) {
 		/* No way to find the next request's start: answer, then close. */
 		cl->in_len = 0;
 		cl->closing = true;
-		send_json(cl, error_reply(CODE_USAGE, "request longer than %d bytes",
-					  XD_CTL_REQUEST_MAX));
+		send_json(cl, error_reply(XD_EXIT_USAGE, "request longer than %d bytes",
+					  XD_PROTO_REQUEST_MAX));
 	}
 }
 
@@ -654,7 +652,7 @@ static void client_read(struct client *cl)
 			client_close(cl);
 			return;
 		}
-		size_t room = XD_CTL_REQUEST_MAX + 1 - cl->in_len;
+		size_t room = XD_PROTO_REQUEST_MAX + 1 - cl->in_len;
 		if (room > READ_CHUNK)
 			room = READ_CHUNK;
 		ssize_t n = recv(cl->fd, cl->in + cl->in_len, room, 0);
@@ -781,21 +779,21 @@ static size_t *request_domains(const struct xd_control *c, json_t *req, bool slo
 	*n_out = 0;
 	*err = NULL;
 	if (names && !json_is_array(names)) {
-		*err = error_reply(CODE_USAGE, "\"names\" must be an array of strings");
+		*err = error_reply(XD_EXIT_USAGE, "\"names\" must be an array of strings");
 		return NULL;
 	}
 	size_t n = names ? json_array_size(names) : 0;
 	if (n == 0 && need_one) {
-		*err = error_reply(CODE_USAGE, "no domain named");
+		*err = error_reply(XD_EXIT_USAGE, "no domain named");
 		return NULL;
 	}
-	if (n > NAMES_MAX) {
-		*err = error_reply(CODE_USAGE, "too many names (max %d)", NAMES_MAX);
+	if (n > XD_PROTO_NAMES_MAX) {
+		*err = error_reply(XD_EXIT_USAGE, "too many names (max %d)", XD_PROTO_NAMES_MAX);
 		return NULL;
 	}
 	size_t *doms = malloc((n ? n : 1) * sizeof(*doms));
 	if (!doms) {
-		*err = error_reply(CODE_FAILED, "out of memory");
+		*err = error_reply(XD_EXIT_FAILED, "out of memory");
 		return NULL;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -803,12 +801,12 @@ static size_t *request_domains(const struct xd_control *c, json_t *req, bool slo
 		long d = name ? (slots ? engine_slot(c, name)
 				: xd_config_find(cfg_of(c), name)) : -1;
 		if (!name)
-			*err = error_reply(CODE_USAGE, "\"names\" must be an array of strings");
+			*err = error_reply(XD_EXIT_USAGE, "\"names\" must be an array of strings");
 		else if (d < 0 && engine_slot(c, name) >= 0)
-			*err = error_reply(CODE_USAGE, "%.64s: not managed (no longer in the "
+			*err = error_reply(XD_EXIT_USAGE, "%.64s: not managed (no longer in the "
 					   "configuration)", name);
 		else if (d < 0)
-			*err = error_reply(CODE_USAGE, "%.64s: unknown domain", name);
+			*err = error_reply(XD_EXIT_USAGE, "%.64s: unknown domain", name);
 		if (*err) {
 			free(doms);
 			return NULL;
@@ -987,7 +985,7 @@ static void job_reply(struct xd_control *c, struct job *j, bool ok)
 	j->reply = NULL;
 	if (!ok) {
 		json_object_set_new(reply, "ok", json_false());
-		json_object_set_new(reply, "code", json_integer(CODE_FAILED));
+		json_object_set_new(reply, "code", json_integer(XD_EXIT_FAILED));
 		json_object_set_new(reply, "error", json_text(err));
 	}
 	json_object_set_new(reply, "domains", doms);
@@ -1134,10 +1132,10 @@ static json_t *cmd_plan(struct xd_control *c, struct client *cl, json_t *req)
 	const struct xd_config *cfg = cfg_of(c);
 	struct xd_plan plan;
 	if (xd_plan_build(cfg, &plan) < 0)
-		return error_reply(CODE_FAILED, "cannot build the plan: %s", strerror(errno));
+		return error_reply(XD_EXIT_FAILED, "cannot build the plan: %s", strerror(errno));
 	bool dot = flag(req, "dot");
 	char *text = xd_plan_format(cfg, &plan, dot);
-	json_t *reply = text ? ok_reply() : error_reply(CODE_FAILED, "out of memory");
+	json_t *reply = text ? ok_reply() : error_reply(XD_EXIT_FAILED, "out of memory");
 	if (text) {
 		json_object_set_new(reply, "format", json_string(dot ? "dot" : "text"));
 		json_object_set_new(reply, "text", json_text(text));
@@ -1216,7 +1214,7 @@ static json_t *reply_or_wait(struct xd_control *c, struct client *cl, enum job_k
 		return reply;
 	if (!job_new(c, kind, doms, n, cl, reply)) {
 		json_decref(reply);
-		return error_reply(CODE_FAILED, "out of memory");
+		return error_reply(XD_EXIT_FAILED, "out of memory");
 	}
 	return NULL;
 }
@@ -1232,7 +1230,7 @@ static json_t *cmd_start(struct xd_control *c, struct client *cl, json_t *req)
 	size_t *all = with_requirements(cfg, doms, n, &n_all);
 	if (!all) {
 		free(doms);
-		return error_reply(CODE_FAILED, "out of memory");
+		return error_reply(XD_EXIT_FAILED, "out of memory");
 	}
 	xd_engine_start(c->env.engine, doms, n, XD_CAUSE_ON_DEMAND);
 	json_t *reply = ok_reply();
@@ -1281,7 +1279,7 @@ static json_t *cmd_stop_or_restart(struct xd_control *c, struct client *cl, json
 	if (!all) {
 		free(doms);
 		json_decref(also);
-		return error_reply(CODE_FAILED, "out of memory");
+		return error_reply(XD_EXIT_FAILED, "out of memory");
 	}
 	json_t *reply = ok_reply();
 	json_object_set_new(reply, "names", name_list(cfg_of(c), doms, n));
@@ -1291,7 +1289,7 @@ static json_t *cmd_stop_or_restart(struct xd_control *c, struct client *cl, json
 		/* The start phase needs a job even when nobody waits. */
 		if (!job_new(c, JOB_RESTART, all, n_all, NULL, NULL)) {
 			json_decref(reply);
-			reply = error_reply(CODE_FAILED, "out of memory");
+			reply = error_reply(XD_EXIT_FAILED, "out of memory");
 		}
 	} else {
 		reply = reply_or_wait(c, cl, kind, all, n_all, wait, reply);
@@ -1342,50 +1340,37 @@ static json_t *cmd_reload(struct xd_control *c, struct client *cl, json_t *req)
 	return reload_now(c);
 }
 
-struct command {
-	const char *name;
-	command_fn *fn;
-	bool writes;                     /* root only */
+/* The handlers, by proto.h's command; who may run what is proto.h's. */
+static command_fn *const handlers[XD_CMD_COUNT] = {
+	[XD_CMD_STATUS] = cmd_status,
+	[XD_CMD_TIMELINE] = cmd_timeline,
+	[XD_CMD_PLAN] = cmd_plan,
+	[XD_CMD_EVENTS] = cmd_events,
+	[XD_CMD_START] = cmd_start,
+	[XD_CMD_STOP] = cmd_stop,
+	[XD_CMD_RESTART] = cmd_restart,
+	[XD_CMD_SAVE] = cmd_save,
+	[XD_CMD_RELOAD] = cmd_reload,
+	[XD_CMD_SHUTDOWN_HOST] = cmd_shutdown_host,
 };
-
-static const struct command commands[] = {
-	{ "status", cmd_status, false },
-	{ "timeline", cmd_timeline, false },
-	{ "plan", cmd_plan, false },
-	{ "events", cmd_events, false },
-	{ "start", cmd_start, true },
-	{ "stop", cmd_stop, true },
-	{ "restart", cmd_restart, true },
-	{ "save", cmd_save, true },
-	{ "reload", cmd_reload, true },
-	{ "shutdown-host", cmd_shutdown_host, true },
-};
-
-static const struct command *find_command(const char *name)
-{
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(commands[i].name, name) == 0)
-			return &commands[i];
-	return NULL;
-}
 
 static json_t *dispatch(struct xd_control *c, struct client *cl, json_t *req)
 {
 	if (cl->access == XD_ACCESS_NONE)
-		return error_reply(CODE_PERM, "permission denied: uid %u is neither root nor "
+		return error_reply(XD_EXIT_PERM, "permission denied: uid %u is neither root nor "
 				   "in socket_group", cl->uid);
 	if (!json_is_object(req))
-		return error_reply(CODE_USAGE, "a request is a JSON object");
+		return error_reply(XD_EXIT_USAGE, "a request is a JSON object");
 	const char *name = json_string_value(json_object_get(req, "cmd"));
 	if (!name)
-		return error_reply(CODE_USAGE, "the request has no \"cmd\" string");
-	const struct command *cmd = find_command(name);
-	if (!cmd)
-		return error_reply(CODE_USAGE, "unknown command \"%.64s\"", name);
+		return error_reply(XD_EXIT_USAGE, "the request has no \"cmd\" string");
+	const struct xd_cmd_spec *cmd = xd_proto_command(name);
+	if (!cmd || !handlers[cmd->cmd])
+		return error_reply(XD_EXIT_USAGE, "unknown command \"%.64s\"", name);
 	if (cmd->writes && cl->access != XD_ACCESS_ALL)
-		return error_reply(CODE_PERM, "permission denied: %s needs root "
+		return error_reply(XD_EXIT_PERM, "permission denied: %s needs root "
 				   "(socket_group members may only read)", name);
-	return cmd->fn(c, cl, req);
+	return handlers[cmd->cmd](c, cl, req);
 }
 
 static void handle_line(struct client *cl, char *line, size_t len)
@@ -1394,14 +1379,14 @@ static void handle_line(struct client *cl, char *line, size_t len)
 	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	json_t *reply;
 	if (!req)
-		reply = error_reply(CODE_USAGE, "malformed request: %s", jerr.text);
+		reply = error_reply(XD_EXIT_USAGE, "malformed request: %s", jerr.text);
 	else
 		reply = dispatch(cl->ctl, cl, req);
 	json_decref(req);
 	if (cl->access == XD_ACCESS_NONE)
 		cl->closing = true;      /* one answer is all a stranger gets */
 	if (reply || !cl->busy)
-		send_json(cl, reply ? reply : error_reply(CODE_FAILED, "internal error"));
+		send_json(cl, reply ? reply : error_reply(XD_EXIT_FAILED, "internal error"));
 }
 
 /* ------------------------------------------------------------------ */
@@ -1629,7 +1614,7 @@ static void apply_global_changes(struct xd_control *c, const struct xd_config *o
 
 static json_t *refused_reply(const struct xd_control *c, const struct xd_diags *diags)
 {
-	json_t *reply = error_reply(CODE_USAGE, "%s has errors; the running configuration "
+	json_t *reply = error_reply(XD_EXIT_USAGE, "%s has errors; the running configuration "
 				    "stays", c->env.config_path);
 	if (reply)
 		json_object_set_new(reply, "errors", diag_lines(diags));
@@ -1648,7 +1633,7 @@ static json_t *reload_now(struct xd_control *c)
 		reply = refused_reply(c, &diags);
 		xd_config_free(new);
 	} else if (diff_configs(cfg_of(c), new, &d) < 0) {
-		reply = error_reply(CODE_FAILED, "out of memory");
+		reply = error_reply(XD_EXIT_FAILED, "out of memory");
 		xd_config_free(new);
 	} else {
 		struct xd_config *old = cfg_of(c);

@@ -4,13 +4,8 @@
  * (SIGHUP or `reload`), and the service-manager notifications that
  * follow the engine's progress (notify.h).
  *
- * Protocol: one JSON object per line in both directions, each request at
- * most XD_CTL_REQUEST_MAX bytes.  Requests are {"cmd":"...", ...}; every
- * request gets exactly one reply {"ok":true, ...} or
- * {"ok":false,"code":N,"error":"..."} where N is xendomctl's exit code
- * (1 failed, 2 usage/config, 4 permission).  After an `events` reply the
- * connection carries one object per state change until the client
- * closes.  xendomctl(8) documents every command.
+ * The protocol (framing, commands, exit codes, limits) is proto/proto.h,
+ * shared with xendomctl.
  *
  * Nothing a client does can block the daemon: sockets are non-blocking,
  * a client's next request is read only once its previous reply is
@@ -30,7 +25,6 @@
 #include "core/engine.h"
 #include "evloop/loop.h"
 
-#define XD_CTL_REQUEST_MAX   (64 * 1024)
 #define XD_CTL_IDLE_MS       30000                /* default idle timeout */
 #define XD_CTL_EVENTS_MAX    (1024 * 1024)        /* unread events before a drop */
 #define XD_CTL_CLIENTS_MAX   1024

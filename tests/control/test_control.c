@@ -31,6 +31,7 @@
 #include "daemon/control.h"
 #include "daemon/log.h"
 #include "fake_engine.h"
+#include "proto/proto.h"
 #include "xd_build.h"
 
 static char root[64];
@@ -480,7 +481,7 @@ static void test_oversized_request_refused_and_closed(void **state)
 {
 	struct fixture *f = *state;
 	struct tclient *c = tclient_new(f);
-	size_t n = XD_CTL_REQUEST_MAX + 5000;
+	size_t n = XD_PROTO_REQUEST_MAX + 5000;
 	char *big = malloc(n + 1);
 	assert_non_null(big);
 	memset(big, 'x', n);
@@ -497,12 +498,12 @@ static void test_oversized_request_refused_and_closed(void **state)
 	/* Exactly the limit is fine. */
 	c = tclient_new(f);
 	static const char head[] = "{\"cmd\":\"status\",\"pad\":\"";
-	size_t hl = sizeof(head) - 1, body = XD_CTL_REQUEST_MAX - hl - 2;
-	static char exact[XD_CTL_REQUEST_MAX + 2];
+	size_t hl = sizeof(head) - 1, body = XD_PROTO_REQUEST_MAX - hl - 2;
+	static char exact[XD_PROTO_REQUEST_MAX + 2];
 	memcpy(exact, head, hl);
 	memset(exact + hl, 'y', body);
 	memcpy(exact + hl + body, "\"}\n", 4);
-	assert_int_equal(strlen(exact), XD_CTL_REQUEST_MAX + 1);
+	assert_int_equal(strlen(exact), XD_PROTO_REQUEST_MAX + 1);
 	r = ask(c, exact, 2000);
 	assert_ok(r);
 	json_decref(r);
