@@ -7,8 +7,9 @@
  *
  * Running, it wires the pieces together: the loop (loop.h), the backend
  * (one function, backend_new, knows them all), the engine (engine.h) with
- * its environment (hooks, log, state changes, milestones), the control
- * socket with sd_notify (control.h) and the stop signals.  Everything
+ * its environment (hooks, log, state changes, milestones), the service
+ * manager's notifications (service.h), the control socket (control.h)
+ * and the stop signals.  Everything
  * lives in one struct daemon; the engine callbacks below fan out to the
  * log and to the control socket.
  *
@@ -29,9 +30,11 @@
 #include "core/engine.h"
 #include "core/plan.h"
 #include "daemon/control.h"
+#include "daemon/engine_if.h"
 #include "daemon/hoststate.h"
 #include "daemon/hooks.h"
 #include "daemon/log.h"
+#include "daemon/service.h"
 #include "evloop/loop.h"
 #include "hv/sim/hv_sim.h"
 #include "xd_build.h"
@@ -65,6 +68,7 @@ struct daemon {
 	struct hv *hv;
 	struct xd_hooks *hooks;
 	struct xd_engine *engine;
+	struct xd_service *service;
 	struct xd_control *control;
 
 	enum xd_state *last;             /* per engine slot, for "a -> b" lines */
@@ -119,6 +123,7 @@ static void on_engine_changed(void *ctx, size_t slot, const struct xd_dom_status
 		xd_log(lvl, st->name, st->domid, "state %s -> %s%s%s", xd_state_name(was),
 		       xd_state_name(st->state), sep, reason);
 	xd_control_changed(d->control, slot, st);
+	xd_service_progress(d->service);
 }
 
 /* "7 running, 1 failed, 1 inactive" over the managed domains: running and
@@ -159,7 +164,7 @@ static void on_boot_settled(void *ctx)
 	count_states(d, counts, sizeof(counts));
 	xd_log(XD_LOG_NOTICE, NULL, -1, "boot done in %.1f s: %s",
 	       seconds_since(d->boot_started_ms), counts);
-	xd_control_boot_settled(d->control);
+	xd_service_boot_settled(d->service);
 }
 
 static void on_host_down(void *ctx)
@@ -174,6 +179,7 @@ static void on_host_down(void *ctx)
 		xd_log(XD_LOG_NOTICE, NULL, -1, "host shutdown done: %s", counts);
 	d->halting = false;
 	xd_control_host_down(d->control);
+	xd_service_host_down(d->service);
 	if (d->exit_when_down)
 		xd_loop_quit(d->loop, 0);
 }
@@ -248,7 +254,7 @@ static void start_host_shutdown(struct daemon *d, bool daemon_exits)
 	d->halting = true;
 	d->exit_when_down = daemon_exits;
 	d->halt_started_ms = xd_loop_clock();
-	xd_control_shutdown_host(d->control, daemon_exits);
+	xd_service_shutdown_host(d->service, daemon_exits);
 }
 
 static void on_stop_signal(int signo, void *arg)
@@ -361,8 +367,12 @@ static int daemon_setup(struct daemon *d)
 		xd_log(XD_LOG_ERR, NULL, -1, "cannot start: %s", strerror(errno));
 		return 1;
 	}
+	struct xd_engine_if engine = xd_engine_if_real(d->engine);
+	d->service = xd_service_new(xd_loop_timers(d->loop), engine, &d->cfg);
+	if (!d->service)
+		return 1;
 	struct xd_control_env cenv = {
-		.loop = d->loop, .engine = d->engine, .cfg = &d->cfg,
+		.loop = d->loop, .engine = engine, .service = d->service, .cfg = &d->cfg,
 		.config_path = d->opt.config, .socket_path = d->opt.socket,
 		.started_ms = d->started_ms,
 	};
@@ -373,6 +383,7 @@ static int daemon_setup(struct daemon *d)
 static void daemon_teardown(struct daemon *d)
 {
 	xd_control_free(d->control);
+	xd_service_free(d->service);
 	xd_engine_free(d->engine);
 	xd_hooks_free(d->hooks);
 	if (d->hv)
@@ -391,7 +402,7 @@ static void boot(struct daemon *d)
 	if (xd_engine_adopt(d->engine) < 0)
 		xd_log(XD_LOG_ERR, NULL, -1, "cannot list the running domains; none adopted");
 	xd_engine_boot(d->engine);
-	xd_control_booting(d->control);
+	xd_service_booting(d->service);
 }
 
 /* A daemon started with 0, 1 or 2 closed would hand those numbers to the

@@ -1,7 +1,7 @@
 /*
  * The control server in-process: a real loop, a real socket, a real
  * configuration loaded from a temporary directory, and the fake engine
- * (fake_engine.h).  Test clients are non-blocking sockets registered on
+ * (fake_engine.h) behind the control layer's engine interface.  Test clients are non-blocking sockets registered on
  * the same loop, so "wait for the reply" means "run the loop until a line
  * arrived" and nothing here can deadlock or depend on thread timing.
  */
@@ -39,7 +39,8 @@ static char root[64];
 struct fixture {
 	struct xd_loop *loop;
 	struct xd_config *cfg;
-	struct xd_engine *e;
+	struct fake_engine *e;
+	struct xd_service *svc;
 	struct xd_control *ctl;
 	char conf[256];
 	char sock[100];
@@ -161,6 +162,8 @@ static void engine_changed(void *ctx, size_t dom, const struct xd_dom_status *st
 	struct fixture *f = ctx;
 	if (f->ctl)
 		xd_control_changed(f->ctl, dom, st);
+	if (f->svc)
+		xd_service_progress(f->svc);
 }
 
 static void engine_host_down(void *ctx)
@@ -168,6 +171,7 @@ static void engine_host_down(void *ctx)
 	struct fixture *f = ctx;
 	f->host_downs++;
 	xd_control_host_down(f->ctl);
+	xd_service_host_down(f->svc);
 }
 
 static int setup_with(void **state, const char *conf, uint64_t idle_ms)
@@ -197,8 +201,11 @@ static int setup_with(void **state, const char *conf, uint64_t idle_ms)
 	assert_int_equal(xd_loop_on_after(f->loop, after_iteration, f), 0);
 	struct xd_engine_env env = { .timers = xd_loop_timers(f->loop), .ctx = f,
 				     .changed = engine_changed, .host_down = engine_host_down };
-	f->e = xd_engine_new(f->cfg, &env);
-	struct xd_control_env cenv = { .loop = f->loop, .engine = f->e, .cfg = &f->cfg,
+	f->e = fake_engine_new(f->cfg, &env);
+	f->svc = xd_service_new(xd_loop_timers(f->loop), fake_engine_if(f->e), &f->cfg);
+	assert_non_null(f->svc);
+	struct xd_control_env cenv = { .loop = f->loop, .engine = fake_engine_if(f->e),
+				       .service = f->svc, .cfg = &f->cfg,
 				       .config_path = f->conf, .started_ms = xd_loop_clock(),
 				       .idle_timeout_ms = idle_ms };
 	f->ctl = xd_control_new(&cenv);
@@ -216,7 +223,8 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 	xd_control_free(f->ctl);
-	xd_engine_free(f->e);
+	xd_service_free(f->svc);
+	fake_engine_free(f->e);
 	xd_loop_free(f->loop);
 	xd_config_free(f->cfg);
 	nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
@@ -397,8 +405,8 @@ static void test_socket_mode_and_group(void **state)
 static void test_second_daemon_refused_stale_socket_replaced(void **state)
 {
 	struct fixture *f = *state;
-	struct xd_control_env env = { .loop = f->loop, .engine = f->e, .cfg = &f->cfg,
-				      .config_path = f->conf };
+	struct xd_control_env env = { .loop = f->loop, .engine = fake_engine_if(f->e),
+				      .service = f->svc, .cfg = &f->cfg, .config_path = f->conf };
 	assert_null(xd_control_new(&env));    /* the socket is alive */
 	/* Kill ours without unlinking: a stale file stays behind. */
 	xd_control_free(f->ctl);
@@ -1097,7 +1105,7 @@ static char *manager_heard(void)
 static void test_ready_after_boot_and_status_lines(void **state)
 {
 	struct fixture *f = *state;
-	xd_control_booting(f->ctl);
+	xd_service_booting(f->svc);
 	char *heard = manager_heard();
 	if (!HAVE_SYSTEMD) {
 		assert_string_equal(heard, "");
@@ -1113,7 +1121,7 @@ static void test_ready_after_boot_and_status_lines(void **state)
 	heard = manager_heard();
 	assert_non_null(strstr(heard, "STATUS=booting: 2/4 running, 1 failed\n"));
 	assert_null(strstr(heard, "READY=1"));
-	xd_control_boot_settled(f->ctl);
+	xd_service_boot_settled(f->svc);
 	heard = manager_heard();
 	assert_non_null(strstr(heard, "READY=1\n"));
 	assert_non_null(strstr(heard, "STATUS=2/4 running, 1 failed\n"));
@@ -1131,9 +1139,9 @@ static void test_ready_after_boot_and_status_lines(void **state)
 static void test_ready_immediately(void **state)
 {
 	struct fixture *f = *state;
-	xd_control_booting(f->ctl);
+	xd_service_booting(f->svc);
 	assert_true(strstr(manager_heard(), "READY=1\n") || !HAVE_SYSTEMD);
-	xd_control_boot_settled(f->ctl);
+	xd_service_boot_settled(f->svc);
 	assert_null(strstr(manager_heard(), "READY=1"));    /* once only */
 }
 
@@ -1143,7 +1151,7 @@ static void test_halt_sends_stopping(void **state)
 	struct tclient *c = tclient_new(f);
 	start_all(c);
 	manager_heard();
-	xd_control_shutdown_host(f->ctl, true);
+	xd_service_shutdown_host(f->svc, true);
 	assert_true(strstr(manager_heard(), "STOPPING=1\n") || !HAVE_SYSTEMD);
 	tclient_free(c);
 }
