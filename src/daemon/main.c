@@ -58,6 +58,10 @@ struct options {
 	const char *config;
 	const char *socket;              /* -s: overrides the config's `socket` */
 	const char *backend;
+	/* SIGTERM/SIGINT always mean the host halts (the sim: tests, demos);
+	 * else the host-state probe decides at each signal.  Set once, by
+	 * backend_new, the one place that knows the backends. */
+	bool stop_means_halt;
 };
 
 struct daemon {
@@ -70,6 +74,7 @@ struct daemon {
 	struct xd_engine *engine;
 	struct xd_service *service;
 	struct xd_control *control;
+	struct xd_host_probe host_probe;  /* read once at setup (hoststate.h) */
 
 	enum xd_state *last;             /* per engine slot, for "a -> b" lines */
 	size_t n_last;
@@ -232,18 +237,14 @@ static void pump_engine(void *arg)
 
 /* ------------------------------------------------------------ stopping */
 
-/* What SIGTERM/SIGINT means.  On the sim (tests, demos) it is the host
- * halting, always.  With a real backend it is decided by the host-state
- * probe (hoststate.h), wired in with that backend; until then a stop
- * signal leaves the guests alone, which a restart of the service wants. */
+/* What SIGTERM/SIGINT means: the host halting when the daemon's option
+ * says so, else whatever the host-state probe (hoststate.h) says now. */
 static bool stop_means_halt(const struct daemon *d)
 {
-	if (hv_is_sim(d->hv))
+	if (d->opt.stop_means_halt)
 		return true;
-	struct xd_host_probe probe;
 	char why[256] = "";
-	xd_host_probe_default(&probe);
-	bool halting = xd_host_halting(&probe, why, sizeof(why));
+	bool halting = xd_host_halting(&d->host_probe, why, sizeof(why));
 	if (why[0])
 		xd_log(XD_LOG_INFO, NULL, -1, "host state: %s", why);
 	return halting;
@@ -293,8 +294,10 @@ static void libxl_log(void *ctx, int prio, const char *domain, long domid, const
 static struct hv *backend_new(struct daemon *d, char *err, size_t errlen)
 {
 	const char *b = d->opt.backend;
-	if (strncmp(b, "sim:", 4) == 0 && b[4])
+	if (strncmp(b, "sim:", 4) == 0 && b[4]) {
+		d->opt.stop_means_halt = true;
 		return hv_sim_new(b + 4, d->cfg, xd_loop_timers(d->loop), err, errlen);
+	}
 	if (strcmp(b, "libxl") == 0) {
 #if HAVE_LIBXL
 		return hv_libxl_new(d->loop, d->cfg, libxl_log, d, err, errlen);
@@ -358,6 +361,7 @@ static int daemon_setup(struct daemon *d)
 	}
 	char err[512];
 	d->hv = backend_new(d, err, sizeof(err));
+	xd_host_probe_default(&d->host_probe);
 	if (!d->hv) {
 		xd_log(XD_LOG_ERR, NULL, -1, "backend %s: %s", d->opt.backend, err);
 		return 1;
