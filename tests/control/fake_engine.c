@@ -225,6 +225,7 @@ static size_t op_count(const void *ctx)
 static void op_status(const void *ctx, size_t dom, struct xd_dom_status *st)
 {
 	const struct fake_engine *e = ctx;
+	((struct fake_engine *)e)->status_calls++;
 	const struct fake_dom *d = &e->doms[dom];
 	*st = (struct xd_dom_status){
 		.name = d->name, .state = d->state, .domid = d->domid,

@@ -38,6 +38,7 @@ struct fake_engine {
 	uint64_t op_ms;                  /* how long every transition takes */
 	bool halting;
 	unsigned reloads, starts, stops, saves;
+	unsigned long status_calls;      /* queries, to bound a request's cost */
 	long next_domid;
 };
 

@@ -174,6 +174,8 @@ static void engine_host_down(void *ctx)
 	xd_service_host_down(f->svc);
 }
 
+#define MANY_DOMS 60             /* xl cfgs d00..d59, for setup_many */
+
 static int setup_with(void **state, const char *conf, uint64_t idle_ms)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -186,6 +188,11 @@ static int setup_with(void **state, const char *conf, uint64_t idle_ms)
 	for (const char *const *n = (const char *const[]){ "storage", "db", "web", "batch",
 							   "extra", NULL }; *n; n++)
 		xl_cfg(*n);
+	for (int i = 0; i < MANY_DOMS; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "d%02d", i);
+		xl_cfg(name);
+	}
 	write_text("xendomd.conf", conf);
 	snprintf(f->conf, sizeof(f->conf), "%s/xendomd.conf", root);
 	snprintf(f->sock, sizeof(f->sock), "%s/run/control", root);
@@ -454,6 +461,41 @@ static void test_status_shape(void **state)
 	assert_non_null(strstr(json_string_value(json_object_get(r, "error")), "nosuch"));
 	json_decref(r);
 	tclient_free(c);
+}
+
+/* 60 domains, the last one named 4096 times: each name is one hash
+ * lookup, not a scan of every domain (which would be 4096 * 60 engine
+ * queries). */
+static int setup_many(void **state)
+{
+	char conf[4096] = GLOBAL_SECTION;
+	for (int i = 0; i < MANY_DOMS; i++)
+		snprintf(conf + strlen(conf), sizeof(conf) - strlen(conf),
+			 "[domain d%02d]\nautostart = no\n", i);
+	return setup_with(state, conf, 0);
+}
+
+static void test_many_names_cost_one_lookup_each(void **state)
+{
+	struct fixture *f = *state;
+	size_t len = 64 + 6 * XD_PROTO_NAMES_MAX;
+	char *req = malloc(len);
+	assert_non_null(req);
+	strcpy(req, "{\"cmd\":\"status\",\"names\":[");
+	for (int i = 0; i < XD_PROTO_NAMES_MAX; i++)
+		strcat(req, i ? ",\"d59\"" : "\"d59\"");
+	strcat(req, "]}\n");
+	struct tclient *c = tclient_new(f);
+	f->e->status_calls = 0;
+	json_t *r = ask(c, req, 5000);
+	assert_ok(r);
+	assert_int_equal(json_array_size(json_object_get(r, "domains")), XD_PROTO_NAMES_MAX);
+	assert_string_equal(state_in(r, "d59"), "inactive");
+	/* One query per name for the reply, a few per lookup, the index once. */
+	assert_true(f->e->status_calls < 8 * XD_PROTO_NAMES_MAX + MANY_DOMS);
+	json_decref(r);
+	tclient_free(c);
+	free(req);
 }
 
 static void test_bad_requests_get_errors(void **state)
@@ -1166,6 +1208,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_socket_mode_and_group, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_daemon_refused_stale_socket_replaced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_shape, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_names_cost_one_lookup_each, setup_many, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_requests_get_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oversized_request_refused_and_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipelined_requests_answered_in_order, setup, teardown),
