@@ -17,7 +17,7 @@ static json_t *cmd_status(struct xd_control *c, struct client *cl, json_t *req)
 	(void)cl;
 	size_t n;
 	json_t *err;
-	size_t *doms = ctl_request_domains(c, req, true, false, &n, &err);
+	size_t *doms = ctl_request_domains(c, req, XD_CMD_STATUS, true, &n, &err);
 	if (!doms)
 		return err;
 	json_t *list = json_array();
@@ -164,7 +164,7 @@ static json_t *cmd_start(struct xd_control *c, struct client *cl, json_t *req)
 {
 	size_t n, n_all;
 	json_t *err;
-	size_t *doms = ctl_request_domains(c, req, false, true, &n, &err);
+	size_t *doms = ctl_request_domains(c, req, XD_CMD_START, false, &n, &err);
 	if (!doms)
 		return err;
 	const struct xd_config *cfg = ctl_cfg(c);
@@ -213,7 +213,8 @@ static json_t *cmd_stop_or_restart(struct xd_control *c, struct client *cl, json
 {
 	size_t n, n_all = 0;
 	json_t *err, *also = NULL;
-	size_t *doms = ctl_request_domains(c, req, false, true, &n, &err);
+	enum xd_cmd cmd = kind == JOB_STOP ? XD_CMD_STOP : XD_CMD_RESTART;
+	size_t *doms = ctl_request_domains(c, req, cmd, false, &n, &err);
 	if (!doms)
 		return err;
 	size_t *all = stop_with_dependents(c, doms, n, &n_all, &also);
@@ -254,7 +255,7 @@ static json_t *cmd_save(struct xd_control *c, struct client *cl, json_t *req)
 {
 	size_t n;
 	json_t *err;
-	size_t *doms = ctl_request_domains(c, req, false, true, &n, &err);
+	size_t *doms = ctl_request_domains(c, req, XD_CMD_SAVE, false, &n, &err);
 	if (!doms)
 		return err;
 	ctl_engine(c)->save(c->env.engine.e, doms, n);

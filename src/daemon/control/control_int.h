@@ -26,6 +26,7 @@
 #include <stddef.h>
 
 #include "daemon/control.h"
+#include "proto/proto.h"
 #include "util/hash.h"
 
 #define PEER_GROUPS_MAX 256
@@ -142,10 +143,11 @@ long ctl_engine_slot(struct xd_control *c, const char *name);
 long ctl_config_index(struct xd_control *c, const char *name);
 void ctl_names_forget_config(struct xd_control *c);
 void ctl_names_free(struct xd_control *c);
-/* The request's "names": with slots, engine slots of any domain the
- * engine knows; else configuration indices of managed domains.  On
- * error *err gets the reply. */
-size_t *ctl_request_domains(struct xd_control *c, json_t *req, bool slots, bool need_one,
+/* The request's "names" (at least one if proto.h's cmd needs a name):
+ * with slots, engine slots of any domain the engine knows; else
+ * configuration indices of managed domains.  On error *err gets the
+ * reply. */
+size_t *ctl_request_domains(struct xd_control *c, json_t *req, enum xd_cmd cmd, bool slots,
 			    size_t *n_out, json_t **err);
 
 /* reply.c */

@@ -99,12 +99,12 @@ static json_t *names_array(json_t *req, bool need_one, size_t *n)
 	return NULL;
 }
 
-size_t *ctl_request_domains(struct xd_control *c, json_t *req, bool slots, bool need_one,
+size_t *ctl_request_domains(struct xd_control *c, json_t *req, enum xd_cmd cmd, bool slots,
 			    size_t *n_out, json_t **err)
 {
 	size_t n = 0;
 	*n_out = 0;
-	*err = names_array(req, need_one, &n);
+	*err = names_array(req, xd_proto_commands[cmd].need_name, &n);
 	if (*err)
 		return NULL;
 	json_t *names = json_object_get(req, "names");
