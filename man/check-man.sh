@@ -1,9 +1,9 @@
 #!/bin/sh
-# usage: check-man.sh MANDOC KEYS_C XENDOMCTL_C xendomd.8 xendomctl.8 xendomd.conf.5
+# usage: check-man.sh MANDOC KEYS_C PROTO_C xendomd.8 xendomctl.8 xendomd.conf.5
 #
 # Each page is clean for `mandoc -Tlint` (warnings and worse), every key
 # of the configuration loader has an entry in xendomd.conf(5), and every
-# command of xendomctl has one in xendomctl(8).
+# command of the control protocol (src/proto) has one in xendomctl(8).
 set -eu
 mandoc=$1 load_c=$2 ctl_c=$3
 shift 3
@@ -27,7 +27,7 @@ for k in $keys; do
 		{ echo "xendomd.conf.5 does not document $k"; fail=1; }
 done
 
-cmds=$(sed -n 's/^[[:space:]]*{ "\([a-z-]*\)", \(true\|false\),.*/\1/p' "$ctl_c")
+cmds=$(sed -n 's/^[[:space:]]*{ XD_CMD_[A-Z_]*, "\([a-z-]*\)",.*/\1/p' "$ctl_c")
 [ -n "$cmds" ] || { echo "no commands found in $ctl_c"; exit 1; }
 for c in $cmds; do
 	grep -q -E "^\.It Cm $c( |$)" "$ctl8" ||

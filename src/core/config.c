@@ -21,6 +21,62 @@ long xd_config_find(const struct xd_config *cfg, const char *name)
 	return -1;
 }
 
+static bool same_string(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+static bool same_deps(const struct xd_config *ca, const size_t *a, size_t na,
+		      const struct xd_config *cb, const size_t *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(ca->domains[a[i]].name, cb->domains[b[i]].name) != 0)
+			return false;
+	return true;
+}
+
+static bool same_ready(const struct xd_ready *a, const struct xd_ready *b)
+{
+	return a->kind == b->kind && same_string(a->path, b->path) &&
+	       same_string(a->value, b->value) && a->has_value == b->has_value &&
+	       a->delay_ms == b->delay_ms;
+}
+
+/* The xl cfg's values. */
+static bool same_xl(const struct xd_domain_cfg *a, const struct xd_domain_cfg *b)
+{
+	return same_string(a->xl_path, b->xl_path) && a->memory_mb == b->memory_mb &&
+	       a->maxmem_mb == b->maxmem_mb && a->hvm == b->hvm &&
+	       a->on_poweroff == b->on_poweroff && a->on_reboot == b->on_reboot &&
+	       a->on_crash == b->on_crash && a->on_watchdog == b->on_watchdog &&
+	       a->on_soft_reset == b->on_soft_reset;
+}
+
+/* The [domain] section's policy. */
+static bool same_policy(const struct xd_domain_cfg *a, const struct xd_domain_cfg *b)
+{
+	return a->autostart == b->autostart && same_ready(&a->ready, &b->ready) &&
+	       a->ready_timeout_ms == b->ready_timeout_ms &&
+	       a->start_delay_ms == b->start_delay_ms && a->start_retries == b->start_retries &&
+	       a->retry_delay_ms == b->retry_delay_ms && a->restart_limit == b->restart_limit &&
+	       a->restart_window_ms == b->restart_window_ms &&
+	       a->on_host_shutdown == b->on_host_shutdown &&
+	       a->shutdown_timeout_ms == b->shutdown_timeout_ms &&
+	       same_string(a->exec_start_pre, b->exec_start_pre) &&
+	       same_string(a->exec_stop_post, b->exec_stop_post) &&
+	       a->hook_timeout_ms == b->hook_timeout_ms;
+}
+
+bool xd_domain_cfg_equal(const struct xd_config *ca, const struct xd_domain_cfg *a,
+			 const struct xd_config *cb, const struct xd_domain_cfg *b)
+{
+	return same_xl(a, b) && same_policy(a, b) &&
+	       same_deps(ca, a->after, a->n_after, cb, b->after, b->n_after) &&
+	       same_deps(ca, a->requires, a->n_requires, cb, b->requires, b->n_requires);
+}
+
 void xd_config_index(struct xd_config *cfg)
 {
 	if (!cfg->by_name.key)

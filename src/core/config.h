@@ -130,6 +130,15 @@ struct xd_config {
 	size_t n_indexed;
 };
 
+/* Does anything xendomd acts on differ between two versions of a domain
+ * (a in configuration ca, b in cb)?  Dependencies are indices into their
+ * own configuration, so they are compared by name.  The name, origin and
+ * from_auto_dir are not settings: a domain that only moved is unchanged.
+ * Every new field of struct xd_domain_cfg must be compared here (or be
+ * listed as ignored); tests/core/test_config_equal.c fails until it is. */
+bool xd_domain_cfg_equal(const struct xd_config *ca, const struct xd_domain_cfg *a,
+			 const struct xd_config *cb, const struct xd_domain_cfg *b);
+
 /*
  * Lookup by name; returns the index or -1.  O(1) for the domains that
  * xd_config_index() has seen (every domain of a loaded configuration:

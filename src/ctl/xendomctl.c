@@ -2,9 +2,8 @@
  * xendomctl: xendomd's control tool (SPEC §1, xendomctl(8)).
  *
  * One connection, one JSON request line, one JSON reply line (or, for
- * `events`, a stream of them).  Exit codes: 0 done, 1 the operation
- * failed, 2 usage or configuration error, 3 daemon not reachable,
- * 4 permission denied.  The daemon's replies carry the code to use.
+ * `events`, a stream of them).  The protocol, the commands and the exit
+ * codes are proto/proto.h's; the daemon's replies carry the code to use.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -18,12 +17,8 @@
 
 #include "ctl/svg.h"
 #include "ctl/table.h"
+#include "proto/proto.h"
 #include "xd_build.h"
-
-#define DEFAULT_SOCKET   "/run/xendomd/control"
-#define REPLY_MAX        (16 * 1024 * 1024)
-
-enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3, EXIT_PERM = 4 };
 
 struct opts {
 	const char *socket;
@@ -56,7 +51,7 @@ static void usage(FILE *out)
 		"  shutdown-host [--wait] run the host-shutdown sequence now\n"
 		"options: -s, --socket PATH (default %s); -j, --json; -h, --help; -V, --version\n"
 		"exit: 0 done, 1 failed, 2 usage/config error, 3 daemon not reachable, "
-		"4 permission denied\n", DEFAULT_SOCKET);
+		"4 permission denied\n", XD_PROTO_SOCKET_DEFAULT);
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -64,41 +59,11 @@ static int usage_error(const char *fmt, const char *arg)
 	fputs("xendomctl: ", stderr);
 	fprintf(stderr, fmt, arg);
 	fputs(" (xendomctl --help lists the commands)\n", stderr);
-	return EXIT_USAGE;
+	return XD_EXIT_USAGE;
 }
 
 /* ------------------------------------------------------------------ */
 /* Arguments                                                           */
-
-struct command_spec {
-	const char *name;
-	bool names;          /* takes domain names */
-	bool need_name;      /* ... at least one */
-	bool wait;           /* accepts --wait */
-	bool dot;            /* accepts --dot */
-	bool svg;            /* accepts --svg FILE */
-};
-
-static const struct command_spec specs[] = {
-	{ "status", true, false, false, false, false },
-	{ "start", true, true, true, false, false },
-	{ "stop", true, true, true, false, false },
-	{ "restart", true, true, true, false, false },
-	{ "save", true, true, true, false, false },
-	{ "reload", false, false, false, false, false },
-	{ "plan", false, false, false, true, false },
-	{ "timeline", false, false, false, false, true },
-	{ "events", false, false, false, false, false },
-	{ "shutdown-host", false, false, true, false, false },
-};
-
-static const struct command_spec *find_spec(const char *name)
-{
-	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
-		if (strcmp(specs[i].name, name) == 0)
-			return &specs[i];
-	return NULL;
-}
 
 static bool is_opt(const char *a, const char *s, const char *l)
 {
@@ -109,10 +74,10 @@ static bool is_opt(const char *a, const char *s, const char *l)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	bool options = true;
-	o->socket = DEFAULT_SOCKET;
+	o->socket = XD_PROTO_SOCKET_DEFAULT;
 	o->names = calloc((size_t)argc, sizeof(*o->names));
 	if (!o->names)
-		return EXIT_FAILED;
+		return XD_EXIT_FAILED;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (options && strcmp(a, "--") == 0) {
@@ -135,10 +100,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->svg = argv[i];
 		} else if (options && is_opt(a, "-h", "--help")) {
 			usage(stdout);
-			exit(EXIT_OK);
+			exit(XD_EXIT_OK);
 		} else if (options && is_opt(a, "-V", "--version")) {
 			printf("xendomctl %s\n", XD_VERSION);
-			exit(EXIT_OK);
+			exit(XD_EXIT_OK);
 		} else if (options && a[0] == '-' && a[1]) {
 			return usage_error("unknown option %s", a);
 		} else if (!o->cmd) {
@@ -154,7 +119,7 @@ static int check_args(const struct opts *o)
 {
 	if (!o->cmd)
 		return usage_error("%s", "no command given");
-	const struct command_spec *s = find_spec(o->cmd);
+	const struct xd_cmd_spec *s = xd_proto_command(o->cmd);
 	if (!s)
 		return usage_error("unknown command \"%s\"", o->cmd);
 	if (o->n_names && !s->names)
@@ -184,13 +149,13 @@ static int connect_daemon(const char *path, struct conn *c)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		fprintf(stderr, "xendomctl: socket path too long: %s\n", path);
-		return EXIT_USAGE;
+		return XD_EXIT_USAGE;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
 		fprintf(stderr, "xendomctl: socket: %s\n", strerror(errno));
-		return EXIT_FAILED;
+		return XD_EXIT_FAILED;
 	}
 	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
 		return -1;
@@ -200,10 +165,10 @@ static int connect_daemon(const char *path, struct conn *c)
 	if (err == EACCES || err == EPERM) {
 		fprintf(stderr, "xendomctl: permission denied: %s (root or socket_group "
 			"members only)\n", path);
-		return EXIT_PERM;
+		return XD_EXIT_PERM;
 	}
 	fprintf(stderr, "xendomctl: xendomd not reachable at %s: %s\n", path, strerror(err));
-	return EXIT_UNREACHABLE;
+	return XD_EXIT_UNREACHABLE;
 }
 
 static int send_request(struct conn *c, json_t *req)
@@ -241,17 +206,17 @@ static json_t *read_reply(struct conn *c)
 				fprintf(stderr, "xendomctl: malformed reply from xendomd\n");
 			return j;
 		}
-		if (c->len == REPLY_MAX) {
-			fprintf(stderr, "xendomctl: reply longer than %d bytes\n", REPLY_MAX);
+		if (c->len == XD_PROTO_REPLY_MAX) {
+			fprintf(stderr, "xendomctl: reply longer than %d bytes\n", XD_PROTO_REPLY_MAX);
 			return NULL;
 		}
 		if (c->len + 65536 > c->cap) {
 			size_t cap = c->cap ? c->cap * 2 : 65536;
-			char *b = realloc(c->buf, cap > REPLY_MAX ? REPLY_MAX : cap);
+			char *b = realloc(c->buf, cap > XD_PROTO_REPLY_MAX ? XD_PROTO_REPLY_MAX : cap);
 			if (!b)
 				return NULL;
 			c->buf = b;
-			c->cap = cap > REPLY_MAX ? REPLY_MAX : cap;
+			c->cap = cap > XD_PROTO_REPLY_MAX ? XD_PROTO_REPLY_MAX : cap;
 		}
 		ssize_t n = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
 		if (n < 0 && errno == EINTR)
@@ -466,14 +431,14 @@ static int write_svg(const char *path, json_t *reply)
 	FILE *f = fopen(path, "we");
 	if (!f) {
 		fprintf(stderr, "xendomctl: %s: %s\n", path, strerror(errno));
-		return EXIT_FAILED;
+		return XD_EXIT_FAILED;
 	}
 	int r = svg_timeline(json_object_get(reply, "domains"), f);
 	if (fclose(f) != 0 || r < 0) {
 		fprintf(stderr, "xendomctl: writing %s failed\n", path);
-		return EXIT_FAILED;
+		return XD_EXIT_FAILED;
 	}
-	return EXIT_OK;
+	return XD_EXIT_OK;
 }
 
 static void print_human(const struct opts *o, json_t *reply)
@@ -504,8 +469,8 @@ static void print_human(const struct opts *o, json_t *reply)
 static int report_error(const struct opts *o, json_t *reply)
 {
 	json_int_t code = json_integer_value(json_object_get(reply, "code"));
-	if (code < EXIT_FAILED || code > EXIT_PERM || code == EXIT_UNREACHABLE)
-		code = EXIT_FAILED;
+	if (code < XD_EXIT_FAILED || code > XD_EXIT_PERM || code == XD_EXIT_UNREACHABLE)
+		code = XD_EXIT_FAILED;
 	if (o->json) {
 		print_json(reply);
 		return (int)code;
@@ -532,7 +497,7 @@ static int stream_events(const struct opts *o, struct conn *c)
 			print_event(ev);
 		json_decref(ev);
 	}
-	return EXIT_OK;
+	return XD_EXIT_OK;
 }
 
 static int run(const struct opts *o)
@@ -544,16 +509,16 @@ static int run(const struct opts *o)
 	json_t *req = build_request(o), *reply = NULL;
 	if (!req || send_request(&c, req) < 0 || !(reply = read_reply(&c))) {
 		fprintf(stderr, "xendomctl: no reply from xendomd at %s\n", o->socket);
-		rc = EXIT_UNREACHABLE;
+		rc = XD_EXIT_UNREACHABLE;
 	} else if (!json_is_true(json_object_get(reply, "ok"))) {
 		rc = report_error(o, reply);
 	} else if (strcmp(o->cmd, "events") == 0) {
 		rc = stream_events(o, &c);
 	} else {
-		rc = o->svg ? write_svg(o->svg, reply) : EXIT_OK;
+		rc = o->svg ? write_svg(o->svg, reply) : XD_EXIT_OK;
 		if (o->json)
 			print_json(reply);
-		else if (o->svg && rc == EXIT_OK)
+		else if (o->svg && rc == XD_EXIT_OK)
 			printf("wrote %s\n", o->svg);
 		else if (!o->svg)
 			print_human(o, reply);

@@ -1,16 +1,10 @@
 /*
- * The control socket (SPEC §6) and what hangs off it: xendomctl's
- * requests, --wait jobs, the `events` stream, configuration reload
- * (SIGHUP or `reload`), and the service-manager notifications that
- * follow the engine's progress (notify.h).
- *
- * Protocol: one JSON object per line in both directions, each request at
- * most XD_CTL_REQUEST_MAX bytes.  Requests are {"cmd":"...", ...}; every
- * request gets exactly one reply {"ok":true, ...} or
- * {"ok":false,"code":N,"error":"..."} where N is xendomctl's exit code
- * (1 failed, 2 usage/config, 4 permission).  After an `events` reply the
- * connection carries one object per state change until the client
- * closes.  xendomctl(8) documents every command.
+ * The control socket: xendomctl's requests, --wait jobs and the `events`
+ * stream.  Only transport and dispatch: the commands act on the engine
+ * through the interface it is given (engine_if.h), a reload is
+ * daemon/reload.c's, the service manager is told by daemon/service.c.
+ * The protocol (framing, commands, exit codes, limits) is proto/proto.h,
+ * shared with xendomctl.
  *
  * Nothing a client does can block the daemon: sockets are non-blocking,
  * a client's next request is read only once its previous reply is
@@ -28,16 +22,18 @@
 
 #include "core/config.h"
 #include "core/engine.h"
+#include "daemon/engine_if.h"
+#include "daemon/service.h"
 #include "evloop/loop.h"
 
-#define XD_CTL_REQUEST_MAX   (64 * 1024)
 #define XD_CTL_IDLE_MS       30000                /* default idle timeout */
 #define XD_CTL_EVENTS_MAX    (1024 * 1024)        /* unread events before a drop */
 #define XD_CTL_CLIENTS_MAX   1024
 
 struct xd_control_env {
 	struct xd_loop *loop;
-	struct xd_engine *engine;
+	struct xd_engine_if engine;
+	struct xd_service *service;      /* shutdown-host and reload tell it */
 	/* The running configuration.  Reload replaces *cfg (after the engine
 	 * switched to the new one) and frees the old one, so the owner must
 	 * always read it through this pointer. */
@@ -51,23 +47,16 @@ struct xd_control_env {
 struct xd_control;
 
 /* Bind and listen (mode 0660, group socket_group, a stale socket file is
- * replaced, a live one is an error), start the notifier and catch SIGHUP.
+ * replaced, a live one is an error) and catch SIGHUP (reload).
  * Returns NULL with the reason logged. */
 struct xd_control *xd_control_new(const struct xd_control_env *env);
 /* Closes every client and removes the socket file. */
 void xd_control_free(struct xd_control *c);
 
-/* The engine's callbacks, fanned out by the daemon to us. */
+/* The engine's callbacks, fanned out by the daemon to us (events and
+ * --wait jobs; the service manager hears them through service.h). */
 void xd_control_changed(struct xd_control *c, size_t dom, const struct xd_dom_status *st);
-void xd_control_boot_settled(struct xd_control *c);
 void xd_control_host_down(struct xd_control *c);
-
-/* The daemon calls this after xd_engine_boot(): the notifier enters the
- * boot phase (READY=1 now if notify_ready = immediately). */
-void xd_control_booting(struct xd_control *c);
-/* Run the host-shutdown sequence (SIGTERM at halt: daemon_exits = true,
- * which sends STOPPING=1; `xendomctl shutdown-host` passes false). */
-void xd_control_shutdown_host(struct xd_control *c, bool daemon_exits);
 
 /* Re-read config_path; on success switch the engine and free the old
  * configuration, else keep it.  What happened is logged; when report is

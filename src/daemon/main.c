@@ -7,8 +7,9 @@
  *
  * Running, it wires the pieces together: the loop (loop.h), the backend
  * (one function, backend_new, knows them all), the engine (engine.h) with
- * its environment (hooks, log, state changes, milestones), the control
- * socket with sd_notify (control.h) and the stop signals.  Everything
+ * its environment (hooks, log, state changes, milestones), the service
+ * manager's notifications (service.h), the control socket (control.h)
+ * and the stop signals.  Everything
  * lives in one struct daemon; the engine callbacks below fan out to the
  * log and to the control socket.
  *
@@ -29,9 +30,11 @@
 #include "core/engine.h"
 #include "core/plan.h"
 #include "daemon/control.h"
+#include "daemon/engine_if.h"
 #include "daemon/hoststate.h"
 #include "daemon/hooks.h"
 #include "daemon/log.h"
+#include "daemon/service.h"
 #include "evloop/loop.h"
 #include "hv/sim/hv_sim.h"
 #include "xd_build.h"
@@ -53,6 +56,10 @@ struct options {
 	const char *config;
 	const char *socket;              /* -s: overrides the config's `socket` */
 	const char *backend;
+	/* SIGTERM/SIGINT always mean the host halts (the sim: tests, demos);
+	 * else the host-state probe decides at each signal.  Set once, by
+	 * backend_new, the one place that knows the backends. */
+	bool stop_means_halt;
 };
 
 struct daemon {
@@ -63,7 +70,9 @@ struct daemon {
 	struct hv *hv;
 	struct xd_hooks *hooks;
 	struct xd_engine *engine;
+	struct xd_service *service;
 	struct xd_control *control;
+	struct xd_host_probe host_probe;  /* read once at setup (hoststate.h) */
 
 	enum xd_state *last;             /* per engine slot, for "a -> b" lines */
 	size_t n_last;
@@ -120,6 +129,7 @@ static void on_engine_changed(void *ctx, size_t slot, const struct xd_dom_status
 		xd_log(lvl, st->name, st->domid, "state %s -> %s%s%s", xd_state_name(was),
 		       xd_state_name(st->state), sep, reason);
 	xd_control_changed(d->control, slot, st);
+	xd_service_progress(d->service);
 }
 
 /* "7 running, 1 failed, 1 inactive" over the managed domains: running and
@@ -160,7 +170,7 @@ static void on_boot_settled(void *ctx)
 	count_states(d, counts, sizeof(counts));
 	xd_log(XD_LOG_NOTICE, NULL, -1, "boot done in %.1f s: %s",
 	       seconds_since(d->boot_started_ms), counts);
-	xd_control_boot_settled(d->control);
+	xd_service_boot_settled(d->service);
 }
 
 static void host_down(void *ctx, bool settled)
@@ -176,6 +186,7 @@ static void host_down(void *ctx, bool settled)
 		xd_log(XD_LOG_NOTICE, NULL, -1, "host shutdown done: %s", counts);
 	d->halting = false;
 	xd_control_host_down(d->control);
+	xd_service_host_down(d->service);
 	if (d->exit_when_down)
 		xd_loop_quit(d->loop, 0);
 }
@@ -239,18 +250,14 @@ static void pump_engine(void *arg)
 
 /* ------------------------------------------------------------ stopping */
 
-/* What SIGTERM/SIGINT means.  On the sim (tests, demos) it is the host
- * halting, always.  With a real backend it is decided by the host-state
- * probe (hoststate.h), wired in with that backend; until then a stop
- * signal leaves the guests alone, which a restart of the service wants. */
+/* What SIGTERM/SIGINT means: the host halting when the daemon's option
+ * says so, else whatever the host-state probe (hoststate.h) says now. */
 static bool stop_means_halt(const struct daemon *d)
 {
-	if (hv_is_sim(d->hv))
+	if (d->opt.stop_means_halt)
 		return true;
-	struct xd_host_probe probe;
 	char why[256] = "";
-	xd_host_probe_default(&probe);
-	bool halting = xd_host_halting(&probe, why, sizeof(why));
+	bool halting = xd_host_halting(&d->host_probe, why, sizeof(why));
 	if (why[0])
 		xd_log(XD_LOG_INFO, NULL, -1, "host state: %s", why);
 	return halting;
@@ -261,7 +268,7 @@ static void start_host_shutdown(struct daemon *d, bool daemon_exits)
 	d->halting = true;
 	d->exit_when_down = daemon_exits;
 	d->halt_started_ms = xd_loop_clock();
-	xd_control_shutdown_host(d->control, daemon_exits);
+	xd_service_shutdown_host(d->service, daemon_exits);
 }
 
 static void on_stop_signal(int signo, void *arg)
@@ -289,8 +296,10 @@ static void on_stop_signal(int signo, void *arg)
 static struct hv *backend_new(struct daemon *d, char *err, size_t errlen)
 {
 	const char *b = d->opt.backend;
-	if (strncmp(b, "sim:", 4) == 0 && b[4])
+	if (strncmp(b, "sim:", 4) == 0 && b[4]) {
+		d->opt.stop_means_halt = true;
 		return hv_sim_new(b + 4, d->cfg, xd_loop_timers(d->loop), err, errlen);
+	}
 	if (strcmp(b, "libxl") == 0) {
 #if HAVE_LIBXL
 		d->settle = hv_libxl_settle;
@@ -355,6 +364,7 @@ static int daemon_setup(struct daemon *d)
 	}
 	char err[512];
 	d->hv = backend_new(d, err, sizeof(err));
+	xd_host_probe_default(&d->host_probe);
 	if (!d->hv) {
 		xd_log(XD_LOG_ERR, NULL, -1, "backend %s: %s", d->opt.backend, err);
 		return 1;
@@ -364,8 +374,12 @@ static int daemon_setup(struct daemon *d)
 		xd_log(XD_LOG_ERR, NULL, -1, "cannot start: %s", strerror(errno));
 		return 1;
 	}
+	struct xd_engine_if engine = xd_engine_if_real(d->engine);
+	d->service = xd_service_new(xd_loop_timers(d->loop), engine, &d->cfg);
+	if (!d->service)
+		return 1;
 	struct xd_control_env cenv = {
-		.loop = d->loop, .engine = d->engine, .cfg = &d->cfg,
+		.loop = d->loop, .engine = engine, .service = d->service, .cfg = &d->cfg,
 		.config_path = d->opt.config, .socket_path = d->opt.socket,
 		.started_ms = d->started_ms,
 	};
@@ -376,6 +390,7 @@ static int daemon_setup(struct daemon *d)
 static void daemon_teardown(struct daemon *d)
 {
 	xd_control_free(d->control);
+	xd_service_free(d->service);
 	xd_engine_free(d->engine);
 	xd_hooks_free(d->hooks);
 	if (d->hv)
@@ -394,7 +409,7 @@ static void boot(struct daemon *d)
 	if (xd_engine_adopt(d->engine) < 0)
 		xd_log(XD_LOG_ERR, NULL, -1, "cannot list the running domains; none adopted");
 	xd_engine_boot(d->engine);
-	xd_control_booting(d->control);
+	xd_service_booting(d->service);
 }
 
 /* A daemon started with 0, 1 or 2 closed would hand those numbers to the

@@ -5,22 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const state_names[] = {
-	"inactive", "waiting", "starting", "restoring", "booting", "running",
-	"stopping", "saving", "saved", "failed", "restarting",
-};
+static void op_status(const void *ctx, size_t dom, struct xd_dom_status *st);
 
-const char *xd_state_name(enum xd_state s)
-{
-	return (size_t)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "?";
-}
-
-static uint64_t now(const struct xd_engine *e)
+static uint64_t now(const struct fake_engine *e)
 {
 	return xd_timers_now(e->env.timers);
 }
 
-void fake_set(struct xd_engine *e, struct fake_dom *d, enum xd_state s, long domid,
+void fake_set(struct fake_engine *e, struct fake_dom *d, enum xd_state s, long domid,
 	      const char *reason)
 {
 	d->state = s;
@@ -28,12 +20,12 @@ void fake_set(struct xd_engine *e, struct fake_dom *d, enum xd_state s, long dom
 	snprintf(d->reason, sizeof(d->reason), "%s", reason ? reason : "");
 	d->since = now(e);
 	struct xd_dom_status st;
-	xd_engine_status(e, (size_t)(d - e->doms), &st);
+	op_status(e, (size_t)(d - e->doms), &st);
 	if (e->env.changed)
 		e->env.changed(e->env.ctx, (size_t)(d - e->doms), &st);
 }
 
-struct fake_dom *fake_dom(struct xd_engine *e, const char *name)
+struct fake_dom *fake_dom(struct fake_engine *e, const char *name)
 {
 	for (size_t i = 0; i < e->n; i++)
 		if (strcmp(e->doms[i].name, name) == 0)
@@ -46,7 +38,7 @@ static bool alive(const struct fake_dom *d)
 	return d->domid >= 0;
 }
 
-static bool all_down(const struct xd_engine *e)
+static bool all_down(const struct fake_engine *e)
 {
 	for (size_t i = 0; i < e->n; i++)
 		if (alive(&e->doms[i]) || e->doms[i].state == XD_STOPPING)
@@ -58,7 +50,7 @@ static void transition_done(struct xd_timer *t, void *arg)
 {
 	(void)t;
 	struct fake_dom *d = arg;
-	struct xd_engine *e = d->e;
+	struct fake_engine *e = d->e;
 	switch (d->next) {
 	case XD_RUNNING:
 		if (d->fail_start) {
@@ -84,14 +76,14 @@ static void transition_done(struct xd_timer *t, void *arg)
 	}
 }
 
-static void begin(struct xd_engine *e, struct fake_dom *d, enum xd_state via, enum xd_state to)
+static void begin(struct fake_engine *e, struct fake_dom *d, enum xd_state via, enum xd_state to)
 {
 	d->next = to;
 	fake_set(e, d, via, d->domid, NULL);
 	(void)xd_timer_arm_in(e->env.timers, &d->t, e->op_ms);
 }
 
-static struct fake_dom *add(struct xd_engine *e, const char *name, long cfg_index)
+static struct fake_dom *add(struct fake_engine *e, const char *name, long cfg_index)
 {
 	struct fake_dom *d = &e->doms[e->n++];
 	*d = (struct fake_dom){ .domid = -1, .managed = cfg_index >= 0, .cfg_index = cfg_index,
@@ -102,9 +94,9 @@ static struct fake_dom *add(struct xd_engine *e, const char *name, long cfg_inde
 	return d;
 }
 
-struct xd_engine *xd_engine_new(const struct xd_config *cfg, const struct xd_engine_env *env)
+struct fake_engine *fake_engine_new(const struct xd_config *cfg, const struct xd_engine_env *env)
 {
-	struct xd_engine *e = calloc(1, sizeof(*e));
+	struct fake_engine *e = calloc(1, sizeof(*e));
 	e->cfg = cfg;
 	e->env = *env;
 	e->op_ms = 20;
@@ -114,19 +106,19 @@ struct xd_engine *xd_engine_new(const struct xd_config *cfg, const struct xd_eng
 	return e;
 }
 
-void xd_engine_free(struct xd_engine *e)
+void fake_engine_free(struct fake_engine *e)
 {
 	for (size_t i = 0; i < e->n; i++)
 		xd_timer_disarm(e->env.timers, &e->doms[i].t);
 	free(e);
 }
 
-static struct fake_dom *by_cfg(struct xd_engine *e, size_t i)
+static struct fake_dom *by_cfg(struct fake_engine *e, size_t i)
 {
 	return fake_dom(e, e->cfg->domains[i].name);
 }
 
-static void start_one(struct xd_engine *e, size_t i)
+static void start_one(struct fake_engine *e, size_t i)
 {
 	const struct xd_domain_cfg *c = &e->cfg->domains[i];
 	for (size_t r = 0; r < c->n_requires; r++)
@@ -139,8 +131,9 @@ static void start_one(struct xd_engine *e, size_t i)
 	begin(e, d, XD_WAITING, XD_RUNNING);
 }
 
-void xd_engine_start(struct xd_engine *e, const size_t *doms, size_t n, enum xd_cause cause)
+static void op_start(void *ctx, const size_t *doms, size_t n, enum xd_cause cause)
 {
+	struct fake_engine *e = ctx;
 	(void)cause;
 	e->starts++;
 	for (size_t i = 0; i < n; i++)
@@ -156,7 +149,7 @@ static bool requires_dom(const struct xd_domain_cfg *c, size_t target)
 }
 
 /* Dependents first, as the real engine does; cascade gets their slots. */
-static void stop_one(struct xd_engine *e, size_t i, size_t **cascade, size_t *n_cascade,
+static void stop_one(struct fake_engine *e, size_t i, size_t **cascade, size_t *n_cascade,
 		     bool named)
 {
 	for (size_t k = 0; k < e->cfg->n_domains; k++)
@@ -173,9 +166,10 @@ static void stop_one(struct xd_engine *e, size_t i, size_t **cascade, size_t *n_
 	begin(e, d, XD_STOPPING, XD_INACTIVE);
 }
 
-void xd_engine_stop(struct xd_engine *e, const size_t *doms, size_t n, size_t **cascade,
+static void op_stop(void *ctx, const size_t *doms, size_t n, size_t **cascade,
 		    size_t *n_cascade)
 {
+	struct fake_engine *e = ctx;
 	e->stops++;
 	if (cascade) {
 		*cascade = NULL;
@@ -185,8 +179,9 @@ void xd_engine_stop(struct xd_engine *e, const size_t *doms, size_t n, size_t **
 		stop_one(e, doms[i], cascade, n_cascade, true);
 }
 
-void xd_engine_save(struct xd_engine *e, const size_t *doms, size_t n)
+static void op_save(void *ctx, const size_t *doms, size_t n)
 {
+	struct fake_engine *e = ctx;
 	e->saves++;
 	for (size_t i = 0; i < n; i++) {
 		struct fake_dom *d = by_cfg(e, doms[i]);
@@ -195,8 +190,9 @@ void xd_engine_save(struct xd_engine *e, const size_t *doms, size_t n)
 	}
 }
 
-void xd_engine_shutdown_host(struct xd_engine *e)
+static void op_shutdown_host(void *ctx)
 {
+	struct fake_engine *e = ctx;
 	e->halting = true;
 	for (size_t i = 0; i < e->n; i++)
 		if (alive(&e->doms[i]))
@@ -205,8 +201,9 @@ void xd_engine_shutdown_host(struct xd_engine *e)
 		e->env.host_down(e->env.ctx);
 }
 
-void xd_engine_reload(struct xd_engine *e, const struct xd_config *cfg)
+static void op_reload(void *ctx, const struct xd_config *cfg)
 {
+	struct fake_engine *e = ctx;
 	e->reloads++;
 	for (size_t i = 0; i < e->n; i++) {
 		long k = xd_config_find(cfg, e->doms[i].name);
@@ -219,13 +216,16 @@ void xd_engine_reload(struct xd_engine *e, const struct xd_config *cfg)
 	e->cfg = cfg;
 }
 
-size_t xd_engine_count(const struct xd_engine *e)
+static size_t op_count(const void *ctx)
 {
+	const struct fake_engine *e = ctx;
 	return e->n;
 }
 
-void xd_engine_status(const struct xd_engine *e, size_t dom, struct xd_dom_status *st)
+static void op_status(const void *ctx, size_t dom, struct xd_dom_status *st)
 {
+	const struct fake_engine *e = ctx;
+	((struct fake_engine *)e)->status_calls++;
 	const struct fake_dom *d = &e->doms[dom];
 	*st = (struct xd_dom_status){
 		.name = d->name, .state = d->state, .domid = d->domid,
@@ -234,21 +234,24 @@ void xd_engine_status(const struct xd_engine *e, size_t dom, struct xd_dom_statu
 	};
 }
 
-void xd_engine_timeline(const struct xd_engine *e, size_t dom, struct xd_timeline *tl)
+static void op_timeline(const void *ctx, size_t dom, struct xd_timeline *tl)
 {
+	const struct fake_engine *e = ctx;
 	*tl = e->doms[dom].tl;
 }
 
-bool xd_engine_idle(const struct xd_engine *e)
+static bool op_idle(const void *ctx)
 {
+	const struct fake_engine *e = ctx;
 	for (size_t i = 0; i < e->n; i++)
 		if (xd_timer_armed(&e->doms[i].t))
 			return false;
 	return true;
 }
 
-void xd_engine_tally(const struct xd_engine *e, struct xd_tally *t)
+static void op_tally(const void *ctx, struct xd_tally *t)
 {
+	const struct fake_engine *e = ctx;
 	*t = (struct xd_tally){ 0 };
 	for (size_t i = 0; i < e->n; i++) {
 		const struct fake_dom *d = &e->doms[i];
@@ -258,4 +261,15 @@ void xd_engine_tally(const struct xd_engine *e, struct xd_tally *t)
 			t->state[d->state]++;
 		}
 	}
+}
+
+static const struct xd_engine_if_ops fake_ops = {
+	.start = op_start, .stop = op_stop, .save = op_save, .shutdown_host = op_shutdown_host,
+	.reload = op_reload, .count = op_count, .status = op_status, .timeline = op_timeline,
+	.idle = op_idle, .tally = op_tally,
+};
+
+struct xd_engine_if fake_engine_if(struct fake_engine *e)
+{
+	return (struct xd_engine_if){ .ops = &fake_ops, .e = e };
 }

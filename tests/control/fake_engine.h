@@ -3,12 +3,14 @@
  * server's unit tests: every command moves domains through the SPEC §4
  * states on the loop's timers, reporting each change through the env's
  * `changed` callback as the real engine does, with knobs to make a
- * start or a save fail.  Linked instead of engine.c.
+ * start or a save fail.  The control layer gets it through the same
+ * interface as the real engine (daemon/engine_if.h): fake_engine_if().
  */
 #ifndef XD_TEST_FAKE_ENGINE_H
 #define XD_TEST_FAKE_ENGINE_H
 
 #include "core/engine.h"
+#include "daemon/engine_if.h"
 
 #define FAKE_DOMS_MAX 64
 
@@ -25,10 +27,10 @@ struct fake_dom {
 	struct xd_timer t;               /* the transition under way */
 	enum xd_state next;              /* where t leads */
 	bool fail_start, fail_save;      /* knobs */
-	struct xd_engine *e;
+	struct fake_engine *e;
 };
 
-struct xd_engine {
+struct fake_engine {
 	const struct xd_config *cfg;
 	struct xd_engine_env env;
 	struct fake_dom doms[FAKE_DOMS_MAX];
@@ -36,13 +38,20 @@ struct xd_engine {
 	uint64_t op_ms;                  /* how long every transition takes */
 	bool halting;
 	unsigned reloads, starts, stops, saves;
+	unsigned long status_calls;      /* queries, to bound a request's cost */
 	long next_domid;
 };
 
+struct fake_engine *fake_engine_new(const struct xd_config *cfg,
+				   const struct xd_engine_env *env);
+void fake_engine_free(struct fake_engine *e);
+/* The fake behind the control layer's engine interface. */
+struct xd_engine_if fake_engine_if(struct fake_engine *e);
+
 /* The fake domain called name (managed or not), or NULL. */
-struct fake_dom *fake_dom(struct xd_engine *e, const char *name);
+struct fake_dom *fake_dom(struct fake_engine *e, const char *name);
 /* Put a domain in a state right now, telling `changed`. */
-void fake_set(struct xd_engine *e, struct fake_dom *d, enum xd_state s, long domid,
+void fake_set(struct fake_engine *e, struct fake_dom *d, enum xd_state s, long domid,
 	      const char *reason);
 
 #endif

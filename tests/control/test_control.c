@@ -1,7 +1,7 @@
 /*
  * The control server in-process: a real loop, a real socket, a real
  * configuration loaded from a temporary directory, and the fake engine
- * (fake_engine.h).  Test clients are non-blocking sockets registered on
+ * (fake_engine.h) behind the control layer's engine interface.  Test clients are non-blocking sockets registered on
  * the same loop, so "wait for the reply" means "run the loop until a line
  * arrived" and nothing here can deadlock or depend on thread timing.
  */
@@ -31,6 +31,7 @@
 #include "daemon/control.h"
 #include "daemon/log.h"
 #include "fake_engine.h"
+#include "proto/proto.h"
 #include "xd_build.h"
 
 static char root[64];
@@ -38,7 +39,8 @@ static char root[64];
 struct fixture {
 	struct xd_loop *loop;
 	struct xd_config *cfg;
-	struct xd_engine *e;
+	struct fake_engine *e;
+	struct xd_service *svc;
 	struct xd_control *ctl;
 	char conf[256];
 	char sock[100];
@@ -160,6 +162,8 @@ static void engine_changed(void *ctx, size_t dom, const struct xd_dom_status *st
 	struct fixture *f = ctx;
 	if (f->ctl)
 		xd_control_changed(f->ctl, dom, st);
+	if (f->svc)
+		xd_service_progress(f->svc);
 }
 
 static void engine_host_down(void *ctx)
@@ -167,7 +171,10 @@ static void engine_host_down(void *ctx)
 	struct fixture *f = ctx;
 	f->host_downs++;
 	xd_control_host_down(f->ctl);
+	xd_service_host_down(f->svc);
 }
+
+#define MANY_DOMS 60             /* xl cfgs d00..d59, for setup_many */
 
 static int setup_with(void **state, const char *conf, uint64_t idle_ms)
 {
@@ -181,6 +188,11 @@ static int setup_with(void **state, const char *conf, uint64_t idle_ms)
 	for (const char *const *n = (const char *const[]){ "storage", "db", "web", "batch",
 							   "extra", NULL }; *n; n++)
 		xl_cfg(*n);
+	for (int i = 0; i < MANY_DOMS; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "d%02d", i);
+		xl_cfg(name);
+	}
 	write_text("xendomd.conf", conf);
 	snprintf(f->conf, sizeof(f->conf), "%s/xendomd.conf", root);
 	snprintf(f->sock, sizeof(f->sock), "%s/run/control", root);
@@ -196,8 +208,11 @@ static int setup_with(void **state, const char *conf, uint64_t idle_ms)
 	assert_int_equal(xd_loop_on_after(f->loop, after_iteration, f), 0);
 	struct xd_engine_env env = { .timers = xd_loop_timers(f->loop), .ctx = f,
 				     .changed = engine_changed, .host_down = engine_host_down };
-	f->e = xd_engine_new(f->cfg, &env);
-	struct xd_control_env cenv = { .loop = f->loop, .engine = f->e, .cfg = &f->cfg,
+	f->e = fake_engine_new(f->cfg, &env);
+	f->svc = xd_service_new(xd_loop_timers(f->loop), fake_engine_if(f->e), &f->cfg);
+	assert_non_null(f->svc);
+	struct xd_control_env cenv = { .loop = f->loop, .engine = fake_engine_if(f->e),
+				       .service = f->svc, .cfg = &f->cfg,
 				       .config_path = f->conf, .started_ms = xd_loop_clock(),
 				       .idle_timeout_ms = idle_ms };
 	f->ctl = xd_control_new(&cenv);
@@ -215,7 +230,8 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 	xd_control_free(f->ctl);
-	xd_engine_free(f->e);
+	xd_service_free(f->svc);
+	fake_engine_free(f->e);
 	xd_loop_free(f->loop);
 	xd_config_free(f->cfg);
 	nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
@@ -396,8 +412,8 @@ static void test_socket_mode_and_group(void **state)
 static void test_second_daemon_refused_stale_socket_replaced(void **state)
 {
 	struct fixture *f = *state;
-	struct xd_control_env env = { .loop = f->loop, .engine = f->e, .cfg = &f->cfg,
-				      .config_path = f->conf };
+	struct xd_control_env env = { .loop = f->loop, .engine = fake_engine_if(f->e),
+				      .service = f->svc, .cfg = &f->cfg, .config_path = f->conf };
 	assert_null(xd_control_new(&env));    /* the socket is alive */
 	/* Kill ours without unlinking: a stale file stays behind. */
 	xd_control_free(f->ctl);
@@ -447,6 +463,41 @@ static void test_status_shape(void **state)
 	tclient_free(c);
 }
 
+/* 60 domains, the last one named 4096 times: each name is one hash
+ * lookup, not a scan of every domain (which would be 4096 * 60 engine
+ * queries). */
+static int setup_many(void **state)
+{
+	char conf[4096] = GLOBAL_SECTION;
+	for (int i = 0; i < MANY_DOMS; i++)
+		snprintf(conf + strlen(conf), sizeof(conf) - strlen(conf),
+			 "[domain d%02d]\nautostart = no\n", i);
+	return setup_with(state, conf, 0);
+}
+
+static void test_many_names_cost_one_lookup_each(void **state)
+{
+	struct fixture *f = *state;
+	size_t len = 64 + 6 * XD_PROTO_NAMES_MAX;
+	char *req = malloc(len);
+	assert_non_null(req);
+	strcpy(req, "{\"cmd\":\"status\",\"names\":[");
+	for (int i = 0; i < XD_PROTO_NAMES_MAX; i++)
+		strcat(req, i ? ",\"d59\"" : "\"d59\"");
+	strcat(req, "]}\n");
+	struct tclient *c = tclient_new(f);
+	f->e->status_calls = 0;
+	json_t *r = ask(c, req, 5000);
+	assert_ok(r);
+	assert_int_equal(json_array_size(json_object_get(r, "domains")), XD_PROTO_NAMES_MAX);
+	assert_string_equal(state_in(r, "d59"), "inactive");
+	/* One query per name for the reply, a few per lookup, the index once. */
+	assert_true(f->e->status_calls < 8 * XD_PROTO_NAMES_MAX + MANY_DOMS);
+	json_decref(r);
+	tclient_free(c);
+	free(req);
+}
+
 static void test_bad_requests_get_errors(void **state)
 {
 	struct fixture *f = *state;
@@ -480,7 +531,7 @@ static void test_oversized_request_refused_and_closed(void **state)
 {
 	struct fixture *f = *state;
 	struct tclient *c = tclient_new(f);
-	size_t n = XD_CTL_REQUEST_MAX + 5000;
+	size_t n = XD_PROTO_REQUEST_MAX + 5000;
 	char *big = malloc(n + 1);
 	assert_non_null(big);
 	memset(big, 'x', n);
@@ -497,12 +548,12 @@ static void test_oversized_request_refused_and_closed(void **state)
 	/* Exactly the limit is fine. */
 	c = tclient_new(f);
 	static const char head[] = "{\"cmd\":\"status\",\"pad\":\"";
-	size_t hl = sizeof(head) - 1, body = XD_CTL_REQUEST_MAX - hl - 2;
-	static char exact[XD_CTL_REQUEST_MAX + 2];
+	size_t hl = sizeof(head) - 1, body = XD_PROTO_REQUEST_MAX - hl - 2;
+	static char exact[XD_PROTO_REQUEST_MAX + 2];
 	memcpy(exact, head, hl);
 	memset(exact + hl, 'y', body);
 	memcpy(exact + hl + body, "\"}\n", 4);
-	assert_int_equal(strlen(exact), XD_CTL_REQUEST_MAX + 1);
+	assert_int_equal(strlen(exact), XD_PROTO_REQUEST_MAX + 1);
 	r = ask(c, exact, 2000);
 	assert_ok(r);
 	json_decref(r);
@@ -1096,7 +1147,7 @@ static char *manager_heard(void)
 static void test_ready_after_boot_and_status_lines(void **state)
 {
 	struct fixture *f = *state;
-	xd_control_booting(f->ctl);
+	xd_service_booting(f->svc);
 	char *heard = manager_heard();
 	if (!HAVE_SYSTEMD) {
 		assert_string_equal(heard, "");
@@ -1112,7 +1163,7 @@ static void test_ready_after_boot_and_status_lines(void **state)
 	heard = manager_heard();
 	assert_non_null(strstr(heard, "STATUS=booting: 2/4 running, 1 failed\n"));
 	assert_null(strstr(heard, "READY=1"));
-	xd_control_boot_settled(f->ctl);
+	xd_service_boot_settled(f->svc);
 	heard = manager_heard();
 	assert_non_null(strstr(heard, "READY=1\n"));
 	assert_non_null(strstr(heard, "STATUS=2/4 running, 1 failed\n"));
@@ -1130,9 +1181,9 @@ static void test_ready_after_boot_and_status_lines(void **state)
 static void test_ready_immediately(void **state)
 {
 	struct fixture *f = *state;
-	xd_control_booting(f->ctl);
+	xd_service_booting(f->svc);
 	assert_true(strstr(manager_heard(), "READY=1\n") || !HAVE_SYSTEMD);
-	xd_control_boot_settled(f->ctl);
+	xd_service_boot_settled(f->svc);
 	assert_null(strstr(manager_heard(), "READY=1"));    /* once only */
 }
 
@@ -1142,7 +1193,7 @@ static void test_halt_sends_stopping(void **state)
 	struct tclient *c = tclient_new(f);
 	start_all(c);
 	manager_heard();
-	xd_control_shutdown_host(f->ctl, true);
+	xd_service_shutdown_host(f->svc, true);
 	assert_true(strstr(manager_heard(), "STOPPING=1\n") || !HAVE_SYSTEMD);
 	tclient_free(c);
 }
@@ -1157,6 +1208,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_socket_mode_and_group, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_daemon_refused_stale_socket_replaced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_shape, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_names_cost_one_lookup_each, setup_many, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_requests_get_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oversized_request_refused_and_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipelined_requests_answered_in_order, setup, teardown),

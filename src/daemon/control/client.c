@@ -1,0 +1,316 @@
+/*
+ * The control socket: client buffers, line framing, the output backlog,
+ * idle clients and the `events` stream (control_int.h).
+ */
+#include "daemon/control/control_int.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "proto/proto.h"
+#include "util/log.h"
+
+#define READ_CHUNK 16384
+
+static void on_idle(struct xd_timer *t, void *arg)
+{
+	(void)t;
+	struct client *cl = arg;
+	xd_log(XD_LOG_DEBUG, NULL, -1, "control: dropping idle client (uid %u)", cl->uid);
+	ctl_client_close(cl);
+}
+
+void ctl_arm_idle(struct client *cl)
+{
+	const struct xd_control *c = cl->ctl;
+	uint64_t ms = c->env.idle_timeout_ms ? c->env.idle_timeout_ms : XD_CTL_IDLE_MS;
+	(void)xd_timer_arm_in(ctl_timers(c), &cl->idle, ms);
+}
+
+static void on_client_io(struct xd_io *io, int fd, short revents, void *arg);
+
+void ctl_add_client(struct xd_control *c, int fd)
+{
+	unsigned groups[PEER_GROUPS_MAX];
+	struct xd_peer peer;
+	struct client *cl = calloc(1, sizeof(*cl));
+	if (!cl || ctl_peer_credentials(fd, &peer, groups) < 0) {
+		free(cl);
+		close(fd);
+		return;
+	}
+	cl->ctl = c;
+	cl->fd = fd;
+	cl->uid = peer.uid;
+	cl->access = xd_control_access(&peer, geteuid(), c->have_group, c->socket_gid);
+	cl->io = xd_loop_add_io(c->env.loop, fd, POLLIN, on_client_io, cl);
+	if (!cl->io) {
+		free(cl);
+		close(fd);
+		return;
+	}
+	xd_timer_init(&cl->idle, on_idle, cl);
+	ctl_arm_idle(cl);
+	cl->next = c->clients;
+	if (c->clients)
+		c->clients->prev = cl;
+	c->clients = cl;
+	c->n_clients++;
+}
+
+static void client_set_events(struct client *cl)
+{
+	short ev = 0;
+	if (cl->out_len > cl->out_off)
+		ev |= POLLOUT;
+	else if (cl->subscribed || (!cl->busy && !cl->closing))
+		ev |= POLLIN;
+	if (cl->subscribed)
+		ev |= POLLIN;       /* notice the subscriber leaving */
+	xd_loop_mod_io(cl->ctl->env.loop, cl->io, ev);
+}
+
+void ctl_client_close(struct client *cl)
+{
+	if (cl->closed)
+		return;
+	struct xd_control *c = cl->ctl;
+	cl->closed = true;
+	xd_loop_del_io(c->env.loop, cl->io);
+	close(cl->fd);
+	xd_timer_disarm(ctl_timers(c), &cl->idle);
+	ctl_detach_jobs(c, cl);
+	if (cl->prev)
+		cl->prev->next = cl->next;
+	else
+		c->clients = cl->next;
+	if (cl->next)
+		cl->next->prev = cl->prev;
+	c->n_clients--;
+	cl->next = c->graveyard;
+	c->graveyard = cl;
+	(void)xd_timer_arm_in(ctl_timers(c), &c->reap, 0);
+	if (c->accept_paused)
+		ctl_resume_accept(c);
+}
+
+void ctl_free_graveyard(struct xd_control *c)
+{
+	while (c->graveyard) {
+		struct client *cl = c->graveyard;
+		c->graveyard = cl->next;
+		free(cl->in);
+		free(cl->out);
+		free(cl);
+	}
+}
+
+void ctl_on_reap(struct xd_timer *t, void *arg)
+{
+	(void)t;
+	ctl_free_graveyard(arg);
+}
+
+/* Send what we can now; the rest waits for POLLOUT. */
+static void client_flush(struct client *cl)
+{
+	while (cl->out_off < cl->out_len) {
+		ssize_t n = send(cl->fd, cl->out + cl->out_off, cl->out_len - cl->out_off,
+				 MSG_NOSIGNAL);
+		if (n > 0) {
+			cl->out_off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		ctl_client_close(cl);
+		return;
+	}
+	if (cl->out_off == cl->out_len) {
+		cl->out_off = cl->out_len = 0;
+		if (cl->closing) {
+			ctl_client_close(cl);
+			return;
+		}
+	}
+	client_set_events(cl);
+}
+
+static int reserve(char **buf, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return 0;
+	size_t ncap = *cap ? *cap : 1024;
+	while (ncap < need)
+		ncap *= 2;
+	char *n = realloc(*buf, ncap);
+	if (!n)
+		return -1;
+	*buf = n;
+	*cap = ncap;
+	return 0;
+}
+
+void ctl_client_write(struct client *cl, const char *data, size_t len)
+{
+	if (cl->closed)
+		return;
+	size_t pending = cl->out_len - cl->out_off;
+	if (cl->subscribed && pending + len > XD_CTL_EVENTS_MAX) {
+		xd_log(XD_LOG_NOTICE, NULL, -1, "control: events client (uid %u) "
+		       "does not read; dropped", cl->uid);
+		ctl_client_close(cl);
+		return;
+	}
+	if (cl->out_off) {           /* compact before growing */
+		memmove(cl->out, cl->out + cl->out_off, pending);
+		cl->out_off = 0;
+		cl->out_len = pending;
+	}
+	if (reserve(&cl->out, &cl->out_cap, cl->out_len + len) < 0) {
+		ctl_client_close(cl);
+		return;
+	}
+	memcpy(cl->out + cl->out_len, data, len);
+	cl->out_len += len;
+	client_flush(cl);
+}
+
+void ctl_send_json(struct client *cl, json_t *reply)
+{
+	char *text = reply ? json_dumps(reply, CTL_JSON_FLAGS) : NULL;
+	json_decref(reply);
+	if (!text) {
+		ctl_client_close(cl);
+		return;
+	}
+	size_t len = strlen(text);
+	text[len] = '\n';                /* replaces the NUL; length is known */
+	ctl_client_write(cl, text, len + 1);
+	free(text);
+}
+
+static void take_lines(struct client *cl)
+{
+	while (!cl->closed && !cl->busy && !cl->closing && !cl->subscribed &&
+	       cl->out_len == cl->out_off) {
+		char *nl = memchr(cl->in, '\n', cl->in_len);
+		if (!nl)
+			break;
+		size_t len = (size_t)(nl - cl->in);
+		*nl = '\0';
+		ctl_handle_line(cl, cl->in, len);
+		if (cl->closed)
+			return;
+		cl->in_len -= len + 1;
+		memmove(cl->in, nl + 1, cl->in_len);
+		if (!cl->busy && !cl->subscribed)
+			ctl_arm_idle(cl);
+	}
+	if (cl->subscribed)              /* the stream is one-way from here */
+		cl->in_len = 0;
+	if (cl->in_len > XD_PROTO_REQUEST_MAX && !cl->closing && !cl->busy) {
+		/* No way to find the next request's start: answer, then close. */
+		cl->in_len = 0;
+		cl->closing = true;
+		ctl_send_json(cl, ctl_error(XD_EXIT_USAGE, "request longer than %d bytes",
+					  XD_PROTO_REQUEST_MAX));
+	}
+}
+
+/* Read until EAGAIN, a full buffer, or a request to answer. */
+static void client_read(struct client *cl)
+{
+	for (;;) {
+		if (cl->subscribed) {    /* the stream is one-way: discard input */
+			char junk[512];
+			ssize_t n = recv(cl->fd, junk, sizeof(junk), 0);
+			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+				ctl_client_close(cl);
+			if (n <= 0)
+				return;
+			continue;
+		}
+		if (reserve(&cl->in, &cl->in_cap, cl->in_len + READ_CHUNK) < 0) {
+			ctl_client_close(cl);
+			return;
+		}
+		size_t room = XD_PROTO_REQUEST_MAX + 1 - cl->in_len;
+		if (room > READ_CHUNK)
+			room = READ_CHUNK;
+		ssize_t n = recv(cl->fd, cl->in + cl->in_len, room, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			ctl_client_close(cl);
+			return;
+		}
+		cl->in_len += (size_t)n;
+		ctl_client_process(cl);
+		if (cl->closed || cl->busy || cl->closing || cl->out_len > cl->out_off)
+			return;
+	}
+}
+
+void ctl_client_process(struct client *cl)
+{
+	take_lines(cl);
+	if (!cl->closed)
+		client_set_events(cl);
+}
+
+static void on_client_io(struct xd_io *io, int fd, short revents, void *arg)
+{
+	(void)io;
+	(void)fd;
+	struct client *cl = arg;
+	if (revents & POLLOUT) {
+		client_flush(cl);
+		if (cl->closed)
+			return;
+		/* Pipelined requests already buffered go on now. */
+		ctl_client_process(cl);
+		if (cl->closed)
+			return;
+	}
+	if (revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL))
+		client_read(cl);
+}
+
+static bool anyone_subscribed(const struct xd_control *c)
+{
+	for (const struct client *cl = c->clients; cl; cl = cl->next)
+		if (cl->subscribed)
+			return true;
+	return false;
+}
+
+void ctl_broadcast_event(struct xd_control *c, const struct xd_dom_status *st)
+{
+	if (!anyone_subscribed(c))
+		return;          /* no JSON to build for nobody */
+	char *text = NULL;
+	json_t *ev = ctl_event_object(c, st);
+	if (ev)
+		text = json_dumps(ev, CTL_JSON_FLAGS);
+	json_decref(ev);
+	if (!text)
+		return;
+	size_t len = strlen(text);
+	text[len] = '\n';
+	struct client *next;
+	for (struct client *cl = c->clients; cl; cl = next) {
+		next = cl->next;
+		if (cl->subscribed)
+			ctl_client_write(cl, text, len + 1);
+	}
+	free(text);
+}
