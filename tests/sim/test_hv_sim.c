@@ -1353,6 +1353,18 @@ static void flapping_and_rewriting_together(void **state)
 	destroy(r, d);
 }
 
+/* A guest running before the sim started writes from the start. */
+static void a_running_guest_writes_from_the_start(void **state)
+{
+	struct rig *r = *state;
+	sim(r, "[domain web]\nrunning = yes\nxs_write_key = data/x\nxs_write_hz = 10\n");
+	run_until(r, T0 + 999);
+	assert_int_equal(hv_sim_counts(r->hv, "web").xs_writes, 9);
+	run_until(r, T0 + 1000);
+	assert_int_equal(hv_sim_counts(r->hv, "web").xs_writes, 10);
+	destroy(r, 1);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, rig_setup, rig_teardown)
@@ -1397,6 +1409,7 @@ int main(void)
 		T(long_values_are_etoobig_never_an_overrun),
 		T(a_flapping_key_appears_and_disappears),
 		T(flapping_and_rewriting_together),
+		T(a_running_guest_writes_from_the_start),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,9 +7,6 @@
  * The hv_sim_* functions below are the test-facing side: they let a test
  * inspect the simulated host and act as a guest would.  Each takes the
  * struct hv returned by hv_sim_new() and aborts if given another backend.
- */
-/*
- * hv_sim: a simulated Xen host behind the hypervisor port (core/hv_port.h).
  *
  * Scenario file (INI, inih; `;` and `#` comments).  Unknown sections or
  * keys and bad values are errors reported as FILE:LINE: message.  A key
@@ -51,7 +48,8 @@
  *                            has PV control, so hvm = no with pv_drivers =
  *                            no is an error)
  *   A hostile or buggy guest, scripted XenStore writes (from every unpause
- *   until the guest shuts down; a restored guest writes too):
+ *   until the guest shuts down, a `running` one from the start; a restored
+ *   guest writes too):
  *   xs_write_key    = (none) PATH relative to /local/domain/<domid>/ (under
  *                            2048 bytes, no leading /): the key the guest
  *                            writes; needs xs_write_hz or xs_flap_ms
