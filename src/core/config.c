@@ -64,6 +64,7 @@ static bool same_policy(const struct xd_domain_cfg *a, const struct xd_domain_cf
 	       a->restart_window_ms == b->restart_window_ms &&
 	       a->on_host_shutdown == b->on_host_shutdown &&
 	       a->shutdown_timeout_ms == b->shutdown_timeout_ms &&
+	       a->save_timeout_ms == b->save_timeout_ms &&
 	       same_string(a->exec_start_pre, b->exec_start_pre) &&
 	       same_string(a->exec_stop_post, b->exec_stop_post) &&
 	       a->hook_timeout_ms == b->hook_timeout_ms;
@@ -73,6 +74,7 @@ bool xd_domain_cfg_equal(const struct xd_config *ca, const struct xd_domain_cfg 
 			 const struct xd_config *cb, const struct xd_domain_cfg *b)
 {
 	return same_xl(a, b) && same_policy(a, b) &&
+	       same_string(a->config_error, b->config_error) &&
 	       same_deps(ca, a->after, a->n_after, cb, b->after, b->n_after) &&
 	       same_deps(ca, a->requires, a->n_requires, cb, b->requires, b->n_requires);
 }
@@ -95,6 +97,7 @@ void xd_domain_cfg_free(struct xd_domain_cfg *d)
 	free(d->requires);
 	free(d->exec_start_pre);
 	free(d->exec_stop_post);
+	free(d->config_error);
 }
 
 void xd_config_free(struct xd_config *cfg)

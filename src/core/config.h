@@ -89,6 +89,7 @@ struct xd_domain_cfg {
 	uint64_t restart_window_ms;      /* ... per this window */
 	enum xd_host_action on_host_shutdown;
 	uint64_t shutdown_timeout_ms;
+	uint64_t save_timeout_ms;        /* a save at halt; 0 = no deadline */
 	char *exec_start_pre;            /* NULL = none */
 	char *exec_stop_post;
 	uint64_t hook_timeout_ms;
@@ -98,6 +99,12 @@ struct xd_domain_cfg {
 	uint64_t maxmem_mb;              /* maxmem=, else memory */
 	bool hvm;                        /* type="hvm" or builder="hvm" */
 	enum xd_action on_poweroff, on_reboot, on_crash, on_watchdog, on_soft_reset;
+
+	/* Degraded boot: "FILE:LINE: message" when this domain's own
+	 * configuration is broken (only a daemon start keeps such a domain;
+	 * --check and reload refuse the whole file).  The engine never
+	 * creates it and shows it failed with this reason. */
+	char *config_error;
 };
 
 struct xd_global {
@@ -113,9 +120,11 @@ struct xd_global {
 	uint64_t start_timeout_ms;
 	enum xd_host_action on_host_shutdown;
 	uint64_t shutdown_timeout_ms;
+	uint64_t save_timeout_ms;
 	enum xd_fallback shutdown_fallback;
 	bool stop_unmanaged;
 	bool restore_on_boot;
+	bool restore_unmanaged;          /* restore images of unconfigured domains too */
 	enum xd_restore_failure on_restore_failure;
 	enum xd_notify_ready notify_ready;
 };

@@ -59,6 +59,7 @@ static const struct field fields[] = {
 	F(restart_window_ms, SCALAR),
 	F(on_host_shutdown, SCALAR),
 	F(shutdown_timeout_ms, SCALAR),
+	F(save_timeout_ms, SCALAR),
 	F(exec_start_pre, STRING),
 	F(exec_stop_post, STRING),
 	F(hook_timeout_ms, SCALAR),
@@ -70,6 +71,7 @@ static const struct field fields[] = {
 	F(on_crash, SCALAR),
 	F(on_watchdog, SCALAR),
 	F(on_soft_reset, SCALAR),
+	F(config_error, STRING),
 };
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
 
