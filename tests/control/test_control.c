@@ -407,6 +407,16 @@ static void test_socket_mode_and_group(void **state)
 	struct group *gr = getgrnam("nogroup");
 	assert_non_null(gr);
 	assert_int_equal(st.st_gid, gr->gr_gid);
+	/* Made under a temporary name and renamed once listening: the file
+	 * never exists before the socket accepts, and nothing is left over. */
+	char tmp[512];
+	snprintf(tmp, sizeof(tmp), "%s.new", f->sock);
+	assert_int_equal(lstat(tmp, &st), -1);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", f->sock);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(fd);
 }
 
 static void test_second_daemon_refused_stale_socket_replaced(void **state)

@@ -47,13 +47,13 @@ static int lookup_group(struct xd_control *c, const char *name)
 }
 
 /* Owner root (when we are root), group socket_group, mode 0660. */
-static void apply_socket_permissions(struct xd_control *c)
+static void apply_socket_permissions(const struct xd_control *c, const char *path)
 {
 	gid_t gid = c->have_group ? (gid_t)c->socket_gid : getegid();
-	if (chown(c->path, geteuid(), gid) < 0)
-		xd_log(XD_LOG_WARNING, NULL, -1, "chown %s: %s", c->path, strerror(errno));
-	if (chmod(c->path, 0660) < 0)
-		xd_log(XD_LOG_WARNING, NULL, -1, "chmod %s: %s", c->path, strerror(errno));
+	if (chown(path, geteuid(), gid) < 0)
+		xd_log(XD_LOG_WARNING, NULL, -1, "chown %s: %s", path, strerror(errno));
+	if (chmod(path, 0660) < 0)
+		xd_log(XD_LOG_WARNING, NULL, -1, "chmod %s: %s", path, strerror(errno));
 }
 
 static int make_parent_dirs(const char *path)
@@ -119,25 +119,54 @@ static int clear_stale_socket(const char *path, const struct sockaddr_un *sa)
 	return 0;
 }
 
-static int open_listener(const char *path)
+/* Bind and listen on tmp (umask 0177: nobody but us until the chmod). */
+static int bind_and_listen(const char *tmp)
 {
 	struct sockaddr_un sa;
-	if (fill_address(&sa, path) < 0 || make_parent_dirs(path) < 0 ||
-	    clear_stale_socket(path, &sa) < 0)
+	if (fill_address(&sa, tmp) < 0)
 		return -1;
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		xd_log(XD_LOG_ERR, NULL, -1, "socket: %s", strerror(errno));
 		return -1;
 	}
-	/* Nobody but us between bind() and the chmod to 0660. */
+	unlink(tmp);
 	mode_t old = umask(0177);
 	int r = bind(fd, (const struct sockaddr *)&sa, sizeof(sa));
 	int err = errno;
 	umask(old);
 	if (r < 0 || listen(fd, SOMAXCONN) < 0) {
-		xd_log(XD_LOG_ERR, NULL, -1, "%s %s: %s", r < 0 ? "bind" : "listen", path,
+		xd_log(XD_LOG_ERR, NULL, -1, "%s %s: %s", r < 0 ? "bind" : "listen", tmp,
 		       strerror(r < 0 ? err : errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * The socket is made under a temporary name and renamed into place once it
+ * listens with its final owner and mode: a client that sees the file can
+ * connect at once (a socket that exists before listen() refuses).  A path
+ * too long for the temporary name is bound in place.
+ */
+static int open_listener(struct xd_control *c)
+{
+	const char *path = c->path;
+	struct sockaddr_un sa;
+	if (fill_address(&sa, path) < 0 || make_parent_dirs(path) < 0 ||
+	    clear_stale_socket(path, &sa) < 0)
+		return -1;
+	char tmp[sizeof(sa.sun_path) + 8];
+	int n = snprintf(tmp, sizeof(tmp), "%s.new", path);
+	bool in_place = n < 0 || (size_t)n >= sizeof(sa.sun_path);
+	int fd = bind_and_listen(in_place ? path : tmp);
+	if (fd < 0)
+		return -1;
+	apply_socket_permissions(c, in_place ? path : tmp);
+	if (!in_place && rename(tmp, path) < 0) {
+		xd_log(XD_LOG_ERR, NULL, -1, "rename %s to %s: %s", tmp, path, strerror(errno));
+		unlink(tmp);
 		close(fd);
 		return -1;
 	}
@@ -225,7 +254,7 @@ void ctl_apply_global_changes(void *arg, const struct xd_config *old,
 		       "keeps listening on %s until it restarts", new->global.socket, c->path);
 	if (!same_string(old->global.socket_group, new->global.socket_group)) {
 		if (lookup_group(c, new->global.socket_group) == 0)
-			apply_socket_permissions(c);
+			apply_socket_permissions(c, c->path);
 		/* Connected clients keep the access they had. */
 	}
 }
@@ -261,10 +290,9 @@ struct xd_control *xd_control_new(const struct xd_control_env *env)
 	xd_timer_init(&c->reap, ctl_on_reap, c);
 	if (!c->path || lookup_group(c, g->socket_group) < 0)
 		goto fail;
-	c->listen_fd = open_listener(c->path);
+	c->listen_fd = open_listener(c);
 	if (c->listen_fd < 0)
 		goto fail;
-	apply_socket_permissions(c);
 	c->listen_io = xd_loop_add_io(env->loop, c->listen_fd, POLLIN, on_listen, c);
 	if (!c->listen_io || xd_loop_on_signal(env->loop, SIGHUP, on_sighup, c) < 0)
 		goto fail;
