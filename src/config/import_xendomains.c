@@ -444,16 +444,36 @@ static void block_others(const struct imp *im, const char *const *known)
 	}
 }
 
+/* Lines that were not read and matter: all of them in a xendomains file,
+ * in rc.conf those that mention xendomains. */
+static bool skip_matters(const struct imp *im, const struct xd_shskip *s)
+{
+	return im->kind != XD_IMPORT_NETBSD || strstr(s->text, "xendomains");
+}
+
+static size_t unread_lines(const struct imp *im)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < im->vars->n_skip; i++)
+		n += skip_matters(im, &im->vars->skip[i]);
+	return n;
+}
+
 static void block_skipped(const struct imp *im)
 {
-	if (!im->vars->n_skip)
+	size_t n = unread_lines(im), others = im->vars->n_skip - n;
+	if (others)
+		fprintf(im->o, "\n; %zu other rc.conf line%s, not plain assignments, do not mention\n"
+			       "; xendomains: ignored.\n", others, others == 1 ? "" : "s");
+	if (!n)
 		return;
 	fputc('\n', im->o);
 	say(im, "NOT READ - these lines are not plain assignments; see what they did and");
 	say(im, "carry it over by hand:");
 	for (size_t i = 0; i < im->vars->n_skip; i++) {
 		const struct xd_shskip *s = &im->vars->skip[i];
-		fprintf(im->o, ";   line %u %s: %s\n", s->line, s->why, s->text);
+		if (skip_matters(im, s))
+			fprintf(im->o, ";   line %u %s: %s\n", s->line, s->why, s->text);
 	}
 }
 
@@ -578,7 +598,7 @@ char *xd_import_xendomains(const char *text, const char *origin, enum xd_import_
 	if (kind)
 		*kind = im.kind;
 	if (unread)
-		*unread = vars.n_skip;
+		*unread = unread_lines(&im);
 	xd_shvars_free(&vars);
 	if (fclose(im.o) != 0) {
 		free(out);
