@@ -8,7 +8,7 @@ usage: test_ocf.py XENDOMD XENDOMCTL AGENT README CASE
              does not look: validate-all refusing what xendomd starts at boot,
              an unknown domain, a crashed guest, no daemon, migrate_* not
              implemented.
-  metadata   the agent's meta-data beside ocf:heartbeat:Xen's (run from
+  metadata   shellcheck on the agent, and its meta-data beside ocf:heartbeat:Xen's (run from
              resource-agents): the mapping table of README "Many hosts"
              must name every Xen parameter, and every agent parameter it
              names must exist (and no other).
@@ -169,6 +169,10 @@ def readme_table():
 
 
 def case_metadata():
+    sc = shutil.which("shellcheck")
+    check(sc, "shellcheck not found")
+    r = subprocess.run([sc, agent_src], capture_output=True, text=True)
+    check(r.returncode == 0, f"shellcheck {agent_src}:\n{r.stdout}{r.stderr}")
     check(os.access(HEARTBEAT_XEN, os.X_OK), f"{HEARTBEAT_XEN} missing (package resource-agents)")
     xen_params, xen_actions = meta([HEARTBEAT_XEN, "meta-data"])
     our_params, our_actions = meta([agent_src, "meta-data"])
