@@ -76,7 +76,7 @@ def case_tester():
                          ("web", {"requires": "pulled"}),
                          ("crashy", {"autostart": "no"})])
         host.write_scenario({"guest": {"create_ms": 100, "shutdown_ms": 100},
-                             "crashy": {"crash_after_ms": 300}})
+                             "crashy": {"crash_after_ms": 3000}})
         d = Daemon(xendomd, host, "-s", sock)
         d.wait_for(r"^boot done in ")
         p = {"socket": sock, "xendomctl": ctl}
@@ -111,6 +111,7 @@ def case_tester():
         # A guest that crashes after its start: failed without a domid is
         # not running (Pacemaker recovers it).
         expect(agent, "start", "success", d, domain="crashy", **p)
+        expect(agent, "monitor", "success", d, domain="crashy", **p)
         d.wait_for(r"crash", timeout=10)
         deadline = time.monotonic() + 10
         while action(agent, "monitor", domain="crashy", **p)[0] != OCF["not_running"]:
