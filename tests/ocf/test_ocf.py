@@ -106,6 +106,8 @@ def case_tester():
         expect(agent, "validate-all", "configured", d, domain="a/b", **p)
         expect(agent, "start", "configured", d, domain="", **p)
         expect(agent, "monitor", "installed", d, domain="nosuch", **p)
+        # ... and is not running here: stopping it succeeds (no fencing).
+        expect(agent, "stop", "success", d, domain="nosuch", **p)
         expect(agent, "monitor", "success", d, domain="web", **p)
 
         # A guest that crashes after its start: failed without a domid is
