@@ -140,8 +140,8 @@ static void header(const struct imp *im, const char *origin)
 	fprintf(im->o,
 		"; xendomd.conf made by `xendomd --import-xendomains` from %s,\n"
 		"; read as %s.\n"
-		"; The file was read, never run.  Each setting is quoted with what it did\n"
-		"; and what does it here; keys not written keep their defaults\n"
+		"; The file was read, never run.  Each setting is quoted, with what it\n"
+		"; did and what does the same here; keys not written keep their defaults\n"
 		"; (xendomd.conf(5)).  Check the result with `xendomd --check -c FILE`.\n"
 		"\n[global]\n",
 		origin, kind_text(im->kind));
@@ -325,7 +325,7 @@ static void maxwait_unbounded(const struct imp *im, long long n)
 {
 	if (im->kind == XD_IMPORT_DEBIAN) {
 		say(im, n == 0 ? "0: Debian's script waited about a second for each domain to shut down."
-			       : "Not a number: Debian's script did not wait for the domains to shut down.");
+			       : "Empty or not a number: Debian's script did not wait for the domains.");
 		say(im, "The shortest wait xendomd takes is 1 s.");
 		fprintf(im->o, "shutdown_timeout = 1\n");
 		return;
