@@ -2,9 +2,11 @@
 """bash completion for xendomctl: source completion/xendomctl in bash, set
 COMP_WORDS/COMP_CWORD as readline would, call the completion function and
 compare COMPREPLY, with domain names from a real xendomd on the sim.  The
-commands offered must be exactly those xendomctl.c knows.
+commands offered, and which of them take names, --wait, --dot and --svg,
+must be exactly those of the control protocol's command table
+(src/proto/proto.c).
 
-usage: test_completion.py XENDOMD XENDOMCTL COMPLETION XENDOMCTL_C SHELLCHECK"""
+usage: test_completion.py XENDOMD XENDOMCTL COMPLETION PROTO_C SHELLCHECK"""
 import os
 import re
 import shlex
@@ -16,7 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "daemon"))
 from xdtest import Daemon, Failure, Host, check  # noqa: E402
 
-xendomd, xendomctl, script, ctl_c, shellcheck = sys.argv[1:6]
+xendomd, xendomctl, script, proto_c, shellcheck = sys.argv[1:6]
 
 
 def complete(*words):
@@ -38,9 +40,28 @@ def expect(words, want, ordered=False):
     check(ok, f"complete {' '.join(words)!r}: {got}, wanted {want}")
 
 
-def commands_of_xendomctl():
-    src = open(ctl_c).read()
-    return re.findall(r'^\s*\{ "([a-z-]+)", (?:true|false),', src, re.M)
+def command_table():
+    """{name: {"names", "wait", "dot", "svg"}} from proto.c's table rows
+    `{ XD_CMD_X, "name", writes, names, need_name, wait, dot, svg }`."""
+    rows = re.findall(r'^\s*\{ XD_CMD_[A-Z_]+, "([a-z-]+)", ((?:(?:true|false),? ?){6}) \},',
+                      open(proto_c).read(), re.M)
+    table = {}
+    for name, flags in rows:
+        f = [x.strip() == "true" for x in flags.split(",")]
+        table[name] = {"names": f[1], "wait": f[3], "dot": f[4], "svg": f[5]}
+    return table
+
+
+def check_table(ctl, sock, table):
+    """Every command: names offered iff it takes them, its options."""
+    common = {"-s", "--socket", "-j", "--json", "-h", "--help", "-V", "--version"}
+    for name, t in table.items():
+        opts = set(complete(ctl, "-s", sock, name, "-"))
+        want = common | ({"-w", "--wait"} if t["wait"] else set()) \
+            | ({"--dot"} if t["dot"] else set()) | ({"--svg"} if t["svg"] else set())
+        check(opts == want, f"options of {name}: {sorted(opts)}, wanted {sorted(want)}")
+        names = complete(ctl, "-s", sock, name, "")
+        check(bool(names) == t["names"], f"names after {name}: {names}")
 
 
 def main():
@@ -59,9 +80,11 @@ def main():
         ctl = host.path("xendomctl")           # completed as its own path
         os.symlink(os.path.abspath(xendomctl), ctl)
 
-        cmds = commands_of_xendomctl()
-        check(len(cmds) >= 10, f"commands found in xendomctl.c: {cmds}")
-        expect([ctl, ""], cmds, ordered=True)
+        table = command_table()
+        check(len(table) >= 10, f"commands found in {proto_c}: {sorted(table)}")
+        cmds = sorted(table)
+        expect([ctl, ""], cmds)
+        check_table(ctl, sock, table)
         expect([ctl, "st"], [c for c in cmds if c.startswith("st")])
         expect([ctl, "-s", sock, "sh"], ["shutdown-host"])
         # Domain names, from the daemon named by -s / --socket=.
