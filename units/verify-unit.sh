@@ -33,6 +33,10 @@ want 'KillMode=process$'
 want 'Conflicts=xendomains\.service$'
 want 'TimeoutStopSec=[0-9]+min$'
 want 'ExecReload=/bin/kill -HUP \$MAINPID$'
+for dep in corosync.service pacemaker.service; do
+	grep -E '^Before=' "$tmp/xendomd.service" | grep -q -w -F "$dep" ||
+		{ echo "not ordered before $dep"; fail=1; }
+done
 for dep in xenstored.service xenconsoled.service xen-init-dom0.service xen.service \
 	network-online.target remote-fs.target; do
 	grep -E '^After=' "$tmp/xendomd.service" | grep -q -w -F "$dep" ||

@@ -4,6 +4,7 @@
  *   xendomd [-f] [-c FILE] [-s PATH] [--backend libxl|sim:SCENARIO.ini] [-v]...
  *   xendomd --check [-c FILE]
  *   xendomd --plan [-c FILE] [--dot]
+ *   xendomd --import-xendomains [FILE]   (config/import_xendomains.h)
  *
  * Running, it wires the pieces together: the loop (loop.h), the backend
  * (one function, backend_new, knows them all), the engine (engine.h) with
@@ -26,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config/import_xendomains.h"
 #include "config/load.h"
 #include "core/engine.h"
 #include "core/plan.h"
@@ -46,7 +48,7 @@
 #define DEFAULT_CONFIG XD_SYSCONFDIR "/xendomd/xendomd.conf"
 #define EXIT_USAGE 2             /* like --check: usage and configuration errors */
 
-enum mode { MODE_RUN, MODE_CHECK, MODE_PLAN };
+enum mode { MODE_RUN, MODE_CHECK, MODE_PLAN, MODE_IMPORT };
 
 struct options {
 	enum mode mode;
@@ -60,6 +62,7 @@ struct options {
 	 * else the host-state probe decides at each signal.  Set once, by
 	 * backend_new, the one place that knows the backends. */
 	bool stop_means_halt;
+	const char *import_file;         /* --import-xendomains FILE, or NULL */
 };
 
 struct daemon {
@@ -481,6 +484,7 @@ static void usage(FILE *f)
 		"usage: xendomd [-f] [-c FILE] [-s PATH] [--backend libxl|sim:SCENARIO.ini] [-v]...\n"
 		"       xendomd --check [-c FILE]\n"
 		"       xendomd --plan [-c FILE] [--dot]\n"
+		"       xendomd --import-xendomains [FILE]\n"
 		"\n"
 		"  -f, --foreground     log to stderr (time since start, one line each)\n"
 		"                       instead of the journal or syslog\n"
@@ -492,11 +496,15 @@ static void usage(FILE *f)
 		"      --check          validate the configuration and every xl cfg it names;\n"
 		"                       exit 0 if valid, 2 if not\n"
 		"      --plan [--dot]   print the boot plan (order and waves), or Graphviz\n"
+		"      --import-xendomains [FILE]\n"
+		"                       print a xendomd.conf doing what xendomains' settings\n"
+		"                       did (default /etc/default/xendomains, then\n"
+		"                       /etc/sysconfig/xendomains, then /etc/rc.conf)\n"
 		"  -h, --help           this text\n"
 		"      --version        the version\n");
 }
 
-enum { OPT_BACKEND = 256, OPT_CHECK, OPT_PLAN, OPT_DOT, OPT_VERSION };
+enum { OPT_BACKEND = 256, OPT_CHECK, OPT_PLAN, OPT_DOT, OPT_VERSION, OPT_IMPORT };
 
 /* Returns -1 to go on, else the exit code. */
 static int parse_options(int argc, char **argv, struct options *o)
@@ -510,6 +518,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "plan", no_argument, NULL, OPT_PLAN },
 		{ "dot", no_argument, NULL, OPT_DOT },
+		{ "import-xendomains", no_argument, NULL, OPT_IMPORT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -526,11 +535,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_CHECK: o->mode = MODE_CHECK; break;
 		case OPT_PLAN: o->mode = MODE_PLAN; break;
 		case OPT_DOT: o->dot = true; break;
+		case OPT_IMPORT: o->mode = MODE_IMPORT; break;
 		case 'h': usage(stdout); return 0;
 		case OPT_VERSION: printf("xendomd %s\n", XD_VERSION); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
+	if (o->mode == MODE_IMPORT && optind < argc)
+		o->import_file = argv[optind++];
 	if (optind < argc) {
 		fprintf(stderr, "xendomd: unexpected argument \"%s\"\n", argv[optind]);
 		return EXIT_USAGE;
@@ -553,6 +565,8 @@ int main(int argc, char **argv)
 		return xd_config_check(opt.config, stdout);
 	case MODE_PLAN:
 		return print_plan(&opt);
+	case MODE_IMPORT:
+		return xd_import_xendomains_main(opt.import_file, stdout, stderr);
 	case MODE_RUN:
 		break;
 	}
