@@ -4,6 +4,7 @@
  *   xendomd [-f] [-c FILE] [-s PATH] [--backend libxl|sim:SCENARIO.ini] [-v]...
  *   xendomd --check [-c FILE]
  *   xendomd --plan [-c FILE] [--dot]
+ *   xendomd --halt-fallback [-c FILE]   (halt_fallback.h)
  *
  * Running, it wires the pieces together: the loop (loop.h), the backend
  * (one function, backend_new, knows them all), the engine (engine.h) with
@@ -29,6 +30,7 @@
 #include "core/engine.h"
 #include "core/plan.h"
 #include "daemon/control.h"
+#include "daemon/halt_fallback.h"
 #include "daemon/hoststate.h"
 #include "daemon/hooks.h"
 #include "daemon/log.h"
@@ -45,12 +47,13 @@
 #define DEFAULT_CONFIG XD_SYSCONFDIR "/xendomd/xendomd.conf"
 #define EXIT_USAGE 2             /* like --check: usage and configuration errors */
 
-enum mode { MODE_RUN, MODE_CHECK, MODE_PLAN };
+enum mode { MODE_RUN, MODE_CHECK, MODE_PLAN, MODE_HALT_FALLBACK };
 
 struct options {
 	enum mode mode;
 	bool foreground;
 	bool dot;
+	bool halt_only;                  /* --halt-fallback: adopt, then the halt */
 	int verbosity;
 	const char *config;
 	const char *socket;              /* -s: overrides the config's `socket` */
@@ -174,8 +177,10 @@ static void on_host_down(void *ctx)
 		xd_log(XD_LOG_NOTICE, NULL, -1, "host shutdown done: %s", counts);
 	d->halting = false;
 	xd_control_host_down(d->control);
-	if (d->exit_when_down)
+	if (d->exit_when_down) {
+		xd_halt_marker_write(d->cfg->global.state_dir, XD_BOOT_ID_PATH);
 		xd_loop_quit(d->loop, 0);
+	}
 }
 
 static int run_hook(void *ctx, const struct xd_hook_req *req)
@@ -390,6 +395,12 @@ static void boot(struct daemon *d)
 	d->boot_started_ms = xd_loop_clock();
 	if (xd_engine_adopt(d->engine) < 0)
 		xd_log(XD_LOG_ERR, NULL, -1, "cannot list the running domains; none adopted");
+	if (d->opt.halt_only) {
+		xd_log(XD_LOG_NOTICE, NULL, -1, "halt fallback: the host-shutdown sequence on the running domains");
+		start_host_shutdown(d, true);
+		return;
+	}
+	xd_halt_marker_clear(d->cfg->global.state_dir);
 	xd_engine_boot(d->engine);
 	xd_control_booting(d->control);
 }
@@ -463,6 +474,7 @@ static void usage(FILE *f)
 		"usage: xendomd [-f] [-c FILE] [-s PATH] [--backend libxl|sim:SCENARIO.ini] [-v]...\n"
 		"       xendomd --check [-c FILE]\n"
 		"       xendomd --plan [-c FILE] [--dot]\n"
+		"       xendomd --halt-fallback [-c FILE]\n"
 		"\n"
 		"  -f, --foreground     log to stderr (time since start, one line each)\n"
 		"                       instead of the journal or syslog\n"
@@ -474,11 +486,14 @@ static void usage(FILE *f)
 		"      --check          validate the configuration and every xl cfg it names;\n"
 		"                       exit 0 if valid, 2 if not\n"
 		"      --plan [--dot]   print the boot plan (order and waves), or Graphviz\n"
+		"      --halt-fallback  (the unit's ExecStopPost) if the host is halting and\n"
+		"                       the daemon did not finish the host-shutdown sequence,\n"
+		"                       run it now; else do nothing\n"
 		"  -h, --help           this text\n"
 		"      --version        the version\n");
 }
 
-enum { OPT_BACKEND = 256, OPT_CHECK, OPT_PLAN, OPT_DOT, OPT_VERSION };
+enum { OPT_BACKEND = 256, OPT_CHECK, OPT_PLAN, OPT_DOT, OPT_VERSION, OPT_HALT_FALLBACK };
 
 /* Returns -1 to go on, else the exit code. */
 static int parse_options(int argc, char **argv, struct options *o)
@@ -492,6 +507,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "plan", no_argument, NULL, OPT_PLAN },
 		{ "dot", no_argument, NULL, OPT_DOT },
+		{ "halt-fallback", no_argument, NULL, OPT_HALT_FALLBACK },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -508,6 +524,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_CHECK: o->mode = MODE_CHECK; break;
 		case OPT_PLAN: o->mode = MODE_PLAN; break;
 		case OPT_DOT: o->dot = true; break;
+		case OPT_HALT_FALLBACK: o->mode = MODE_HALT_FALLBACK; break;
 		case 'h': usage(stdout); return 0;
 		case OPT_VERSION: printf("xendomd %s\n", XD_VERSION); return 0;
 		default: usage(stderr); return EXIT_USAGE;
@@ -535,6 +552,12 @@ int main(int argc, char **argv)
 		return xd_config_check(opt.config, stdout);
 	case MODE_PLAN:
 		return print_plan(&opt);
+	case MODE_HALT_FALLBACK:
+		rc = xd_halt_fallback_prepare(opt.config, strncmp(opt.backend, "sim:", 4) == 0);
+		if (rc >= 0)
+			return rc;
+		opt.halt_only = true;
+		break;
 	case MODE_RUN:
 		break;
 	}
