@@ -5,6 +5,7 @@
  *   xendomd --check [-c FILE]
  *   xendomd --plan [-c FILE] [--dot]
  *   xendomd --import-xendomains [FILE]   (config/import_xendomains.h)
+ *   xendomd --halt-fallback [-c FILE]   (halt_fallback.h)
  *
  * Running, it wires the pieces together: the loop (loop.h), the backend
  * (one function, backend_new, knows them all), the engine (engine.h) with
@@ -33,6 +34,7 @@
 #include "core/plan.h"
 #include "daemon/control.h"
 #include "daemon/engine_if.h"
+#include "daemon/halt_fallback.h"
 #include "daemon/hoststate.h"
 #include "daemon/hooks.h"
 #include "daemon/log.h"
@@ -48,12 +50,13 @@
 #define DEFAULT_CONFIG XD_SYSCONFDIR "/xendomd/xendomd.conf"
 #define EXIT_USAGE 2             /* like --check: usage and configuration errors */
 
-enum mode { MODE_RUN, MODE_CHECK, MODE_PLAN, MODE_IMPORT };
+enum mode { MODE_RUN, MODE_CHECK, MODE_PLAN, MODE_IMPORT, MODE_HALT_FALLBACK };
 
 struct options {
 	enum mode mode;
 	bool foreground;
 	bool dot;
+	bool halt_only;                  /* --halt-fallback: adopt, then the halt */
 	int verbosity;
 	const char *config;
 	const char *socket;              /* -s: overrides the config's `socket` */
@@ -190,8 +193,10 @@ static void host_down(void *ctx, bool settled)
 	d->halting = false;
 	xd_control_host_down(d->control);
 	xd_service_host_down(d->service);
-	if (d->exit_when_down)
+	if (d->exit_when_down) {
+		xd_halt_marker_write(d->cfg->global.state_dir, XD_BOOT_ID_PATH);
 		xd_loop_quit(d->loop, 0);
+	}
 }
 
 /* Before the daemon exits, the backend settles: then "host shutdown
@@ -411,6 +416,12 @@ static void boot(struct daemon *d)
 	d->boot_started_ms = xd_loop_clock();
 	if (xd_engine_adopt(d->engine) < 0)
 		xd_log(XD_LOG_ERR, NULL, -1, "cannot list the running domains; none adopted");
+	if (d->opt.halt_only) {
+		xd_log(XD_LOG_NOTICE, NULL, -1, "halt fallback: the host-shutdown sequence on the running domains");
+		start_host_shutdown(d, true);
+		return;
+	}
+	xd_halt_marker_clear(d->cfg->global.state_dir);
 	xd_engine_boot(d->engine);
 	xd_service_booting(d->service);
 }
@@ -485,6 +496,7 @@ static void usage(FILE *f)
 		"       xendomd --check [-c FILE]\n"
 		"       xendomd --plan [-c FILE] [--dot]\n"
 		"       xendomd --import-xendomains [FILE]\n"
+		"       xendomd --halt-fallback [-c FILE]\n"
 		"\n"
 		"  -f, --foreground     log to stderr (time since start, one line each)\n"
 		"                       instead of the journal or syslog\n"
@@ -500,11 +512,15 @@ static void usage(FILE *f)
 		"                       print a xendomd.conf doing what xendomains' settings\n"
 		"                       did (default /etc/default/xendomains, then\n"
 		"                       /etc/sysconfig/xendomains, then /etc/rc.conf)\n"
+		"      --halt-fallback  (the unit's ExecStopPost) if the host is halting and\n"
+		"                       the daemon did not finish the host-shutdown sequence,\n"
+		"                       run it now; else do nothing\n"
 		"  -h, --help           this text\n"
 		"      --version        the version\n");
 }
 
-enum { OPT_BACKEND = 256, OPT_CHECK, OPT_PLAN, OPT_DOT, OPT_VERSION, OPT_IMPORT };
+enum { OPT_BACKEND = 256, OPT_CHECK, OPT_PLAN, OPT_DOT, OPT_VERSION, OPT_IMPORT,
+       OPT_HALT_FALLBACK };
 
 /* Returns -1 to go on, else the exit code. */
 static int parse_options(int argc, char **argv, struct options *o)
@@ -519,6 +535,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "plan", no_argument, NULL, OPT_PLAN },
 		{ "dot", no_argument, NULL, OPT_DOT },
 		{ "import-xendomains", no_argument, NULL, OPT_IMPORT },
+		{ "halt-fallback", no_argument, NULL, OPT_HALT_FALLBACK },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -536,6 +553,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_PLAN: o->mode = MODE_PLAN; break;
 		case OPT_DOT: o->dot = true; break;
 		case OPT_IMPORT: o->mode = MODE_IMPORT; break;
+		case OPT_HALT_FALLBACK: o->mode = MODE_HALT_FALLBACK; break;
 		case 'h': usage(stdout); return 0;
 		case OPT_VERSION: printf("xendomd %s\n", XD_VERSION); return 0;
 		default: usage(stderr); return EXIT_USAGE;
@@ -567,6 +585,12 @@ int main(int argc, char **argv)
 		return print_plan(&opt);
 	case MODE_IMPORT:
 		return xd_import_xendomains_main(opt.import_file, stdout, stderr);
+	case MODE_HALT_FALLBACK:
+		rc = xd_halt_fallback_prepare(opt.config, strncmp(opt.backend, "sim:", 4) == 0);
+		if (rc >= 0)
+			return rc;
+		opt.halt_only = true;
+		break;
 	case MODE_RUN:
 		break;
 	}

@@ -199,6 +199,63 @@ def case_adoption(exe, host):
     check(d.final_state("old") == "inactive", "the adopted domain is stopped at halt", d)
 
 
+def fallback(exe, host):
+    """xendomd --halt-fallback; returns (exit code, its stderr+stdout lines)."""
+    r = subprocess.run([exe, "-f", "-c", host.conf, "--backend", "sim:" + host.scenario,
+                        "--halt-fallback"], stdin=subprocess.DEVNULL, capture_output=True,
+                       text=True, timeout=30)
+    return r.returncode, (r.stderr + r.stdout).splitlines()
+
+
+def case_halt_fallback(exe, host):
+    """--halt-fallback: after a kill -9 during the halt it runs the host-shutdown
+    sequence (reverse order); after a completed halt, or a marker of this boot,
+    it does nothing; a marker from an earlier boot does not count."""
+    host.write_conf([("base", {}), ("app", {"requires": "base"})])
+    host.write_scenario({"base": {"running": "yes"}, "app": {"running": "yes", "shutdown_ms": 1500}})
+    marker = host.path("state", "host-shutdown-done")
+    with open(marker, "w") as f:
+        f.write("an-earlier-boot\n")
+    d = boot(exe, host)
+    check(not os.path.exists(marker), "the daemon removes the marker when it starts", d)
+    d.send(signal.SIGTERM)
+    d.wait_for(r"^state running -> stopping")
+    d.proc.kill()                                  # kill -9 in the middle of the halt
+    d.wait_exit()
+    check(not os.path.exists(marker), "a killed daemon left a completion marker", d)
+    rc, out = fallback(exe, host)
+    text = "\n".join(out)
+    check(rc == 0, f"fallback exit code {rc}:\n{text}")
+    check("did not complete the host-shutdown sequence: running it now" in text,
+          f"the fallback says why it runs:\n{text}")
+    stops = [l for l in out if "-> stopping" in l]
+    check(len(stops) == 2 and "app" in stops[0] and "base" in stops[1],
+          f"app then base stopped:\n{text}")
+    check(any("host shutdown done" in l for l in out), f"sequence completed:\n{text}")
+    check(os.path.exists(marker), "the fallback records the completed sequence")
+    rc, out = fallback(exe, host)
+    text = "\n".join(out)
+    check(rc == 0 and "completed the host-shutdown sequence: nothing to do" in text
+          and not any("stopping" in l for l in out), f"second fallback does nothing:\n{text}")
+    # a clean halt by the daemon: the fallback finds its marker
+    d2 = boot(exe, host)
+    halt(d2)
+    check(os.path.exists(marker), "a completed halt writes the marker", d2)
+    rc, out = fallback(exe, host)
+    check(rc == 0 and not any("stopping" in l for l in out), "nothing after a clean halt:\n" + "\n".join(out))
+    # a marker of an earlier boot does not count
+    with open(marker, "w") as f:
+        f.write("an-earlier-boot\n")
+    rc, out = fallback(exe, host)
+    check(rc == 0 and sum("-> stopping" in l for l in out) == 2,
+          "a stale marker does not stop the fallback:\n" + "\n".join(out))
+    # a bad configuration: refused, exit 2, nothing done
+    with open(host.conf, "a") as f:
+        f.write("shutdown_timout = 3\n")
+    rc, out = fallback(exe, host)
+    check(rc == 2 and not any("stopping" in l for l in out), f"bad config: rc {rc}")
+
+
 def case_save_restore(exe, host):
     """on_host_shutdown = save at halt, then the next run restores instead of creating."""
     host.write_conf([("web", {"on_host_shutdown": "save"}), ("db", {})])
