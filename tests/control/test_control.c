@@ -944,6 +944,96 @@ static void test_idle_and_partial_clients_dropped(void **state)
 	tclient_free(busy);
 }
 
+/* Every field of every request with every wrong JSON type: a code-2
+ * error that names the field, and nothing done. */
+static void test_wrong_field_types_are_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct tclient *c = tclient_new(f);
+	static const char *const bad_bool[] = { "\"yes\"", "1", "0", "null", "[]", "{}",
+						"\"true\"" };
+	static const char *const bad_names[] = { "\"db\"", "1", "true", "null", "{}",
+						 "[1]", "[\"db\",null]", "[[\"db\"]]" };
+	static const char *const bad_cmd[] = { "1", "true", "null", "[\"status\"]", "{}" };
+	char req[256], want[16];
+	for (size_t k = 0; k < XD_CMD_COUNT; k++) {
+		const char *cmd = xd_proto_commands[k].name;
+		for (int field = 0; field < 3; field++) {
+			const char *key = field == 0 ? "names" : field == 1 ? "wait" : "dot";
+			const char *const *vals = field == 0 ? bad_names : bad_bool;
+			size_t n = field == 0 ? sizeof(bad_names) / sizeof(*bad_names)
+					      : sizeof(bad_bool) / sizeof(*bad_bool);
+			snprintf(want, sizeof(want), "\"%s\"", key);
+			for (size_t v = 0; v < n; v++) {
+				snprintf(req, sizeof(req), "{\"cmd\":\"%s\",\"names\":[\"db\"],"
+					 "\"%s\":%s}\n", cmd, key, vals[v]);
+				if (field == 0)
+					snprintf(req, sizeof(req), "{\"cmd\":\"%s\",\"names\":%s}\n",
+						 cmd, vals[v]);
+				json_t *r = ask(c, req, 1000);
+				assert_error(r, XD_EXIT_USAGE);
+				const char *msg = json_string_value(json_object_get(r, "error"));
+				if (!strstr(msg, want))
+					fail_msg("%s: error \"%s\" does not name %s", req, msg, want);
+				json_decref(r);
+			}
+		}
+	}
+	for (size_t v = 0; v < sizeof(bad_cmd) / sizeof(*bad_cmd); v++) {
+		snprintf(req, sizeof(req), "{\"cmd\":%s}\n", bad_cmd[v]);
+		json_t *r = ask(c, req, 1000);
+		assert_error(r, XD_EXIT_USAGE);
+		assert_non_null(strstr(json_string_value(json_object_get(r, "error")), "\"cmd\""));
+		json_decref(r);
+	}
+	assert_int_equal(f->e->starts + f->e->stops + f->e->saves + f->e->reloads, 0);
+	assert_int_equal(f->host_downs, 0);
+	assert_false(f->e->halting);
+	tclient_free(c);
+}
+
+static bool has_control_bytes(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+/* A name with control bytes comes back escaped, never raw. */
+static void test_control_bytes_escaped_in_replies(void **state)
+{
+	struct fixture *f = *state;
+	struct tclient *c = tclient_new(f);
+	json_t *r = ask(c, "{\"cmd\":\"status\",\"names\":[\"a\\u0007\\u001b[2Jb\"]}\n", 1000);
+	assert_error(r, XD_EXIT_USAGE);
+	const char *msg = json_string_value(json_object_get(r, "error"));
+	assert_false(has_control_bytes(msg));
+	assert_non_null(strstr(msg, "a\\x07\\x1b[2Jb"));
+	json_decref(r);
+	r = ask(c, "{\"cmd\":\"st\\u0007tus\"}\n", 1000);
+	assert_error(r, XD_EXIT_USAGE);
+	assert_non_null(strstr(json_string_value(json_object_get(r, "error")), "st\\x07tus"));
+	json_decref(r);
+	/* A configuration value echoed back by a refused reload. */
+	write_text("xendomd.conf", GLOBAL_SECTION "[domain stor\007age]\n"
+		   "[domain db]\nrequires = ev\033il\n");
+	r = ask(c, "{\"cmd\":\"reload\"}\n", 2000);
+	assert_error(r, XD_EXIT_USAGE);
+	size_t i;
+	json_t *e;
+	json_t *errors = json_object_get(r, "errors");
+	assert_true(json_array_size(errors) > 0);
+	bool quoted = false;
+	json_array_foreach(errors, i, e) {
+		assert_false(has_control_bytes(json_string_value(e)));
+		quoted |= strstr(json_string_value(e), "\\x") != NULL;
+	}
+	assert_true(quoted);
+	json_decref(r);
+	tclient_free(c);
+}
+
 static int setup_short_idle(void **state)
 {
 	return setup_with(state, base_conf, 150);
@@ -1420,6 +1510,8 @@ int main(void)
 		cmocka_unit_test(test_access_classification),
 		cmocka_unit_test_setup_teardown(test_group_member_reads_only_stranger_cannot_connect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_emfile_pauses_accept_without_spinning, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_field_types_are_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_control_bytes_escaped_in_replies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backlog_budget_drops_slowest_first, setup_small_budget, teardown),
 		cmocka_unit_test_setup_teardown(test_uid_quota_and_root_reserve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ready_after_boot_and_status_lines, setup_notify, teardown_notify),
