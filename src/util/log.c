@@ -25,10 +25,12 @@ bool xd_log_enabled(enum xd_log_level lvl)
 	return lvl != XD_LOG_DEBUG || lg.verbosity > 0;
 }
 
+/* Nothing to escape: printable ASCII, or a tab (a hook's output keeps
+ * its columns). */
 static bool plain_ascii(const char *s)
 {
 	for (; s && *s; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+		if (((unsigned char)*s < 0x20 && *s != '\t') || (unsigned char)*s >= 0x7f)
 			return false;
 	return true;
 }
