@@ -141,4 +141,10 @@ struct xd_tally {
 };
 void xd_engine_tally(const struct xd_engine *e, struct xd_tally *t);
 
+/* The readiness rule on what a guest wrote: rc and value as the port's
+ * read_key gave them (0 with a NUL-terminated value, HV_ETOOBIG, or an
+ * error).  pv-drivers: the value is "1"; a XenStore path: it exists (even
+ * too long to read), or, with a value, equals it byte for byte. */
+bool xd_ready_matches(const struct xd_ready *r, int rc, const char *value);
+
 #endif

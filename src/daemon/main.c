@@ -439,6 +439,20 @@ static void ensure_std_fds(void)
 	}
 }
 
+/* The signals the daemon handles.  Blocked from the first line of main
+ * until the loop catches each (xd_loop_on_signal unblocks it), and again
+ * before teardown: xd_loop_free puts the default actions back, and a
+ * SIGHUP then (or before the handlers exist) would kill the daemon. */
+static void block_handled_signals(sigset_t *old)
+{
+	static const int handled[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
+	sigset_t set;
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
+		sigaddset(&set, handled[i]);
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
 static int run_daemon(const struct options *opt)
 {
 	struct daemon d = { .opt = *opt, .started_ms = xd_loop_clock() };
@@ -453,6 +467,7 @@ static int run_daemon(const struct options *opt)
 			rc = 1;
 		}
 	}
+	block_handled_signals(NULL);     /* until exit: what comes now waits */
 	daemon_teardown(&d);
 	return rc;
 }
@@ -574,10 +589,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 int main(int argc, char **argv)
 {
+	sigset_t orig_mask;
+	block_handled_signals(&orig_mask);
 	struct options opt;
 	int rc = parse_options(argc, argv, &opt);
 	if (rc >= 0)
 		return rc;
+	if (opt.mode != MODE_RUN)        /* the one-shot modes keep the defaults */
+		sigprocmask(SIG_SETMASK, &orig_mask, NULL);
 	switch (opt.mode) {
 	case MODE_CHECK:
 		return xd_config_check(opt.config, stdout);

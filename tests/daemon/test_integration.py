@@ -316,6 +316,61 @@ echo "pre domain=$XENDOMD_DOMAIN reason=$XENDOMD_REASON domid=${{XENDOMD_DOMID:-
           "post hook ran with the old domid", d)
 
 
+def in_main(pid):
+    """Whether pid runs xendomd's main(): it blocks SIGHUP (the first thing main
+    does) or ignores SIGPIPE (done before the loop exists, in any version)."""
+    masks = {}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(("SigBlk:", "SigIgn:")):
+                    masks[line[:6]] = int(line.split()[1], 16)
+    except OSError:
+        return False
+    return bool(masks.get("SigBlk", 0) & (1 << (signal.SIGHUP - 1)) or
+                masks.get("SigIgn", 0) & (1 << (signal.SIGPIPE - 1)))
+
+
+def hup_storm(proc, stop, wait_main=False):
+    """SIGHUP as fast as we can until proc exits or stop is set.  With wait_main:
+    from the moment main() runs (the dynamic loader's time before it is no program's
+    to guard)."""
+    deadline = time.monotonic() + 5
+    while wait_main and not in_main(proc.pid) and time.monotonic() < deadline:
+        pass
+    while not stop.is_set() and proc.poll() is None:
+        try:
+            os.kill(proc.pid, signal.SIGHUP)
+        except ProcessLookupError:
+            return
+
+
+def case_sighup_storm(exe, host):
+    """SIGHUP storms from the first instant of start-up and through the exit never kill
+    the daemon with SIGHUP's default action: every run boots, halts and exits 0."""
+    import threading
+    host.write_conf([("web", {}), ("db", {})])
+    host.write_scenario({"web": {"create_ms": 20}, "db": {"create_ms": 20}})
+    for run in range(5):
+        stop = threading.Event()
+        d = Daemon(exe, host)
+        storm = threading.Thread(target=hup_storm, args=(d.proc, stop, True), daemon=True)
+        storm.start()
+        d.wait_for(BOOT_DONE, timeout=20)
+        stop.set()
+        storm.join()
+        d.send(signal.SIGTERM)
+        stop = threading.Event()
+        storm = threading.Thread(target=hup_storm, args=(d.proc, stop), daemon=True)
+        storm.start()
+        rc = d.wait_exit(20)
+        stop.set()
+        storm.join()
+        check(rc != -signal.SIGHUP, f"run {run}: killed by SIGHUP", d)
+        check(rc == 0, f"run {run}: exit status {rc}", d)
+        host.daemons.remove(d)
+
+
 def run_tool(exe, *args):
     return subprocess.run([exe, *args], capture_output=True, text=True, timeout=20)
 
