@@ -13,7 +13,7 @@
  * beyond U+10FFFF, or a C1 control (U+0080-U+009F, which terminals obey
  * like ESC).
  */
-static size_t utf8_printable(const unsigned char *p)
+size_t xd_utf8_printable(const unsigned char *p)
 {
 	size_t n = p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : p[0] >= 0xe0 && p[0] <= 0xef ? 3
 		 : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
@@ -46,7 +46,7 @@ static char *escape_controls(const char *s)
 	char *out = xd_calloc(strlen(s) * 4 + 1, 1), *o = out;
 
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		size_t n = *p >= 0x80 ? utf8_printable(p) : 0;
+		size_t n = *p >= 0x80 ? xd_utf8_printable(p) : 0;
 		if (n) {
 			memcpy(o, p, n);
 			o += n;
