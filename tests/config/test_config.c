@@ -706,11 +706,208 @@ static void xl_without_name(void **state)
 	expect_error(HDR "[domain db]\n", "xen/db.cfg", 0, "no name= setting (xl requires one)");
 }
 
+/* xen-tools writes memory = '256M': xl warns and ignores the key. */
 static void xl_bad_memory(void **state)
 {
 	(void)state;
-	write_file("xen/db.cfg", "name = \"db\"\nvcpus = 2\nmemory = \"1G\"\n");
-	expect_error(HDR "[domain db]\n", "xen/db.cfg", 3, "memory = \"1G\" is not a number of MiB");
+	write_file("xen/db.cfg", "name = \"db\"\nvcpus = 2\nmemory = \"1.5G\"\n");
+	write_file("xen/web.cfg", "name = \"web\"\nmemory = '256M'\nmaxmem = 512\n");
+	struct xd_diags d = { 0 };
+	struct xd_config *cfg = load_warned(HDR "[domain db]\n[domain web]\n", &d);
+	assert_int_equal(d.n, 2);
+	assert_warning(&d.v[0], "xen/db.cfg", 3,
+		       "parameter `memory' is not a valid number (\"1.5G\"); as xl, it is ignored");
+	assert_warning(&d.v[1], "xen/web.cfg", 2,
+		       "parameter `memory' is not a valid number (\"256M\"); as xl, it is ignored");
+	assert_int_equal(cfg->domains[0].memory_mb, 32);      /* libxl's default */
+	assert_int_equal(cfg->domains[0].maxmem_mb, 32);
+	assert_int_equal(cfg->domains[1].memory_mb, 512);     /* absent memory = maxmem */
+	assert_null(cfg->domains[0].config_error);
+	xd_config_free(cfg);
+	xd_diags_free(&d);
+}
+
+/* ---- degraded load (the daemon's start) ---------------------------------- */
+
+static struct xd_config *load_degraded(const char *text, struct xd_diags *d)
+{
+	write_file("xendomd.conf", text);
+	char *path = path_of("xendomd.conf");
+	struct xd_config *cfg = NULL;
+	assert_int_equal(xd_config_load_degraded(path, &cfg, d), 0);
+	assert_non_null(cfg);
+	/* the strict loader refuses the same file whenever there is an error */
+	struct xd_diags strict = { 0 };
+	struct xd_config *s = (void *)1;
+	int rc = xd_config_load(path, &s, &strict);
+	assert_int_equal(rc, xd_diags_errors(d) ? -1 : 0);
+	assert_int_equal(strict.n, d->n);
+	xd_config_free(s);
+	xd_diags_free(&strict);
+	free(path);
+	return cfg;
+}
+
+static const struct xd_domain_cfg *dom(const struct xd_config *c, const char *name)
+{
+	long i = xd_config_find(c, name);
+	assert_true(i >= 0);
+	return &c->domains[i];
+}
+
+static void assert_config_error(const struct xd_domain_cfg *d, const char *text)
+{
+	char *want = expand(text);
+	assert_non_null(d->config_error);
+	assert_string_equal(d->config_error, want);
+	free(want);
+}
+
+/* Each domain's own error fails only that domain, with its first error. */
+static void degraded_per_domain(void **state)
+{
+	(void)state;
+	xl("good");
+	xl("typo");
+	xl("dep");
+	write_file("xen/other.cfg", "name = \"someone\"\n");
+	write_file("xen/broken.cfg", "name = \"broken\"\nmemory = [\n");
+	struct xd_diags d = { 0 };
+	struct xd_config *cfg = load_degraded(HDR "[domain good]\n"
+		"[domain typo]\nautostrat = yes\nready = nope\n"          /* 6, 7, 8 */
+		"[domain nocfg]\n"                                          /* 9 */
+		"[domain mismatch]\nconfig = other.cfg\n"                  /* 10 */
+		"[domain broken]\n"                                         /* 12 */
+		"[domain dep]\nrequires = typo, ghost\nafter = nocfg\n", &d); /* 13, 14 */
+	assert_int_equal(cfg->n_domains, 6);
+	assert_null(dom(cfg, "good")->config_error);
+	assert_config_error(dom(cfg, "typo"), "@/xendomd.conf:7: unknown key 'autostrat' in "
+			    "[domain typo]; did you mean 'autostart'?");
+	assert_config_error(dom(cfg, "nocfg"), "@/xendomd.conf:9: no xl cfg for domain nocfg: "
+			    "tried @/xen/nocfg.cfg and @/xen/nocfg (set config = to name it)");
+	assert_config_error(dom(cfg, "mismatch"), "@/xen/other.cfg:1: name = \"someone\" does not "
+			    "match [domain mismatch] at @/xendomd.conf:10");
+	assert_non_null(dom(cfg, "broken")->config_error);
+	assert_int_equal(strncmp(dom(cfg, "broken")->config_error, root, strlen(root)), 0);
+	assert_config_error(dom(cfg, "dep"), "@/xendomd.conf:14: requires: unknown domain 'ghost'");
+	/* edges to failed domains stay: the engine decides what they mean */
+	const struct xd_domain_cfg *dep = dom(cfg, "dep");
+	assert_int_equal(dep->n_requires, 1);
+	assert_int_equal(dep->requires[0], (size_t)xd_config_find(cfg, "typo"));
+	assert_int_equal(dep->n_after, 1);
+	assert_int_equal(dep->after[0], (size_t)xd_config_find(cfg, "nocfg"));
+	assert_int_equal(xd_diags_errors(&d), 6);   /* every error, as --check lists them */
+	xd_config_free(cfg);
+	xd_diags_free(&d);
+}
+
+/* A cycle fails exactly its members, each naming the cycle. */
+static void degraded_cycle(void **state)
+{
+	(void)state;
+	xl("a");
+	xl("b");
+	xl("c");
+	xl("d");
+	struct xd_diags d = { 0 };
+	struct xd_config *cfg = load_degraded(HDR "[domain a]\nafter = b\n[domain b]\nrequires = a\n"
+					      "[domain c]\nrequires = a\n[domain d]\n", &d);
+	assert_int_equal(d.n, 1);
+	const char *text = d.v[0].msg;
+	assert_non_null(strstr(text, "dependency cycle: "));
+	char *want = xd_asprintf("%s:%d: %s", d.v[0].file, d.v[0].line, text);
+	assert_string_equal(dom(cfg, "a")->config_error, want);
+	assert_string_equal(dom(cfg, "b")->config_error, want);
+	assert_null(dom(cfg, "c")->config_error);
+	assert_null(dom(cfg, "d")->config_error);
+	free(want);
+	xd_config_free(cfg);
+	xd_diags_free(&d);
+}
+
+/* A [global] error keeps the key's default; a duplicate section fails the
+ * domain (which of the two was meant is unknown); a bad name names none. */
+static void degraded_global_and_sections(void **state)
+{
+	(void)state;
+	xl("a");
+	xl("b");
+	struct xd_diags d = { 0 };
+	struct xd_config *cfg = load_degraded(HDR "shutdown_timeout = soon\nmax_parallel_starts = 9999\n"
+		"save_timeout = 30\nstray = 1\n[domain a]\n[domain b]\n[domain a]\n[domain x/y]\n", &d);
+	assert_int_equal(xd_diags_errors(&d), 5);
+	assert_int_equal(cfg->global.shutdown_timeout_ms, 120 * 1000);
+	assert_int_equal(cfg->global.max_parallel_starts, 4);
+	assert_int_equal(cfg->global.save_timeout_ms, 30 * 1000);
+	assert_int_equal(cfg->n_domains, 2);
+	assert_config_error(dom(cfg, "a"), "@/xendomd.conf:11: duplicate domain a (first defined at "
+			    "@/xendomd.conf:9)");
+	assert_null(dom(cfg, "b")->config_error);
+	assert_int_equal(dom(cfg, "b")->save_timeout_ms, 30 * 1000);
+	assert_int_equal(dom(cfg, "b")->shutdown_timeout_ms, 120 * 1000);
+	xd_config_free(cfg);
+	xd_diags_free(&d);
+}
+
+/* Only a main file that exists and cannot be read stops the daemon; a
+ * missing one is defaults + auto_dir when the daemon asks for that. */
+static void degraded_main_file(void **state)
+{
+	(void)state;
+	struct xd_diags d = { 0 };
+	struct xd_config *cfg = (void *)1;
+	char *absent = path_of("absent.conf"), *dir = path_of("xen");
+	assert_int_equal(xd_config_load_degraded(absent, &cfg, &d), -1);
+	assert_null(cfg);
+	xd_diags_free(&d);
+	assert_int_equal(xd_config_load_flags(dir, XD_LOAD_DEGRADED | XD_LOAD_MISSING_OK, &cfg, &d), -1);
+	xd_diags_free(&d);
+	assert_int_equal(xd_config_load_flags(absent, XD_LOAD_DEGRADED | XD_LOAD_MISSING_OK, &cfg, &d), 0);
+	assert_non_null(cfg);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.v[0].severity, XD_DIAG_NOTICE);
+	assert_diag(&d.v[0], "absent.conf", 0, "not found: running on the defaults (the domains of "
+		    "auto_dir)");
+	assert_string_equal(cfg->global.auto_dir, "/etc/xen/auto");
+	assert_int_equal(cfg->global.save_timeout_ms, 600 * 1000);
+	assert_true(cfg->global.restore_unmanaged);
+	xd_config_free(cfg);
+	xd_diags_free(&d);
+	free(absent);
+	free(dir);
+}
+
+/* auto_dir entries that are not xl cfgs are left out; one with a name but
+ * a bad value is kept, failed. */
+static void degraded_auto_dir(void **state)
+{
+	(void)state;
+	make_dir("auto");
+	write_file("auto/README", "This directory holds the domains started at boot.\n");
+	write_file("auto/empty", "");
+	write_file("auto/ok.cfg", "name = \"ok\"\n");
+	write_file("auto/badact.cfg", "name = \"badact\"\non_crash = \"explode\"\n");
+	char *link = path_of("auto/gone"), *nowhere = path_of("nowhere");
+	assert_int_equal(symlink(nowhere, link), 0);
+	struct xd_diags d = { 0 };
+	struct xd_config *cfg = load_degraded("[global]\nxen_config_dir = @/xen\nauto_dir = @/auto\n"
+					      "include_dir = @/conf.d\n", &d);
+	assert_int_equal(cfg->n_domains, 2);
+	assert_string_equal(cfg->domains[0].name, "badact");
+	assert_config_error(&cfg->domains[0], "@/auto/badact.cfg:2: on_crash = \"explode\" is not an xl "
+			    "action (destroy, restart, rename-restart, preserve, coredump-destroy, "
+			    "coredump-restart, soft-reset)");
+	assert_string_equal(cfg->domains[1].name, "ok");
+	assert_null(cfg->domains[1].config_error);
+	size_t warnings = 0;
+	for (size_t i = 0; i < d.n; i++)
+		warnings += d.v[i].warning;
+	assert_int_equal(warnings, 1);
+	assert_int_equal(xd_diags_errors(&d), 3);   /* badact, empty (no name=), README */
+	xd_config_free(cfg);
+	xd_diags_free(&d);
+	free(link);
+	free(nowhere);
 }
 
 static void xl_memory_list(void **state)
@@ -1439,7 +1636,8 @@ int main(void)
 		T(errors_inside_rejected_section), T(line_too_long), T(longest_line_accepted),
 		T(xl_parse_error), T(xl_dos_line_endings), T(xl_python_code), T(xl_name_mismatch), T(xl_without_name), T(xl_bad_memory),
 		T(xl_memory_list), T(xl_zero_memory), T(xl_maxmem_below_memory), T(xl_bad_action),
-		T(xl_bad_type), T(xl_type_builder_conflict), T(xl_bad_name), T(auto_duplicate),
+		T(xl_bad_type), T(xl_type_builder_conflict), T(xl_bad_name), T(auto_duplicate), T(degraded_per_domain), T(degraded_cycle),
+		T(degraded_global_and_sections), T(degraded_main_file), T(degraded_auto_dir),
 		T(every_error_reported), T(check_output), T(missing_main_file), T(main_file_is_directory),
 		T(defaults), T(overrides), T(ready_forms), T(dependency_lists), T(global_values_set_late),
 		T(include_order), T(auto_dir_domains), T(depend_on_auto_domain), T(xlcfg_paths),
