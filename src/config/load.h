@@ -15,15 +15,17 @@
  *   3. every domain's xl cfg: `config =` (relative to xen_config_dir), else
  *      <xen_config_dir>/<name>.cfg, then <xen_config_dir>/<name>;
  *   4. auto_dir (xendomains compatibility; "" disables, a missing directory
- *      is fine unless auto_dir was set explicitly): each regular file (or
- *      symlink to one) is an autostart domain with default policy, named by
- *      its xl cfg's name=, placed after the [domain] sections in strcmp
- *      order of file names.  Skipped: names starting with '.', ending in
- *      '~', '#', '.bak', '.old', '.orig', '.rej', '.swp', '.tmp',
- *      '.rpmnew', '.rpmsave', '.rpmorig', '.dpkg-old', '.dpkg-new',
- *      '.dpkg-dist', '.dpkg-bak', '.dpkg-tmp', '.ucf-old', '.ucf-new',
- *      '.ucf-dist', and files whose domain also has a [domain] section
- *      (the section wins).
+ *      is fine unless auto_dir was set explicitly): every entry not
+ *      starting with '.', symlinks followed, in strcmp order of names, is
+ *      an autostart domain with default policy named by its xl cfg's
+ *      name=, placed after the [domain] sections.  Skipped with one warning
+ *      each: directories, dangling symlinks, other non-regular files, and
+ *      names ending in '~', '#', '.bak', '.old', '.orig', '.rej', '.swp',
+ *      '.tmp', '.save', '.disabled', '.rpmnew', '.rpmsave', '.rpmorig' or
+ *      containing '.dpkg-' or '.ucf-'.  An entry that is no xl cfg (parse
+ *      error, no name=) is an error.  A file whose domain has a [domain]
+ *      section is passed over (the section wins); a second file naming
+ *      the same domain is a warning (the first wins).
  * Values: durations are whole seconds (stored as ms); booleans are
  * yes/no, true/false, on/off, 1/0 (any case); directories and hooks are
  * absolute paths (hooks: existing executable regular files, checked now);
@@ -33,17 +35,20 @@
  * /local/domain/<domid>, at most 255 characters from XenStore's own set
  * [A-Za-z0-9_/-] (xenstored refuses '.'), no empty or ".." component,
  * VALUE non-empty printable ASCII of at most 255 characters.  Domain names:
- * 1-63 characters from [A-Za-z0-9_.-], not all digits, not Domain-0.
+ * as xl accepts them, refused only when they cannot be a file name in
+ * save_dir/state_dir or are unsafe in logs and JSON (xd_domain_name_problem
+ * in config/util.h).  An unparsable memory=/maxmem= is xl's warning and is
+ * ignored, as xl does.
  *
  * Files: the main file and every xl cfg must be regular files (opened
  * without blocking, so a FIFO or device is refused, never waited on; in
- * include_dir and auto_dir other entries are passed over); a NUL byte is an
- * error at its line.
+ * include_dir other entries are passed over, in auto_dir with a warning);
+ * a NUL byte is an error at its line.
  *
  * Paths are resolved once everything is read, so xen_config_dir may be set
  * anywhere.  A key may be set once (across all files); a domain may be
- * defined once.  Per-domain on_host_shutdown and shutdown_timeout default
- * to the [global] values.
+ * defined once.  Per-domain on_host_shutdown, shutdown_timeout and
+ * save_timeout default to the [global] values.
  *
  * Not thread-safe: inih's settings are process globals, set for the
  * duration of a load and restored after.
