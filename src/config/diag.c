@@ -8,15 +8,80 @@
 #include <stdlib.h>
 #include <string.h>
 
-void xd_diag_vadd(struct xd_diags *d, const char *file, int line, const char *fmt, va_list ap)
+/*
+ * Length of the well-formed UTF-8 sequence of a printable character at p
+ * (2 to 4 bytes), or 0: a stray byte, an overlong form, a surrogate,
+ * beyond U+10FFFF, or a C1 control (U+0080-U+009F, which terminals obey
+ * like ESC).
+ */
+size_t xd_utf8_printable(const unsigned char *p)
+{
+	size_t n = p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : p[0] >= 0xe0 && p[0] <= 0xef ? 3
+		 : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (p[0] == 0xe0)
+		lo = 0xa0;               /* overlong */
+	else if (p[0] == 0xed)
+		hi = 0x9f;               /* surrogates */
+	else if (p[0] == 0xf0)
+		lo = 0x90;               /* overlong */
+	else if (p[0] == 0xf4)
+		hi = 0x8f;               /* above U+10FFFF */
+	else if (p[0] == 0xc2)
+		lo = 0xa0;               /* C1 controls */
+	if (!n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+void xd_diag_vadd_sev(struct xd_diags *d, enum xd_diag_severity sev, const char *file, int line,
+		      const char *fmt, va_list ap)
 {
 	char *raw;
 
 	if (vasprintf(&raw, fmt, ap) < 0)
 		xd_oom();
 	d->v = xd_reallocarray(d->v, d->n + 1, sizeof(*d->v));
-	d->v[d->n++] = (struct xd_diag){ xd_escape(file), line, xd_escape(raw) };
+	d->v[d->n++] = (struct xd_diag){ xd_escape(file), line, xd_escape(raw), sev,
+	                                 sev != XD_DIAG_ERROR };
 	free(raw);
+}
+
+void xd_diag_vadd(struct xd_diags *d, const char *file, int line, const char *fmt, va_list ap)
+{
+	xd_diag_vadd_sev(d, XD_DIAG_ERROR, file, line, fmt, ap);
+}
+
+void xd_diag_warn(struct xd_diags *d, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	xd_diag_vadd_sev(d, XD_DIAG_WARNING, file, line, fmt, ap);
+	va_end(ap);
+}
+
+void xd_diag_add_sev(struct xd_diags *d, enum xd_diag_severity sev, const char *file, int line,
+		     const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	xd_diag_vadd_sev(d, sev, file, line, fmt, ap);
+	va_end(ap);
+}
+
+size_t xd_diags_errors(const struct xd_diags *d)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->n; i++)
+		n += d->v[i].severity == XD_DIAG_ERROR;
+	return n;
 }
 
 void xd_diag_add(struct xd_diags *d, const char *file, int line,
@@ -44,10 +109,12 @@ void xd_diags_print(const struct xd_diags *d, FILE *f)
 {
 	for (size_t i = 0; i < d->n; i++) {
 		const struct xd_diag *g = &d->v[i];
+		const char *sev = g->severity == XD_DIAG_WARNING ? "warning: "
+				: g->severity == XD_DIAG_NOTICE ? "notice: " : "";
 		if (g->line > 0)
-			fprintf(f, "%s:%d: %s\n", g->file, g->line, g->msg);
+			fprintf(f, "%s:%d: %s%s\n", g->file, g->line, sev, g->msg);
 		else
-			fprintf(f, "%s: %s\n", g->file, g->msg);
+			fprintf(f, "%s: %s%s\n", g->file, sev, g->msg);
 	}
 }
 

@@ -15,15 +15,17 @@
  *   3. every domain's xl cfg: `config =` (relative to xen_config_dir), else
  *      <xen_config_dir>/<name>.cfg, then <xen_config_dir>/<name>;
  *   4. auto_dir (xendomains compatibility; "" disables, a missing directory
- *      is fine unless auto_dir was set explicitly): each regular file (or
- *      symlink to one) is an autostart domain with default policy, named by
- *      its xl cfg's name=, placed after the [domain] sections in strcmp
- *      order of file names.  Skipped: names starting with '.', ending in
- *      '~', '#', '.bak', '.old', '.orig', '.rej', '.swp', '.tmp',
- *      '.rpmnew', '.rpmsave', '.rpmorig', '.dpkg-old', '.dpkg-new',
- *      '.dpkg-dist', '.dpkg-bak', '.dpkg-tmp', '.ucf-old', '.ucf-new',
- *      '.ucf-dist', and files whose domain also has a [domain] section
- *      (the section wins).
+ *      is fine unless auto_dir was set explicitly): every entry not
+ *      starting with '.', symlinks followed, in strcmp order of names, is
+ *      an autostart domain with default policy named by its xl cfg's
+ *      name=, placed after the [domain] sections.  Skipped with one warning
+ *      each: directories, dangling symlinks, other non-regular files, and
+ *      names ending in '~', '#', '.bak', '.old', '.orig', '.rej', '.swp',
+ *      '.tmp', '.save', '.disabled', '.rpmnew', '.rpmsave', '.rpmorig' or
+ *      containing '.dpkg-' or '.ucf-'.  An entry that is no xl cfg (parse
+ *      error, no name=) is an error.  A file whose domain has a [domain]
+ *      section is passed over (the section wins); a second file naming
+ *      the same domain is a warning (the first wins).
  * Values: durations are whole seconds (stored as ms); booleans are
  * yes/no, true/false, on/off, 1/0 (any case); directories and hooks are
  * absolute paths (hooks: existing executable regular files, checked now);
@@ -33,17 +35,20 @@
  * /local/domain/<domid>, at most 255 characters from XenStore's own set
  * [A-Za-z0-9_/-] (xenstored refuses '.'), no empty or ".." component,
  * VALUE non-empty printable ASCII of at most 255 characters.  Domain names:
- * 1-63 characters from [A-Za-z0-9_.-], not all digits, not Domain-0.
+ * as xl accepts them, refused only when they cannot be a file name in
+ * save_dir/state_dir or are unsafe in logs and JSON (xd_domain_name_problem
+ * in config/util.h).  An unparsable memory=/maxmem= is xl's warning and is
+ * ignored, as xl does.
  *
  * Files: the main file and every xl cfg must be regular files (opened
  * without blocking, so a FIFO or device is refused, never waited on; in
- * include_dir and auto_dir other entries are passed over); a NUL byte is an
- * error at its line.
+ * include_dir other entries are passed over, in auto_dir with a warning);
+ * a NUL byte is an error at its line.
  *
  * Paths are resolved once everything is read, so xen_config_dir may be set
  * anywhere.  A key may be set once (across all files); a domain may be
- * defined once.  Per-domain on_host_shutdown and shutdown_timeout default
- * to the [global] values.
+ * defined once.  Per-domain on_host_shutdown, shutdown_timeout and
+ * save_timeout default to the [global] values.
  *
  * Not thread-safe: inih's settings are process globals, set for the
  * duration of a load and restored after.
@@ -60,17 +65,54 @@
 #define XD_CONF_MAX_LINE 4095
 
 /*
- * Load path and everything it includes.  Returns 0 and *out (free with
- * xd_config_free()) on success; on any error returns -1, *out = NULL, and
- * every error found (not just the first) is in diags ("FILE:LINE:
- * message").  diags must start empty ({0}); free it with xd_diags_free().
+ * Strict load (--check, reload): path and everything it includes.  Returns
+ * 0 and *out (free with xd_config_free()) when there is no error (warnings
+ * are allowed); on any error returns -1, *out = NULL, and every error found
+ * (not just the first) is in diags ("FILE:LINE: message").  diags must
+ * start empty ({0}); free it with xd_diags_free().
  */
 int xd_config_load(const char *path, struct xd_config **out, struct xd_diags *diags);
 
 /*
- * `xendomd --check`: load path, print every error to out and then a
- * one-line summary ("N domains, M errors").  Returns 0 if the
- * configuration is valid, 2 if not (the exit code SPEC §1 asks for).
+ * Degraded load (the daemon's start): the same files, the same diags
+ * (every error, as xd_config_load reports them, plus warnings), but an
+ * error that belongs to one domain keeps that domain in *out with
+ * config_error = "FILE:LINE: message" (its first error): a bad or unknown
+ * key in its section, a missing or unparsable xl cfg, a name= mismatch, an
+ * unknown after/requires name, a dependency cycle (exactly the domains on
+ * the cycle, each "dependency cycle: a -> b -> a").  after/requires edges
+ * to such domains stay resolved (what they mean is the engine's business).
+ * An error in [global], or outside any section, leaves that key at its
+ * default.  An auto_dir entry that is not a usable xl cfg, or whose name=
+ * cannot be a domain name, is left out (it names no domain to fail).
+ * Returns 0 with *out in all those cases; -1 (*out = NULL) only when the
+ * main file exists but cannot be read.
+ */
+int xd_config_load_degraded(const char *path, struct xd_config **out, struct xd_diags *diags);
+
+enum {
+	XD_LOAD_DEGRADED   = 1 << 0,   /* xd_config_load_degraded's rules */
+	XD_LOAD_MISSING_OK = 1 << 1,   /* a main file that does not exist is read
+	                                * as an empty one (defaults + auto_dir),
+	                                * with one notice in diags */
+};
+
+/*
+ * The loader behind both: flags 0 = xd_config_load, XD_LOAD_DEGRADED =
+ * xd_config_load_degraded.  The daemon passes XD_LOAD_DEGRADED |
+ * XD_LOAD_MISSING_OK when it runs on the default path (no -c): xendomd
+ * then replaces xendomains with no configuration at all; an explicit -c
+ * FILE that is missing stays an error.
+ */
+int xd_config_load_flags(const char *path, unsigned flags, struct xd_config **out,
+			 struct xd_diags *diags);
+
+/*
+ * `xendomd --check`: load path, print every error and warning to out, a
+ * one-line summary ("N domains, M errors"), then what the daemon's start
+ * would do with the same file ("at boot: N domains would start, M would
+ * fail (configuration)", computed with xd_config_load_degraded).  Returns
+ * 0 if the configuration has no error (warnings allowed), 2 if it has.
  *
  * `xendomd --plan [--dot]` loads with xd_config_load(), then calls
  * xd_plan_build() and xd_plan_format() from core/plan.h.

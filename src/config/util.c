@@ -14,22 +14,21 @@
 const char *xd_domain_name_problem(const char *name)
 {
 	size_t len = strlen(name);
-	bool all_digits = true;
 
 	if (len == 0)
 		return "it is empty";
 	if (len > XD_NAME_MAX - 1)
-		return "it is longer than 63 characters";
-	for (const char *p = name; *p; p++) {
-		bool digit = *p >= '0' && *p <= '9';
-		bool ok = digit || (*p >= 'a' && *p <= 'z') ||
-			  (*p >= 'A' && *p <= 'Z') || strchr("_.-", *p);
-		if (!ok)
-			return "only letters, digits, '_', '.' and '-' are allowed";
-		all_digits = all_digits && digit;
+		return "it is longer than 63 bytes";
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return "'.' and '..' cannot be file names in save_dir and state_dir";
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		size_t n = *p >= 0x80 ? xd_utf8_printable(p) : 1;
+		if (*p == '/')
+			return "'/' cannot be part of a file name in save_dir and state_dir";
+		if (*p < 0x20 || *p == 0x7f || n == 0)
+			return "control characters and bytes that are not UTF-8 are not allowed";
+		p += n - 1;
 	}
-	if (all_digits)
-		return "a name made only of digits is taken for a domain id by xl";
 	if (strcmp(name, "Domain-0") == 0)
 		return "Domain-0 is the control domain";
 	return NULL;

@@ -7,10 +7,16 @@
 
 #include "util/alloc.h"
 
-/* Xen domain names as xendomd accepts them: 1-63 characters from
- * [A-Za-z0-9_.-], not only digits (xl would take it for a domid), and not
- * "Domain-0".  Returns NULL if fine, else why not. */
+/* Xen domain names as xendomd accepts them: what xl accepts, except what
+ * cannot be a file name in save_dir/state_dir or would be unsafe in logs
+ * and JSON: 1-63 bytes of printable UTF-8 (no control character, C1
+ * included), no '/', not "." or "..", and not "Domain-0" (the control
+ * domain already has it).  Returns NULL if fine, else why not. */
 const char *xd_domain_name_problem(const char *name);
+
+/* Length (2-4) of the well-formed UTF-8 sequence of a printable character
+ * at p, or 0 (stray byte, overlong form, surrogate, > U+10FFFF, C1). */
+size_t xd_utf8_printable(const unsigned char *p);
 
 /* Levenshtein distance, for "did you mean" suggestions. */
 size_t xd_edit_distance(const char *a, const char *b);

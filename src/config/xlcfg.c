@@ -11,8 +11,11 @@
  *   - on_poweroff/on_reboot/on_crash/on_watchdog/on_soft_reset take xl's
  *     action names exactly; defaults destroy, restart, destroy, destroy,
  *     soft-reset.
- * xl merely warns about an unparsable memory= and boots with the default;
- * xendomd treats that as an error, since the admin surely meant a size.
+ * An unparsable memory= or maxmem= (xen-tools writes memory = '256M'):
+ * libxlutil's xlu_cfg_get_long fails with "warning: parameter `memory' is
+ * not a valid number" and xl boots as if the key were absent
+ * (tools/xl/xl_parse.c parse_config_data); xendomd warns the same way, at
+ * the key's line, and uses the same outcome.
  */
 #define LIBXL_API_VERSION 0x041400
 #include <libxlutil.h>
@@ -244,7 +247,9 @@ static bool get_mib(struct xl_file *f, const char *key, uint64_t *mb)
 	if (get_string(f, key, &raw) != 0)
 		return false;
 	if (xlu_cfg_get_long(f->xlu, key, &l, 1) != 0) {
-		xl_error(f, key, "%s = \"%s\" is not a number of MiB", key, raw);
+		xd_diag_add_sev(f->diags, XD_DIAG_WARNING, f->path, xd_xlcfg_key_line(f->text, f->len, key),
+		                "parameter `%s' is not a valid number (\"%s\"); as xl, it is ignored",
+		                key, raw);
 		return false;
 	}
 	if (l < 1 || (unsigned long)l > MAX_GUEST_MB) {

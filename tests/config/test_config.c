@@ -20,6 +20,7 @@
 
 #include "config/load.h"
 #include "config/xlcfg.h"
+#include "config/util.h"
 
 static char root[PATH_MAX];
 
@@ -123,17 +124,34 @@ static int load(const char *text, struct xd_config **cfg, struct xd_diags *d)
 	return rc;
 }
 
-static struct xd_config *load_ok(const char *text)
+/* A strict load with no error; the warnings are left in *d. */
+static struct xd_config *load_warned(const char *text, struct xd_diags *d)
 {
 	struct xd_config *cfg = NULL;
-	struct xd_diags d = { 0 };
-	int rc = load(text, &cfg, &d);
+	int rc = load(text, &cfg, d);
 	if (rc != 0)
-		xd_diags_print(&d, stderr);
+		xd_diags_print(d, stderr);
 	assert_int_equal(rc, 0);
-	assert_int_equal(d.n, 0);
+	assert_int_equal(xd_diags_errors(d), 0);
 	assert_non_null(cfg);
 	return cfg;
+}
+
+static struct xd_config *load_ok(const char *text)
+{
+	struct xd_diags d = { 0 };
+	struct xd_config *cfg = load_warned(text, &d);
+	assert_int_equal(d.n, 0);
+	return cfg;
+}
+
+static void assert_diag(const struct xd_diag *g, const char *file_rel, int line, const char *msg);
+
+static void assert_warning(const struct xd_diag *g, const char *file_rel, int line, const char *msg)
+{
+	assert_int_equal(g->severity, XD_DIAG_WARNING);
+	assert_true(g->warning);
+	assert_diag(g, file_rel, line, msg);
 }
 
 static void assert_diag(const struct xd_diag *g, const char *file_rel, int line, const char *msg)
@@ -312,7 +330,8 @@ static void bad_domain_name_slash(void **state)
 {
 	(void)state;
 	expect_error(HDR "[domain web/1]\n", NULL, HDR_LINES + 1,
-		     "bad domain name 'web/1': only letters, digits, '_', '.' and '-' are allowed");
+		     "bad domain name 'web/1': '/' cannot be part of a file name in save_dir and "
+		     "state_dir");
 }
 
 static void bad_domain_name_long(void **state)
@@ -322,15 +341,46 @@ static void bad_domain_name_long(void **state)
 	memset(name, 'n', 64);
 	name[64] = '\0';
 	snprintf(text, sizeof(text), HDR "[domain %s]\n", name);
-	snprintf(msg, sizeof(msg), "bad domain name '%s': it is longer than 63 characters", name);
+	snprintf(msg, sizeof(msg), "bad domain name '%s': it is longer than 63 bytes", name);
 	expect_error(text, NULL, HDR_LINES + 1, msg);
 }
 
-static void bad_domain_name_digits(void **state)
+/* xl accepts these names, so xendomd does (issue 9): only what cannot be a
+ * file name in save_dir, or is unsafe in logs and JSON, is refused. */
+static void domain_names_as_xl(void **state)
 {
 	(void)state;
-	expect_error(HDR "[domain 42]\n", NULL, HDR_LINES + 1,
-		     "bad domain name '42': a name made only of digits is taken for a domain id by xl");
+	static const char *const good[] = {
+		"42", "a&b", "c+d", "me@host", "my web", "caf\xc3\xa9", "x.y", "...",
+		"\xe6\x97\xa5\xe6\x9c\xac",
+	};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_null(xd_domain_name_problem(good[i]));
+	char longest[64];
+	memset(longest, 'n', 63);
+	longest[63] = '\0';
+	assert_null(xd_domain_name_problem(longest));
+	assert_non_null(xd_domain_name_problem("."));
+	assert_non_null(xd_domain_name_problem(".."));
+	assert_non_null(xd_domain_name_problem(""));
+	assert_non_null(xd_domain_name_problem("a/b"));
+	assert_non_null(xd_domain_name_problem("a\tb"));
+	assert_non_null(xd_domain_name_problem("a\x7f"));
+	assert_non_null(xd_domain_name_problem("\xc2\x85"));      /* C1 NEL */
+	assert_non_null(xd_domain_name_problem("caf\xe9"));        /* Latin-1, not UTF-8 */
+	assert_non_null(xd_domain_name_problem("Domain-0"));
+	/* and such a name loads from a section and from an xl cfg */
+	write_file("xen/a&b +c.cfg", "name = \"a&b +c\"\n");   /* '@' means root here */
+	struct xd_config *cfg = load_ok(HDR "[domain a&b +c]\n");
+	assert_string_equal(cfg->domains[0].name, "a&b +c");
+	xd_config_free(cfg);
+}
+
+static void bad_domain_name_dotdot(void **state)
+{
+	(void)state;
+	expect_error(HDR "[domain ..]\n", NULL, HDR_LINES + 1,
+		     "bad domain name '..': '.' and '..' cannot be file names in save_dir and state_dir");
 }
 
 static void domain_without_name(void **state)
@@ -575,7 +625,7 @@ static void errors_inside_rejected_section(void **state)
 	assert_int_equal(load(HDR "[domain a/b]\nautostrat = no\nready = xenstore:/x\n", &cfg, &d), -1);
 	assert_int_equal(d.n, 3);
 	assert_diag(&d.v[0], NULL, 5,
-		    "bad domain name 'a/b': only letters, digits, '_', '.' and '-' are allowed");
+		    "bad domain name 'a/b': '/' cannot be part of a file name in save_dir and state_dir");
 	assert_diag(&d.v[1], NULL, 6, "unknown key 'autostrat' in [domain]; did you mean 'autostart'?");
 	assert_diag(&d.v[2], NULL, 7,
 		    "ready: \"xenstore:/x\": the path must be relative to the guest's /local/domain/<domid>");
@@ -656,11 +706,208 @@ static void xl_without_name(void **state)
 	expect_error(HDR "[domain db]\n", "xen/db.cfg", 0, "no name= setting (xl requires one)");
 }
 
+/* xen-tools writes memory = '256M': xl warns and ignores the key. */
 static void xl_bad_memory(void **state)
 {
 	(void)state;
-	write_file("xen/db.cfg", "name = \"db\"\nvcpus = 2\nmemory = \"1G\"\n");
-	expect_error(HDR "[domain db]\n", "xen/db.cfg", 3, "memory = \"1G\" is not a number of MiB");
+	write_file("xen/db.cfg", "name = \"db\"\nvcpus = 2\nmemory = \"1.5G\"\n");
+	write_file("xen/web.cfg", "name = \"web\"\nmemory = '256M'\nmaxmem = 512\n");
+	struct xd_diags d = { 0 };
+	struct xd_config *cfg = load_warned(HDR "[domain db]\n[domain web]\n", &d);
+	assert_int_equal(d.n, 2);
+	assert_warning(&d.v[0], "xen/db.cfg", 3,
+		       "parameter `memory' is not a valid number (\"1.5G\"); as xl, it is ignored");
+	assert_warning(&d.v[1], "xen/web.cfg", 2,
+		       "parameter `memory' is not a valid number (\"256M\"); as xl, it is ignored");
+	assert_int_equal(cfg->domains[0].memory_mb, 32);      /* libxl's default */
+	assert_int_equal(cfg->domains[0].maxmem_mb, 32);
+	assert_int_equal(cfg->domains[1].memory_mb, 512);     /* absent memory = maxmem */
+	assert_null(cfg->domains[0].config_error);
+	xd_config_free(cfg);
+	xd_diags_free(&d);
+}
+
+/* ---- degraded load (the daemon's start) ---------------------------------- */
+
+static struct xd_config *load_degraded(const char *text, struct xd_diags *d)
+{
+	write_file("xendomd.conf", text);
+	char *path = path_of("xendomd.conf");
+	struct xd_config *cfg = NULL;
+	assert_int_equal(xd_config_load_degraded(path, &cfg, d), 0);
+	assert_non_null(cfg);
+	/* the strict loader refuses the same file whenever there is an error */
+	struct xd_diags strict = { 0 };
+	struct xd_config *s = (void *)1;
+	int rc = xd_config_load(path, &s, &strict);
+	assert_int_equal(rc, xd_diags_errors(d) ? -1 : 0);
+	assert_int_equal(strict.n, d->n);
+	xd_config_free(s);
+	xd_diags_free(&strict);
+	free(path);
+	return cfg;
+}
+
+static const struct xd_domain_cfg *dom(const struct xd_config *c, const char *name)
+{
+	long i = xd_config_find(c, name);
+	assert_true(i >= 0);
+	return &c->domains[i];
+}
+
+static void assert_config_error(const struct xd_domain_cfg *d, const char *text)
+{
+	char *want = expand(text);
+	assert_non_null(d->config_error);
+	assert_string_equal(d->config_error, want);
+	free(want);
+}
+
+/* Each domain's own error fails only that domain, with its first error. */
+static void degraded_per_domain(void **state)
+{
+	(void)state;
+	xl("good");
+	xl("typo");
+	xl("dep");
+	write_file("xen/other.cfg", "name = \"someone\"\n");
+	write_file("xen/broken.cfg", "name = \"broken\"\nmemory = [\n");
+	struct xd_diags d = { 0 };
+	struct xd_config *cfg = load_degraded(HDR "[domain good]\n"
+		"[domain typo]\nautostrat = yes\nready = nope\n"          /* 6, 7, 8 */
+		"[domain nocfg]\n"                                          /* 9 */
+		"[domain mismatch]\nconfig = other.cfg\n"                  /* 10 */
+		"[domain broken]\n"                                         /* 12 */
+		"[domain dep]\nrequires = typo, ghost\nafter = nocfg\n", &d); /* 13, 14 */
+	assert_int_equal(cfg->n_domains, 6);
+	assert_null(dom(cfg, "good")->config_error);
+	assert_config_error(dom(cfg, "typo"), "@/xendomd.conf:7: unknown key 'autostrat' in "
+			    "[domain typo]; did you mean 'autostart'?");
+	assert_config_error(dom(cfg, "nocfg"), "@/xendomd.conf:9: no xl cfg for domain nocfg: "
+			    "tried @/xen/nocfg.cfg and @/xen/nocfg (set config = to name it)");
+	assert_config_error(dom(cfg, "mismatch"), "@/xen/other.cfg:1: name = \"someone\" does not "
+			    "match [domain mismatch] at @/xendomd.conf:10");
+	assert_non_null(dom(cfg, "broken")->config_error);
+	assert_int_equal(strncmp(dom(cfg, "broken")->config_error, root, strlen(root)), 0);
+	assert_config_error(dom(cfg, "dep"), "@/xendomd.conf:14: requires: unknown domain 'ghost'");
+	/* edges to failed domains stay: the engine decides what they mean */
+	const struct xd_domain_cfg *dep = dom(cfg, "dep");
+	assert_int_equal(dep->n_requires, 1);
+	assert_int_equal(dep->requires[0], (size_t)xd_config_find(cfg, "typo"));
+	assert_int_equal(dep->n_after, 1);
+	assert_int_equal(dep->after[0], (size_t)xd_config_find(cfg, "nocfg"));
+	assert_int_equal(xd_diags_errors(&d), 6);   /* every error, as --check lists them */
+	xd_config_free(cfg);
+	xd_diags_free(&d);
+}
+
+/* A cycle fails exactly its members, each naming the cycle. */
+static void degraded_cycle(void **state)
+{
+	(void)state;
+	xl("a");
+	xl("b");
+	xl("c");
+	xl("d");
+	struct xd_diags d = { 0 };
+	struct xd_config *cfg = load_degraded(HDR "[domain a]\nafter = b\n[domain b]\nrequires = a\n"
+					      "[domain c]\nrequires = a\n[domain d]\n", &d);
+	assert_int_equal(d.n, 1);
+	const char *text = d.v[0].msg;
+	assert_non_null(strstr(text, "dependency cycle: "));
+	char *want = xd_asprintf("%s:%d: %s", d.v[0].file, d.v[0].line, text);
+	assert_string_equal(dom(cfg, "a")->config_error, want);
+	assert_string_equal(dom(cfg, "b")->config_error, want);
+	assert_null(dom(cfg, "c")->config_error);
+	assert_null(dom(cfg, "d")->config_error);
+	free(want);
+	xd_config_free(cfg);
+	xd_diags_free(&d);
+}
+
+/* A [global] error keeps the key's default; a duplicate section fails the
+ * domain (which of the two was meant is unknown); a bad name names none. */
+static void degraded_global_and_sections(void **state)
+{
+	(void)state;
+	xl("a");
+	xl("b");
+	struct xd_diags d = { 0 };
+	struct xd_config *cfg = load_degraded(HDR "shutdown_timeout = soon\nmax_parallel_starts = 9999\n"
+		"save_timeout = 30\nstray = 1\n[domain a]\n[domain b]\n[domain a]\n[domain x/y]\n", &d);
+	assert_int_equal(xd_diags_errors(&d), 5);
+	assert_int_equal(cfg->global.shutdown_timeout_ms, 120 * 1000);
+	assert_int_equal(cfg->global.max_parallel_starts, 4);
+	assert_int_equal(cfg->global.save_timeout_ms, 30 * 1000);
+	assert_int_equal(cfg->n_domains, 2);
+	assert_config_error(dom(cfg, "a"), "@/xendomd.conf:11: duplicate domain a (first defined at "
+			    "@/xendomd.conf:9)");
+	assert_null(dom(cfg, "b")->config_error);
+	assert_int_equal(dom(cfg, "b")->save_timeout_ms, 30 * 1000);
+	assert_int_equal(dom(cfg, "b")->shutdown_timeout_ms, 120 * 1000);
+	xd_config_free(cfg);
+	xd_diags_free(&d);
+}
+
+/* Only a main file that exists and cannot be read stops the daemon; a
+ * missing one is defaults + auto_dir when the daemon asks for that. */
+static void degraded_main_file(void **state)
+{
+	(void)state;
+	struct xd_diags d = { 0 };
+	struct xd_config *cfg = (void *)1;
+	char *absent = path_of("absent.conf"), *dir = path_of("xen");
+	assert_int_equal(xd_config_load_degraded(absent, &cfg, &d), -1);
+	assert_null(cfg);
+	xd_diags_free(&d);
+	assert_int_equal(xd_config_load_flags(dir, XD_LOAD_DEGRADED | XD_LOAD_MISSING_OK, &cfg, &d), -1);
+	xd_diags_free(&d);
+	assert_int_equal(xd_config_load_flags(absent, XD_LOAD_DEGRADED | XD_LOAD_MISSING_OK, &cfg, &d), 0);
+	assert_non_null(cfg);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.v[0].severity, XD_DIAG_NOTICE);
+	assert_diag(&d.v[0], "absent.conf", 0, "not found: running on the defaults (the domains of "
+		    "auto_dir)");
+	assert_string_equal(cfg->global.auto_dir, "/etc/xen/auto");
+	assert_int_equal(cfg->global.save_timeout_ms, 600 * 1000);
+	assert_true(cfg->global.restore_unmanaged);
+	xd_config_free(cfg);
+	xd_diags_free(&d);
+	free(absent);
+	free(dir);
+}
+
+/* auto_dir entries that are not xl cfgs are left out; one with a name but
+ * a bad value is kept, failed. */
+static void degraded_auto_dir(void **state)
+{
+	(void)state;
+	make_dir("auto");
+	write_file("auto/README", "This directory holds the domains started at boot.\n");
+	write_file("auto/empty", "");
+	write_file("auto/ok.cfg", "name = \"ok\"\n");
+	write_file("auto/badact.cfg", "name = \"badact\"\non_crash = \"explode\"\n");
+	char *link = path_of("auto/gone"), *nowhere = path_of("nowhere");
+	assert_int_equal(symlink(nowhere, link), 0);
+	struct xd_diags d = { 0 };
+	struct xd_config *cfg = load_degraded("[global]\nxen_config_dir = @/xen\nauto_dir = @/auto\n"
+					      "include_dir = @/conf.d\n", &d);
+	assert_int_equal(cfg->n_domains, 2);
+	assert_string_equal(cfg->domains[0].name, "badact");
+	assert_config_error(&cfg->domains[0], "@/auto/badact.cfg:2: on_crash = \"explode\" is not an xl "
+			    "action (destroy, restart, rename-restart, preserve, coredump-destroy, "
+			    "coredump-restart, soft-reset)");
+	assert_string_equal(cfg->domains[1].name, "ok");
+	assert_null(cfg->domains[1].config_error);
+	size_t warnings = 0;
+	for (size_t i = 0; i < d.n; i++)
+		warnings += d.v[i].warning;
+	assert_int_equal(warnings, 1);
+	assert_int_equal(xd_diags_errors(&d), 3);   /* badact, empty (no name=), README */
+	xd_config_free(cfg);
+	xd_diags_free(&d);
+	free(link);
+	free(nowhere);
 }
 
 static void xl_memory_list(void **state)
@@ -713,13 +960,13 @@ static void xl_type_builder_conflict(void **state)
 static void xl_bad_name(void **state)
 {
 	(void)state;
-	write_file("xen/db.cfg", "name = \"db x\"\n");
+	write_file("xen/db.cfg", "name = \"db/x\"\n");
 	make_dir("auto");
-	write_file("auto/db", "name = \"db x\"\n");
+	write_file("auto/db", "name = \"db/x\"\n");
 	expect_error("[global]\nxen_config_dir = @/xen\nauto_dir = @/auto\ninclude_dir = @/conf.d\n",
 		     "auto/db", 1,
-		     "name = \"db x\" is not a usable domain name: only letters, digits, '_', '.' and '-' "
-		     "are allowed");
+		     "name = \"db/x\" is not a usable domain name: '/' cannot be part of a file name in "
+		     "save_dir and state_dir");
 }
 
 static void auto_duplicate(void **state)
@@ -728,8 +975,18 @@ static void auto_duplicate(void **state)
 	make_dir("auto");
 	write_file("auto/a.cfg", "name = \"web\"\n");
 	write_file("auto/b.cfg", "\nname = \"web\"\n");
-	expect_error("[global]\nxen_config_dir = @/xen\nauto_dir = @/auto\ninclude_dir = @/conf.d\n",
-		     "auto/b.cfg", 2, "domain web is also defined by @/auto/a.cfg (auto_dir)");
+	struct xd_diags d = { 0 };
+	struct xd_config *cfg = load_warned("[global]\nxen_config_dir = @/xen\nauto_dir = @/auto\n"
+					    "include_dir = @/conf.d\n", &d);
+	assert_int_equal(d.n, 1);
+	assert_warning(&d.v[0], "auto/b.cfg", 2, "skipped: domain web is already defined by "
+		       "@/auto/a.cfg (the first file in name order wins)");
+	assert_int_equal(cfg->n_domains, 1);
+	char *first = path_of("auto/a.cfg");
+	assert_string_equal(cfg->domains[0].xl_path, first);
+	free(first);
+	xd_config_free(cfg);
+	xd_diags_free(&d);
 }
 
 /* ---- all errors in one run ------------------------------------------------ */
@@ -773,7 +1030,8 @@ static void check_output(void **state)
 			    "true/false, on/off, 1/0)\n"
 			    "@/xendomd.conf:6: no xl cfg for domain b: tried @/xen/b.cfg and @/xen/b "
 			    "(set config = to name it)\n"
-			    "2 domains, 2 errors\n");
+			    "2 domains, 2 errors\n"
+			    "at boot: 1 domain would start, 1 would fail (configuration)\n");
 	assert_string_equal(buf, want);
 	free(want);
 	free(buf);
@@ -783,7 +1041,8 @@ static void check_output(void **state)
 	out = open_memstream(&buf, &len);
 	assert_int_equal(xd_config_check(path, out), 0);
 	fclose(out);
-	assert_string_equal(buf, "2 domains, 0 errors\n");
+	assert_string_equal(buf, "2 domains, 0 errors\n"
+			    "at boot: 2 domains would start, 0 would fail (configuration)\n");
 	free(buf);
 	free(path);
 }
@@ -1075,8 +1334,18 @@ static void auto_dir_domains(void **state)
 	char *target = path_of("xen/cache.cfg"), *link = path_of("auto/70-cache");
 	write_file("xen/cache.cfg", "name = \"cache\"\n");
 	assert_int_equal(symlink(target, link), 0);
-	struct xd_config *cfg = load_ok("[global]\nxen_config_dir = @/xen\nauto_dir = @/auto\n"
-					"include_dir = @/conf.d\n[domain db]\nautostart = no\n");
+	struct xd_diags d = { 0 };
+	struct xd_config *cfg = load_warned("[global]\nxen_config_dir = @/xen\nauto_dir = @/auto\n"
+					    "include_dir = @/conf.d\n[domain db]\nautostart = no\n", &d);
+	assert_int_equal(d.n, 4);   /* one line per skipped entry, in name order */
+	assert_warning(&d.v[0], "auto/30-old.cfg~", 0,
+		       "skipped: a backup or package-manager leftover (*~)");
+	assert_warning(&d.v[1], "auto/40-old.dpkg-old", 0,
+		       "skipped: a backup or package-manager leftover (*.dpkg-*)");
+	assert_warning(&d.v[2], "auto/50-x.bak", 0,
+		       "skipped: a backup or package-manager leftover (*.bak)");
+	assert_warning(&d.v[3], "auto/60-subdir", 0, "skipped: a directory");
+	xd_diags_free(&d);
 	assert_int_equal(cfg->n_domains, 4);
 	assert_string_equal(cfg->domains[0].name, "db");
 	assert_false(cfg->domains[0].autostart);
@@ -1323,9 +1592,13 @@ static void fifo_in_directories(void **state)
 	make_fifo("conf.d/10-x.conf");
 	xl("db");
 	alarm(20);
-	struct xd_config *cfg = load_ok("[global]\nxen_config_dir = @/xen\nauto_dir = @/auto\n"
-					"include_dir = @/conf.d\n[domain db]\n");
+	struct xd_diags d = { 0 };
+	struct xd_config *cfg = load_warned("[global]\nxen_config_dir = @/xen\nauto_dir = @/auto\n"
+					    "include_dir = @/conf.d\n[domain db]\n", &d);
 	alarm(0);
+	assert_int_equal(d.n, 1);
+	assert_warning(&d.v[0], "auto/web", 0, "skipped: not a regular file");
+	xd_diags_free(&d);
 	assert_int_equal(cfg->n_domains, 1);
 	xd_config_free(cfg);
 }
@@ -1338,7 +1611,7 @@ static void rejected_section_frees_its_values(void **state)
 	write_file_mode("hook", "#!/bin/sh\n", 0755);
 	expect_error(HDR "[domain a/b]\nready = xenstore:data/ready=1\nexec_start_pre = @/hook\n"
 		     "exec_stop_post = @/hook\nrequires = x y\nafter = z\nconfig = a.cfg\n", NULL, 5,
-		     "bad domain name 'a/b': only letters, digits, '_', '.' and '-' are allowed");
+		     "bad domain name 'a/b': '/' cannot be part of a file name in save_dir and state_dir");
 }
 
 int main(void)
@@ -1351,7 +1624,7 @@ int main(void)
 		T(bad_boolean), T(bad_enum), T(bad_number), T(negative_number),
 		T(number_out_of_range), T(zero_timeout), T(relative_dir), T(duplicate_key),
 		T(duplicate_key_across_files), T(duplicate_domain), T(bad_domain_name_slash),
-		T(bad_domain_name_long), T(bad_domain_name_digits), T(domain_without_name),
+		T(bad_domain_name_long), T(domain_names_as_xl), T(bad_domain_name_dotdot), T(domain_without_name),
 		T(missing_xlcfg_default), T(missing_xlcfg_explicit), T(unknown_dependency),
 		T(cycle_of_two), T(cycle_of_three), T(self_loop), T(bad_ready_kind),
 		T(bad_ready_dotdot), T(bad_ready_absolute), T(bad_ready_charset), T(bad_ready_dot),
@@ -1363,7 +1636,8 @@ int main(void)
 		T(errors_inside_rejected_section), T(line_too_long), T(longest_line_accepted),
 		T(xl_parse_error), T(xl_dos_line_endings), T(xl_python_code), T(xl_name_mismatch), T(xl_without_name), T(xl_bad_memory),
 		T(xl_memory_list), T(xl_zero_memory), T(xl_maxmem_below_memory), T(xl_bad_action),
-		T(xl_bad_type), T(xl_type_builder_conflict), T(xl_bad_name), T(auto_duplicate),
+		T(xl_bad_type), T(xl_type_builder_conflict), T(xl_bad_name), T(auto_duplicate), T(degraded_per_domain), T(degraded_cycle),
+		T(degraded_global_and_sections), T(degraded_main_file), T(degraded_auto_dir),
 		T(every_error_reported), T(check_output), T(missing_main_file), T(main_file_is_directory),
 		T(defaults), T(overrides), T(ready_forms), T(dependency_lists), T(global_values_set_late),
 		T(include_order), T(auto_dir_domains), T(depend_on_auto_domain), T(xlcfg_paths),
