@@ -186,7 +186,21 @@ struct dom *eng_add_dom(struct xd_engine *e, const char *name, const struct xd_d
 	eng_set_cfg(e, d, cfg);
 	XD_GROW(e->doms, e->n_doms, e->cap_doms);
 	e->doms[e->n_doms++] = d;
+	xd_index_add(&e->by_name, d->slot);
 	return d;
+}
+
+static const char *slot_name(const void *ctx, size_t slot)
+{
+	const struct xd_engine *e = ctx;
+	return e->doms[slot]->name;
+}
+
+/* O(1): a reload looks up every domain of the new configuration. */
+struct dom *eng_find_by_name(const struct xd_engine *e, const char *name)
+{
+	long s = xd_index_find(&e->by_name, name);
+	return s < 0 ? NULL : e->doms[s];
 }
 
 static void add_rdep(struct dom *on, size_t slot, bool requires)
@@ -236,6 +250,7 @@ struct xd_engine *xd_engine_new(const struct xd_config *cfg, const struct xd_eng
 	e->timers = env->timers;
 	e->hv = env->hv;
 	xd_timer_init(&e->mem_timer, eng_mem_timer_fired, e);
+	xd_index_init(&e->by_name, slot_name, e);
 	e->cfg_slot = xd_calloc(cfg->n_domains, sizeof(*e->cfg_slot));
 	for (size_t i = 0; i < cfg->n_domains; i++)
 		e->cfg_slot[i] = eng_add_dom(e, cfg->domains[i].name, &cfg->domains[i], i)->slot;
@@ -260,6 +275,7 @@ void xd_engine_free(struct xd_engine *e)
 		free(d);
 	}
 	xd_timer_disarm(e->timers, &e->mem_timer);
+	xd_index_free(&e->by_name);
 	free(e->doms);
 	free(e->cfg_slot);
 	free(e->by_domid);

@@ -143,6 +143,7 @@ struct xd_engine {
 
 	struct dom **doms;
 	size_t n_doms, cap_doms;
+	struct xd_index by_name;             /* name -> slot, every slot */
 	size_t *cfg_slot;                    /* config index -> slot */
 
 	uint32_t *by_domid;                  /* domid -> slot + 1 */
@@ -196,6 +197,7 @@ void eng_check_milestones(struct xd_engine *e);
 struct dom *eng_add_dom(struct xd_engine *e, const char *name, const struct xd_domain_cfg *cfg,
 			size_t order);
 void eng_build_graph(struct xd_engine *e);
+struct dom *eng_find_by_name(const struct xd_engine *e, const char *name);
 
 /* state.c */
 void eng_log(struct xd_engine *e, enum xd_log_level lvl, const struct dom *d,
