@@ -691,6 +691,74 @@ static void reload_starts_added_and_releases_removed(void **state)
 	h_free(h);
 }
 
+/* ---------------------------------------------------------------- degraded boot */
+
+static void configuration_error_fails_only_that_domain(void **state)
+{
+	(void)state;
+	struct h *h = h_new();
+	h_dom(h, "good");
+	h_dom(h, "broken");
+	h_dom(h, "needs");
+	h_dom(h, "later");
+	h_dom(h, "deep");
+	h_requires(h, "needs", "broken");
+	h_requires(h, "deep", "needs");
+	h_after(h, "later", "broken");
+	h_cfg(h, "broken")->config_error = strdup("/etc/xendomd.conf:7: unknown key \"memroy\"");
+	h_start(h);
+	h_boot(h, MIN);
+	assert_true(h_is_settled(h));
+	assert_int_equal(h_state(h, "good"), XD_RUNNING);
+	assert_int_equal(h_state(h, "later"), XD_RUNNING);
+	assert_int_equal(h_state(h, "broken"), XD_FAILED);
+	assert_string_equal(h_reason(h, "broken"),
+			    "configuration: /etc/xendomd.conf:7: unknown key \"memroy\"");
+	assert_int_equal(h_state(h, "needs"), XD_FAILED);
+	assert_string_equal(h_reason(h, "needs"), "dependency broken has a configuration error");
+	assert_int_equal(h_state(h, "deep"), XD_FAILED);
+	assert_reason_has(h, "deep", "dependency needs failed");
+	assert_int_equal(hv_sim_counts(h->hv, "broken").creates, 0);
+	assert_int_equal(hv_sim_counts(h->hv, "needs").creates, 0);
+	assert_int_equal(hv_sim_counts(h->hv, "deep").creates, 0);
+	struct xd_tally t;
+	xd_engine_tally(h->e, &t);
+	assert_int_equal(t.state[XD_FAILED], 3);
+	assert_int_equal(t.state[XD_RUNNING], 2);
+
+	/* an on-demand start fails at once, with the same reason */
+	size_t idx[2] = { h_index(h, "broken"), h_index(h, "needs") };
+	xd_engine_start(h->e, idx, 2, XD_CAUSE_ON_DEMAND);
+	h_run_for(h, MIN);
+	assert_int_equal(h_state(h, "broken"), XD_FAILED);
+	assert_reason_has(h, "broken", "configuration: /etc/xendomd.conf:7:");
+	assert_string_equal(h_reason(h, "needs"), "dependency broken has a configuration error");
+	assert_int_equal(hv_sim_counts(h->hv, "broken").creates, 0);
+	assert_int_equal(hv_sim_counts(h->hv, "needs").creates, 0);
+
+	/* and the halt is not held by it */
+	xd_engine_shutdown_host(h->e);
+	assert_true(h_run_until(h, h_is_down, MIN));
+	h_free(h);
+}
+
+static void configuration_error_domain_found_running_is_left_alone(void **state)
+{
+	(void)state;
+	struct h *h = h_new();
+	h_dom(h, "broken");
+	h_cfg(h, "broken")->config_error = strdup("a.cfg:1: no name=");
+	h_sim(h, "[domain broken]\nrunning = yes\n");
+	h_start(h);
+	h_boot(h, MIN);
+	assert_int_equal(h_state(h, "broken"), XD_FAILED);
+	assert_string_equal(h_reason(h, "broken"), "configuration: a.cfg:1: no name=");
+	assert_int_equal(h_hv_count(h, "broken"), 1);
+	assert_true(h_domid(h, "broken") > 0);
+	assert_int_equal(hv_sim_counts(h->hv, "broken").creates, 0);
+	h_free(h);
+}
+
 /* ---------------------------------------------------------------- hooks */
 
 int main(void)
@@ -725,6 +793,8 @@ int main(void)
 		cmocka_unit_test(bad_image_with_boot_policy_sets_it_aside_and_boots),
 		cmocka_unit_test(running_domains_are_adopted_not_created),
 		cmocka_unit_test(reload_starts_added_and_releases_removed),
+		cmocka_unit_test(configuration_error_fails_only_that_domain),
+		cmocka_unit_test(configuration_error_domain_found_running_is_left_alone),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

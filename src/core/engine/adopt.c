@@ -24,6 +24,8 @@ static void adopt_one(struct xd_engine *e, const struct hv_dominfo *info)
 		return;
 	}
 	eng_log(e, XD_LOG_NOTICE, d, "adopted running domain %u", info->domid);
+	if (eng_config_broken(e, d))
+		return;   /* left running, never restarted or re-created by us */
 	d->goal = GOAL_UP;
 	d->cause = XD_CAUSE_BOOT;
 	if (info->shutdown) {
@@ -114,6 +116,8 @@ void xd_engine_reload(struct xd_engine *e, const struct xd_config *cfg)
 	eng_build_graph(e);
 	for (size_t i = 0; i < cfg->n_domains; i++) {
 		struct dom *d = e->doms[slots[i]];
+		if (eng_config_broken(e, d))
+			continue;
 		if (d->state == XD_INACTIVE && d->goal == GOAL_NONE && d->cfg->autostart &&
 		    d->tl.queued == XD_NEVER && !e->halting && !e->host_shut)
 			eng_want_up(e, d, XD_CAUSE_ON_DEMAND, false);

@@ -246,6 +246,7 @@ void eng_on_create_done(struct xd_engine *e, struct dom *d, const struct hv_even
 void eng_on_unpause_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev);
 void eng_start_timed_out(struct xd_engine *e, struct dom *d);
 void eng_want_up(struct xd_engine *e, struct dom *d, enum xd_cause cause, bool boot);
+bool eng_config_broken(struct xd_engine *e, struct dom *d);
 
 /* ready.c */
 void eng_unwatch_key(struct xd_engine *e, struct dom *d);
