@@ -566,6 +566,42 @@ static void failed_save_at_halt_falls_back_to_shutdown(void **state)
 	h_free(h);
 }
 
+static void save_that_never_ends_is_cut_at_save_timeout(void **state)
+{
+	(void)state;
+	struct h *h = h_new();
+	h_dom(h, "s");
+	h_dom(h, "t");
+	h_sim(h, "[domain s]\nsave_ms = -1\n[domain t]\nsave_ms = -1\nshutdown_ms = -1\n");
+	h_start(h);
+	h_cfg(h, "s")->on_host_shutdown = XD_HOST_SAVE;
+	h_cfg(h, "s")->save_timeout_ms = 30000;
+	h_cfg(h, "t")->on_host_shutdown = XD_HOST_SAVE;
+	h_cfg(h, "t")->save_timeout_ms = 20000;
+	h_cfg(h, "t")->shutdown_timeout_ms = 10000;
+	h_boot(h, MIN);
+	uint64_t t0 = h->timers.now;
+	xd_engine_shutdown_host(h->e);
+	assert_true(h_run_until(h, h_is_down, 10 * MIN));
+	/* s: cut at 30 s, resumed and shut down cleanly */
+	assert_int_equal(h_state(h, "s"), XD_INACTIVE);
+	assert_true(h_first(h, "s", XD_STOPPING) - t0 >= 30000);
+	assert_true(h_first(h, "s", XD_STOPPING) - t0 < 31000);
+	assert_int_equal(hv_sim_counts(h->hv, "s").shutdowns, 1);
+	assert_int_equal(hv_sim_counts(h->hv, "s").destroys, 1);
+	/* t ignores the shutdown too: destroyed at save_timeout + shutdown_timeout */
+	assert_int_equal(h_state(h, "t"), XD_INACTIVE);
+	assert_int_equal(h_hv_count(h, "t"), 0);
+	uint64_t t_down = h_last(h, "t", XD_INACTIVE) - t0;
+	assert_true(t_down >= 30000 && t_down < 31000);
+	assert_true(h->timers.now - t0 < 31000);
+	char file[128];
+	snprintf(file, sizeof(file), "%s/s", h->dir);
+	assert_false(file_exists(file));
+	assert_true(xd_engine_idle(h->e));
+	h_free(h);
+}
+
 static void failed_on_demand_save_keeps_the_guest_running(void **state)
 {
 	(void)state;
@@ -788,6 +824,7 @@ int main(void)
 		cmocka_unit_test(on_demand_stop_stops_requiring_domains_first),
 		cmocka_unit_test(save_at_halt_then_restore_at_next_boot),
 		cmocka_unit_test(failed_save_at_halt_falls_back_to_shutdown),
+		cmocka_unit_test(save_that_never_ends_is_cut_at_save_timeout),
 		cmocka_unit_test(failed_on_demand_save_keeps_the_guest_running),
 		cmocka_unit_test(bad_image_keeps_the_file_and_fails),
 		cmocka_unit_test(bad_image_with_boot_policy_sets_it_aside_and_boots),

@@ -160,6 +160,9 @@ static void deadline_fired(struct xd_timer *t, void *arg)
 	case DL_MEMORY:
 		eng_memory_timed_out(e, d);
 		break;
+	case DL_SAVE:
+		eng_save_timed_out(e, d);
+		break;
 	case DL_NONE:
 		break;
 	}

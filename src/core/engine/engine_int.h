@@ -47,7 +47,7 @@ enum after_death {
 
 enum wake_kind { WK_NONE, WK_START_DELAY, WK_RETRY, WK_READY_DELAY, WK_KEY_CHECK };
 
-enum deadline_kind { DL_NONE, DL_START, DL_READY, DL_STOP, DL_MEMORY };
+enum deadline_kind { DL_NONE, DL_START, DL_READY, DL_STOP, DL_MEMORY, DL_SAVE };
 
 struct rdep {
 	size_t slot;
@@ -96,6 +96,7 @@ struct dom {
 		bool requested;              /* our shutdown/save/destroy is under way */
 		bool left;                   /* left running at host shutdown */
 		bool save_fallback;          /* host shutdown: a failed save -> shutdown */
+		bool save_cut;               /* save_timeout passed: cancelled; DL_STOP runs */
 	} stop;
 
 	struct {                             /* lifecycle (lifecycle.c, adopt.c) */
@@ -261,6 +262,7 @@ void eng_begin_stop(struct xd_engine *e, struct dom *d);
 void eng_on_save_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev);
 void eng_on_shutdown_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev);
 void eng_stop_timed_out(struct xd_engine *e, struct dom *d);
+void eng_save_timed_out(struct xd_engine *e, struct dom *d);
 
 /* lifecycle.c */
 void eng_finish_death(struct xd_engine *e, struct dom *d);
