@@ -1,0 +1,65 @@
+/* The configuration a daemon start boots with (bootcfg.h). */
+#include "daemon/bootcfg.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util/log.h"
+
+const char *xd_boot_default_path(const char *built_in)
+{
+	const char *env = getenv("XENDOMD_DEFAULT_CONFIG");
+	return env && env[0] ? env : built_in;
+}
+
+static void log_diags(const struct xd_diags *diags)
+{
+	for (size_t i = 0; i < diags->n; i++) {
+		const struct xd_diag *g = &diags->v[i];
+		if (g->line > 0)
+			xd_log(XD_LOG_WARNING, NULL, -1, "%s:%d: %s", g->file, g->line, g->msg);
+		else
+			xd_log(XD_LOG_WARNING, NULL, -1, "%s: %s", g->file, g->msg);
+	}
+}
+
+static size_t count_broken(const struct xd_config *cfg)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < cfg->n_domains; i++)
+		n += cfg->domains[i].config_error != NULL;
+	return n;
+}
+
+int xd_boot_config_load(const char *path, bool explicit_path, xd_boot_load_fn *load,
+			struct xd_config **out)
+{
+	struct stat st;
+	bool absent = stat(path, &st) < 0 && errno == ENOENT;
+	if (absent && explicit_path) {
+		xd_log(XD_LOG_ERR, NULL, -1, "%s: no such configuration file", path);
+		return -1;
+	}
+	if (absent)
+		xd_log(XD_LOG_NOTICE, NULL, -1,
+		       "%s does not exist: running on defaults (the domains of auto_dir)", path);
+	struct xd_diags diags = { 0 };
+	int rc = load(path, out, &diags);
+	log_diags(&diags);
+	if (rc < 0) {
+		xd_log(XD_LOG_ERR, NULL, -1, "%s: cannot read the configuration", path);
+		xd_diags_free(&diags);
+		*out = NULL;
+		return -1;
+	}
+	size_t broken = count_broken(*out);
+	if (diags.n)
+		xd_log(XD_LOG_WARNING, NULL, -1,
+		       "%s: %zu problem%s in the configuration; %zu domain%s will not start "
+		       "(configuration), the rest boots", path, diags.n, diags.n == 1 ? "" : "s",
+		       broken, broken == 1 ? "" : "s");
+	xd_diags_free(&diags);
+	return 0;
+}

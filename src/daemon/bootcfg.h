@@ -1,0 +1,31 @@
+/*
+ * The configuration a daemon start boots with (degraded boot): unlike
+ * --check and reload, an error that belongs to one domain or to one
+ * [global] key never stops the daemon; every diagnostic is logged with
+ * FILE:LINE and the loader marks the broken domains (config_error) for the
+ * engine to show failed.  The daemon exits only when the main file is
+ * present and unreadable, or when an explicitly given file is missing.
+ * With the default path absent it runs on defaults (the domains of
+ * auto_dir) and says so once.
+ */
+#ifndef XD_DAEMON_BOOTCFG_H
+#define XD_DAEMON_BOOTCFG_H
+
+#include <stdbool.h>
+
+#include "config/diag.h"
+#include "core/config.h"
+
+/* The loader's shape (config/load.h: xd_config_load_degraded). */
+typedef int xd_boot_load_fn(const char *path, struct xd_config **out, struct xd_diags *diags);
+
+/* 0 with *out, or -1 (logged) when the daemon cannot run on path.
+ * explicit_path: given with -c (a missing file is then an error). */
+int xd_boot_config_load(const char *path, bool explicit_path, xd_boot_load_fn *load,
+			struct xd_config **out);
+
+/* The default configuration path: XENDOMD_DEFAULT_CONFIG from the
+ * environment when set and not empty (for tests), else built_in. */
+const char *xd_boot_default_path(const char *built_in);
+
+#endif
