@@ -1,11 +1,15 @@
 /* The configuration a daemon start boots with (bootcfg.h). */
 #include "daemon/bootcfg.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "util/alloc.h"
 #include "util/log.h"
 
 const char *xd_boot_default_path(const char *built_in)
@@ -62,4 +66,48 @@ int xd_boot_config_load(const char *path, bool explicit_path, xd_boot_load_fn *l
 		       broken, broken == 1 ? "" : "s");
 	xd_diags_free(&diags);
 	return 0;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void xd_boot_list_images(const char *dir, char ***files, size_t *n)
+{
+	size_t cap = 0;
+	*files = NULL;
+	*n = 0;
+	DIR *dh = opendir(dir);
+	if (!dh) {
+		if (errno != ENOENT)
+			xd_log(XD_LOG_WARNING, NULL, -1, "save_dir %s: %s", dir, strerror(errno));
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(dh))) {
+		const char *nm = de->d_name;
+		struct stat st;
+		if (nm[0] == '.' || ends_with(nm, ".tmp") || ends_with(nm, ".unrestorable") ||
+		    fstatat(dirfd(dh), nm, &st, 0) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		XD_GROW(*files, *n, cap);
+		(*files)[(*n)++] = xd_asprintf("%s/%s", dir, nm);
+	}
+	closedir(dh);
+	if (*n)
+		qsort(*files, *n, sizeof(**files), by_name);
+}
+
+void xd_boot_images_free(char **files, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(files[i]);
+	free(files);
 }

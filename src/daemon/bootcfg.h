@@ -28,4 +28,11 @@ int xd_boot_config_load(const char *path, bool explicit_path, xd_boot_load_fn *l
  * environment when set and not empty (for tests), else built_in. */
 const char *xd_boot_default_path(const char *built_in);
 
+/* The save images in dir to offer the engine at boot (xd_engine_add_images):
+ * regular files, in name order, except names starting with '.' and the
+ * ones xendomd itself leaves there (*.tmp being written, *.unrestorable
+ * set aside).  A missing dir is none.  Free with xd_boot_images_free. */
+void xd_boot_list_images(const char *dir, char ***files, size_t *n);
+void xd_boot_images_free(char **files, size_t n);
+
 #endif

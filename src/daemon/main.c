@@ -410,6 +410,11 @@ static void boot(struct daemon *d)
 	d->boot_started_ms = xd_loop_clock();
 	if (xd_engine_adopt(d->engine) < 0)
 		xd_log(XD_LOG_ERR, NULL, -1, "cannot list the running domains; none adopted");
+	char **images;
+	size_t n_images;
+	xd_boot_list_images(d->cfg->global.save_dir, &images, &n_images);
+	xd_engine_add_images(d->engine, (const char *const *)images, n_images);
+	xd_boot_images_free(images, n_images);
 	xd_engine_boot(d->engine);
 	xd_service_booting(d->service);
 }

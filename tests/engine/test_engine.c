@@ -658,6 +658,102 @@ static void bad_image_with_boot_policy_sets_it_aside_and_boots(void **state)
 	h_free(h);
 }
 
+/* An image of domain name in a fresh temp dir (saved at a halt). */
+static struct h *halt_with_saved(const char *name)
+{
+	struct h *h = h_new();
+	h_dom(h, name);
+	h_start(h);
+	h_cfg(h, name)->on_host_shutdown = XD_HOST_SAVE;
+	h_boot(h, MIN);
+	xd_engine_shutdown_host(h->e);
+	assert_true(h_run_until(h, h_is_down, MIN));
+	return h;
+}
+
+static struct h *boot_with_images(const char *save_dir, const char *const *files, size_t n,
+				  bool restore_unmanaged, const char *scenario)
+{
+	struct h *h2 = h_new();
+	free(h2->cfg->global.save_dir);
+	h2->cfg->global.save_dir = strdup(save_dir);
+	h2->cfg->global.restore_unmanaged = restore_unmanaged;
+	h_dom(h2, "conf");
+	if (scenario)
+		h_sim(h2, "%s", scenario);
+	h_start(h2);
+	xd_engine_add_images(h2->e, files, n);
+	h_boot(h2, 10 * MIN);
+	return h2;
+}
+
+static void unconfigured_images_are_restored_after_the_configured(void **state)
+{
+	(void)state;
+	struct h *h = halt_with_saved("ghost");
+	char file[128], bad[128];
+	snprintf(file, sizeof(file), "%s/ghost", h->dir);
+	snprintf(bad, sizeof(bad), "%s/junk", h->dir);
+	FILE *f = fopen(bad, "w");
+	fputs("not an image", f);
+	fclose(f);
+	const char *files[] = { bad, file };
+	struct h *h2 = boot_with_images(h->dir, files, 2, true, NULL);
+	assert_true(h_is_settled(h2));
+	assert_int_equal(h_state(h2, "conf"), XD_RUNNING);
+	assert_int_equal(h_state(h2, "ghost"), XD_RUNNING);
+	assert_reason_has(h2, "ghost", "not managed by xendomd (restored from");
+	assert_int_equal(hv_sim_counts(h2->hv, "ghost").restores, 1);
+	assert_int_equal(h_hv_count(h2, "ghost"), 1);
+	assert_true(h_first(h2, "conf", XD_RUNNING) <= h_first(h2, "ghost", XD_RESTORING));
+	assert_false(file_exists(file));
+	assert_true(file_exists(bad));        /* not an image: kept */
+	struct xd_tally t;
+	xd_engine_tally(h2->e, &t);
+	assert_int_equal(t.managed, 1);
+	assert_int_equal(t.alive, 2);
+	/* an unmanaged domain at halt: stopped (stop_unmanaged) */
+	xd_engine_shutdown_host(h2->e);
+	assert_true(h_run_until(h2, h_is_down, MIN));
+	assert_int_equal(h_hv_count(h2, "ghost"), 0);
+	h_free(h2);
+	h_free(h);
+}
+
+static void restore_unmanaged_no_leaves_images_alone(void **state)
+{
+	(void)state;
+	struct h *h = halt_with_saved("ghost");
+	char file[128];
+	snprintf(file, sizeof(file), "%s/ghost", h->dir);
+	const char *files[] = { file };
+	struct h *h2 = boot_with_images(h->dir, files, 1, false, NULL);
+	assert_int_equal(h_state(h2, "conf"), XD_RUNNING);
+	assert_int_equal(hv_sim_counts(h2->hv, "ghost").restores, 0);
+	assert_int_equal(h_hv_count(h2, "ghost"), 0);
+	assert_int_equal(h_count(h2, "ghost", XD_RESTORING), 0);
+	assert_true(file_exists(file));
+	h_free(h2);
+	h_free(h);
+}
+
+static void unmanaged_image_that_fails_to_restore_is_kept(void **state)
+{
+	(void)state;
+	struct h *h = halt_with_saved("ghost");
+	char file[128];
+	snprintf(file, sizeof(file), "%s/ghost", h->dir);
+	const char *files[] = { file };
+	struct h *h2 = boot_with_images(h->dir, files, 1, true, "[domain ghost]\nfail_restores = 1\n");
+	assert_true(h_is_settled(h2));
+	assert_int_equal(h_state(h2, "ghost"), XD_FAILED);
+	assert_reason_has(h2, "ghost", "(file kept)");
+	assert_int_equal(h_hv_count(h2, "ghost"), 0);
+	assert_true(file_exists(file));
+	h_free(h2);
+	h_free(h);
+}
+
 /* ---------------------------------------------------------------- adoption */
 
 static void running_domains_are_adopted_not_created(void **state)
@@ -828,6 +924,9 @@ int main(void)
 		cmocka_unit_test(failed_on_demand_save_keeps_the_guest_running),
 		cmocka_unit_test(bad_image_keeps_the_file_and_fails),
 		cmocka_unit_test(bad_image_with_boot_policy_sets_it_aside_and_boots),
+		cmocka_unit_test(unconfigured_images_are_restored_after_the_configured),
+		cmocka_unit_test(restore_unmanaged_no_leaves_images_alone),
+		cmocka_unit_test(unmanaged_image_that_fails_to_restore_is_kept),
 		cmocka_unit_test(running_domains_are_adopted_not_created),
 		cmocka_unit_test(reload_starts_added_and_releases_removed),
 		cmocka_unit_test(configuration_error_fails_only_that_domain),

@@ -71,7 +71,7 @@ static void on_hv_event(struct xd_engine *e, const struct hv_event *ev)
 
 void eng_check_milestones(struct xd_engine *e)
 {
-	if (e->booting && e->boot_pending == 0) {
+	if (e->booting && e->boot_pending == 0 && !eng_restore_images(e)) {
 		e->booting = false;
 		if (e->env.boot_settled)
 			e->env.boot_settled(e->env.ctx);
@@ -273,6 +273,9 @@ void xd_engine_free(struct xd_engine *e)
 		free(d->rdep);
 		free(d->restarts);
 		free(d->restore_image);
+		if (d->image_cfg)
+			xd_domain_cfg_free(d->image_cfg);
+		free(d->image_cfg);
 		free(d->pending);
 		free(d->reason);
 		free(d);
@@ -286,6 +289,7 @@ void xd_engine_free(struct xd_engine *e)
 	free(e->runq.v);
 	free(e->stopq.v);
 	free(e->memq);
+	free(e->imgq);
 	free(e);
 }
 

@@ -13,6 +13,7 @@
  *   lifecycle.c  guest shutdowns and crashes, restart_limit, death
  *   ops.c        backend op ids and completions, hooks
  *   adopt.c      adoption of running domains, reload
+ *   images.c     restoring the save images of domains not configured
  */
 #ifndef XD_ENGINE_INT_H
 #define XD_ENGINE_INT_H
@@ -88,6 +89,7 @@ struct dom {
 	uint64_t reserved_kb;                /* memory promised to our create in flight */
 	uint64_t mem_wait_since;
 	char *restore_image;                 /* restore instead of create */
+	struct xd_domain_cfg *image_cfg;     /* unmanaged image: stands in for a cfg */
 
 	struct {                             /* stopping and saving (stop.c) */
 		enum stop_kind kind;
@@ -156,6 +158,9 @@ struct xd_engine {
 	size_t *memq;
 	size_t n_memq, cap_memq;
 	struct xd_timer mem_timer;
+
+	size_t *imgq;                        /* unmanaged images, restored after the boot */
+	size_t n_imgq, cap_imgq;
 
 	struct xd_tally tally;
 	unsigned starts_inflight, stops_inflight;
@@ -278,5 +283,12 @@ void eng_on_op_done(struct xd_engine *e, const struct hv_event *ev);
 
 /* adopt.c */
 void eng_adopt_newcomers(struct xd_engine *e);
+
+/* images.c */
+bool eng_restore_images(struct xd_engine *e);
+void eng_image_failed(struct xd_engine *e, struct dom *d, const char *why);
+void eng_image_restored(struct xd_engine *e, struct dom *d, const struct hv_event *ev);
+void eng_image_unpaused(struct xd_engine *e, struct dom *d, const struct hv_event *ev);
+void eng_image_timed_out(struct xd_engine *e, struct dom *d);
 
 #endif

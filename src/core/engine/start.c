@@ -147,6 +147,10 @@ static void discard_restored_image(struct xd_engine *e, struct dom *d)
 
 void eng_on_create_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev)
 {
+	if (!d->cfg) {
+		eng_image_restored(e, d, ev);
+		return;
+	}
 	if (ev->rc < 0) {
 		if (d->start.restoring) {
 			eng_release_start_slot(e, d);
@@ -180,6 +184,10 @@ void eng_on_create_done(struct xd_engine *e, struct dom *d, const struct hv_even
 
 void eng_on_unpause_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev)
 {
+	if (!d->cfg) {
+		eng_image_unpaused(e, d, ev);
+		return;
+	}
 	if (ev->rc < 0) {
 		eng_attempt_failed(e, d, "unpause: %s", ev->msg[0] ? ev->msg : hv_strerror(ev->rc));
 		return;
@@ -199,6 +207,10 @@ void eng_on_unpause_done(struct xd_engine *e, struct dom *d, const struct hv_eve
 /* start_timeout passed: the attempt (or the restore) has failed. */
 void eng_start_timed_out(struct xd_engine *e, struct dom *d)
 {
+	if (!d->cfg) {
+		eng_image_timed_out(e, d);
+		return;
+	}
 	if (d->op) {
 		e->hv->ops->cancel(e->hv, d->op);
 		d->op = 0;
