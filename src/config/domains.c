@@ -22,14 +22,16 @@ void ld_global_defaults(struct xd_global *g)
 	g->start_timeout_ms = 300 * 1000;
 	g->on_host_shutdown = XD_HOST_SHUTDOWN;
 	g->shutdown_timeout_ms = 120 * 1000;
+	g->save_timeout_ms = 600 * 1000;
 	g->shutdown_fallback = XD_FALLBACK_DESTROY;
 	g->stop_unmanaged = true;
 	g->restore_on_boot = true;
+	g->restore_unmanaged = true;
 	g->on_restore_failure = XD_RESTORE_FAIL;
 	g->notify_ready = XD_NOTIFY_AFTER_BOOT;
 }
 
-/* Policy defaults; on_host_shutdown and shutdown_timeout come from
+/* Policy defaults; on_host_shutdown, shutdown_timeout and save_timeout come from
  * [global] at the end, and the xl cfg fields from the xl cfg. */
 static void domain_defaults(struct xd_domain_cfg *d, const char *name, struct xd_origin origin)
 {
@@ -100,6 +102,8 @@ void ld_begin_domain(struct loader *L, const char *name)
 		else
 			ld_err(L, "duplicate domain %s (first defined at %s:%d)", name,
 			       L->cfg->domains[dup].origin.file, L->cfg->domains[dup].origin.line);
+		if (dup >= 0)    /* which of the two was meant is unknown: fail the domain */
+			ld_blame(L, (size_t)dup, L->diags->n - 1);
 		domain_defaults(&L->scratch, "", here);
 		L->dom = &L->scratch;
 		L->dsrc = &L->scratch_src;
@@ -108,6 +112,7 @@ void ld_begin_domain(struct loader *L, const char *name)
 	size_t i = ld_append_domain(L, name, here);
 	L->dom = &L->cfg->domains[i];
 	L->dsrc = &L->src[i];
+	L->owner = (long)i;
 }
 
 void ld_apply_global_defaults(struct loader *L)
@@ -118,5 +123,7 @@ void ld_apply_global_defaults(struct loader *L)
 			d->on_host_shutdown = L->cfg->global.on_host_shutdown;
 		if (!L->src[i].seen[KEY_SHUTDOWN_TIMEOUT].line)
 			d->shutdown_timeout_ms = L->cfg->global.shutdown_timeout_ms;
+		if (!L->src[i].seen[KEY_SAVE_TIMEOUT].line)
+			d->save_timeout_ms = L->cfg->global.save_timeout_ms;
 	}
 }

@@ -60,17 +60,54 @@
 #define XD_CONF_MAX_LINE 4095
 
 /*
- * Load path and everything it includes.  Returns 0 and *out (free with
- * xd_config_free()) on success; on any error returns -1, *out = NULL, and
- * every error found (not just the first) is in diags ("FILE:LINE:
- * message").  diags must start empty ({0}); free it with xd_diags_free().
+ * Strict load (--check, reload): path and everything it includes.  Returns
+ * 0 and *out (free with xd_config_free()) when there is no error (warnings
+ * are allowed); on any error returns -1, *out = NULL, and every error found
+ * (not just the first) is in diags ("FILE:LINE: message").  diags must
+ * start empty ({0}); free it with xd_diags_free().
  */
 int xd_config_load(const char *path, struct xd_config **out, struct xd_diags *diags);
 
 /*
- * `xendomd --check`: load path, print every error to out and then a
- * one-line summary ("N domains, M errors").  Returns 0 if the
- * configuration is valid, 2 if not (the exit code SPEC §1 asks for).
+ * Degraded load (the daemon's start): the same files, the same diags
+ * (every error, as xd_config_load reports them, plus warnings), but an
+ * error that belongs to one domain keeps that domain in *out with
+ * config_error = "FILE:LINE: message" (its first error): a bad or unknown
+ * key in its section, a missing or unparsable xl cfg, a name= mismatch, an
+ * unknown after/requires name, a dependency cycle (exactly the domains on
+ * the cycle, each "dependency cycle: a -> b -> a").  after/requires edges
+ * to such domains stay resolved (what they mean is the engine's business).
+ * An error in [global], or outside any section, leaves that key at its
+ * default.  An auto_dir entry that is not a usable xl cfg, or whose name=
+ * cannot be a domain name, is left out (it names no domain to fail).
+ * Returns 0 with *out in all those cases; -1 (*out = NULL) only when the
+ * main file exists but cannot be read.
+ */
+int xd_config_load_degraded(const char *path, struct xd_config **out, struct xd_diags *diags);
+
+enum {
+	XD_LOAD_DEGRADED   = 1 << 0,   /* xd_config_load_degraded's rules */
+	XD_LOAD_MISSING_OK = 1 << 1,   /* a main file that does not exist is read
+	                                * as an empty one (defaults + auto_dir),
+	                                * with one notice in diags */
+};
+
+/*
+ * The loader behind both: flags 0 = xd_config_load, XD_LOAD_DEGRADED =
+ * xd_config_load_degraded.  The daemon passes XD_LOAD_DEGRADED |
+ * XD_LOAD_MISSING_OK when it runs on the default path (no -c): xendomd
+ * then replaces xendomains with no configuration at all; an explicit -c
+ * FILE that is missing stays an error.
+ */
+int xd_config_load_flags(const char *path, unsigned flags, struct xd_config **out,
+			 struct xd_diags *diags);
+
+/*
+ * `xendomd --check`: load path, print every error and warning to out, a
+ * one-line summary ("N domains, M errors"), then what the daemon's start
+ * would do with the same file ("at boot: N domains would start, M would
+ * fail (configuration)", computed with xd_config_load_degraded).  Returns
+ * 0 if the configuration has no error (warnings allowed), 2 if it has.
  *
  * `xendomd --plan [--dot]` loads with xd_config_load(), then calls
  * xd_plan_build() and xd_plan_format() from core/plan.h.

@@ -49,8 +49,8 @@ struct key_def {
 enum key_id {
 	KEY_XEN_CONFIG_DIR, KEY_AUTO_DIR, KEY_INCLUDE_DIR, KEY_STATE_DIR, KEY_SAVE_DIR,
 	KEY_SOCKET, KEY_SOCKET_GROUP, KEY_MAX_PARALLEL_STARTS, KEY_MAX_PARALLEL_STOPS,
-	KEY_START_TIMEOUT, KEY_ON_HOST_SHUTDOWN, KEY_SHUTDOWN_TIMEOUT, KEY_SHUTDOWN_FALLBACK,
-	KEY_STOP_UNMANAGED, KEY_RESTORE_ON_BOOT, KEY_ON_RESTORE_FAILURE, KEY_NOTIFY_READY,
+	KEY_START_TIMEOUT, KEY_ON_HOST_SHUTDOWN, KEY_SHUTDOWN_TIMEOUT, KEY_SAVE_TIMEOUT,
+	KEY_SHUTDOWN_FALLBACK, KEY_STOP_UNMANAGED, KEY_RESTORE_ON_BOOT, KEY_RESTORE_UNMANAGED, KEY_ON_RESTORE_FAILURE, KEY_NOTIFY_READY,
 	KEY_CONFIG, KEY_AUTOSTART, KEY_AFTER, KEY_REQUIRES, KEY_READY, KEY_READY_TIMEOUT,
 	KEY_START_DELAY, KEY_START_RETRIES, KEY_RETRY_DELAY, KEY_RESTART_LIMIT,
 	KEY_EXEC_START_PRE, KEY_EXEC_STOP_POST, KEY_HOOK_TIMEOUT,
@@ -73,6 +73,10 @@ enum line_kind { LINE_BLANK, LINE_SECTION, LINE_KEY };
 struct loader {
 	struct xd_config *cfg;
 	struct xd_diags *diags;
+	unsigned flags;                  /* XD_LOAD_* */
+	bool main_unreadable;            /* the main file could not be read */
+	long owner;                      /* domain the errors reported now are
+	                                  * about (config_error), or -1 */
 	struct dom_src *src;             /* parallel to cfg->domains */
 	struct xd_origin gseen[N_KEYS];  /* [global] keys */
 
@@ -93,6 +97,11 @@ struct loader {
 /* reader.c */
 void ld_err_at(struct loader *L, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+void ld_warn_at(struct loader *L, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* The first error in diags from first_diag on becomes domain dom's
+ * config_error, unless it has one. */
+void ld_blame(struct loader *L, size_t dom, size_t first_diag);
 /* An error at the line being read. */
 #define ld_err(L, ...) ld_err_at((L), (L)->file, (L)->line, __VA_ARGS__)
 const char *ld_intern_file(struct loader *L, const char *path);

@@ -19,12 +19,41 @@
 /* A configuration file larger than this is a mistake, not a config. */
 #define XD_CONF_MAX_BYTES (16 * 1024 * 1024)
 
+/* "FILE:LINE: message" of diagnostic g, as xd_diags_print shows an error. */
+static char *diag_text(const struct xd_diag *g)
+{
+	if (g->line > 0)
+		return xd_asprintf("%s:%d: %s", g->file, g->line, g->msg);
+	return xd_asprintf("%s: %s", g->file, g->msg);
+}
+
+void ld_blame(struct loader *L, size_t dom, size_t first_diag)
+{
+	struct xd_domain_cfg *d = &L->cfg->domains[dom];
+
+	for (size_t i = first_diag; i < L->diags->n && !d->config_error; i++)
+		if (L->diags->v[i].severity == XD_DIAG_ERROR)
+			d->config_error = diag_text(&L->diags->v[i]);
+}
+
+/* Errors belong to L->owner (a domain index) while it is >= 0. */
 void ld_err_at(struct loader *L, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	xd_diag_vadd(L->diags, file, line, fmt, ap);
+	va_end(ap);
+	if (L->owner >= 0)
+		ld_blame(L, (size_t)L->owner, L->diags->n - 1);
+}
+
+void ld_warn_at(struct loader *L, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	xd_diag_vadd_sev(L->diags, XD_DIAG_WARNING, file, line, fmt, ap);
 	va_end(ap);
 }
 
@@ -61,6 +90,7 @@ static void section_line(struct loader *L, const char *t)
 	const char *close = strchr(t, ']');
 
 	L->sec = SEC_IGNORED;
+	L->owner = -1;
 	if (!close) {
 		ld_err(L, "section header without ']'");
 		return;
@@ -202,9 +232,12 @@ void ld_read_file(struct loader *L, const char *path, bool main_file)
 	static char inline_prefixes[] = ";#", start_prefixes[] = ";#";
 
 	L->file = ld_intern_file(L, path);
+	L->owner = -1;
 	FILE *f = open_conf(L);
-	if (!f)
+	if (!f) {
+		L->main_unreadable |= main_file;
 		return;
+	}
 	L->main_file = main_file;
 	L->line = 0;
 	L->line_kind = LINE_BLANK;
@@ -218,6 +251,7 @@ void ld_read_file(struct loader *L, const char *path, bool main_file)
 	ini_parse_stream(read_line, &r, ld_on_key, L);
 	ini_swap(old);
 	finish_line(L);
+	L->owner = -1;
 	ld_scratch_free(L);
 	free(r.buf);
 	fclose(f);

@@ -61,16 +61,19 @@ void ld_read_section_xlcfgs(struct loader *L)
 	for (size_t i = 0; i < L->cfg->n_domains; i++) {
 		struct xd_domain_cfg *d = &L->cfg->domains[i];
 		struct xd_xlcfg x;
+		size_t first = L->diags->n;
 
 		d->xl_path = find_xlcfg(L, d, &L->src[i]);
-		if (!d->xl_path)
-			continue;
-		if (xd_xlcfg_read(d->xl_path, &x, L->diags) == 0)
-			ld_apply_xlcfg(d, &x);
-		if (x.name && strcmp(x.name, d->name) != 0)
-			ld_err_at(L, d->xl_path, x.name_line, "name = \"%s\" does not match [domain %s] at %s:%d",
-			          x.name, d->name, d->origin.file, d->origin.line);
-		xd_xlcfg_free(&x);
+		if (d->xl_path) {
+			if (xd_xlcfg_read(d->xl_path, &x, L->diags) == 0)
+				ld_apply_xlcfg(d, &x);
+			if (x.name && strcmp(x.name, d->name) != 0)
+				ld_err_at(L, d->xl_path, x.name_line,
+				          "name = \"%s\" does not match [domain %s] at %s:%d",
+				          x.name, d->name, d->origin.file, d->origin.line);
+			xd_xlcfg_free(&x);
+		}
+		ld_blame(L, i, first);
 	}
 }
 
@@ -108,10 +111,12 @@ void ld_resolve_deps(struct loader *L)
 	for (size_t i = 0; i < L->cfg->n_domains; i++) {
 		struct xd_domain_cfg *d = &L->cfg->domains[i];
 		struct dom_src *s = &L->src[i];
+		L->owner = (long)i;
 		resolve_list(L, &s->seen[KEY_AFTER], "after", s->after, s->n_after, &d->after, &d->n_after);
 		resolve_list(L, &s->seen[KEY_REQUIRES], "requires", s->requires, s->n_requires,
 			     &d->requires, &d->n_requires);
 	}
+	L->owner = -1;
 }
 
 static bool index_listed(const size_t *v, size_t n, size_t x)
@@ -140,6 +145,8 @@ void ld_report_cycles(struct loader *L)
 			xd_oom();
 		ld_err_at(L, o->file, o->line, "dependency cycle: %s", text);
 		free(text);
+		for (size_t k = 0; k + 1 < cycles[i].len; k++)   /* v ends where it starts */
+			ld_blame(L, cycles[i].v[k], L->diags->n - 1);
 	}
 	xd_cycles_free(cycles, n);
 }

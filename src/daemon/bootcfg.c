@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "config/load.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -18,14 +19,19 @@ const char *xd_boot_default_path(const char *built_in)
 	return env && env[0] ? env : built_in;
 }
 
+/* Every diagnostic, at its own level; an error here fails one domain
+ * (or falls back to a default), it does not stop the daemon. */
 static void log_diags(const struct xd_diags *diags)
 {
 	for (size_t i = 0; i < diags->n; i++) {
 		const struct xd_diag *g = &diags->v[i];
+		enum xd_log_level lvl = g->severity == XD_DIAG_ERROR ? XD_LOG_ERR
+				      : g->severity == XD_DIAG_WARNING ? XD_LOG_WARNING
+				      : XD_LOG_NOTICE;
 		if (g->line > 0)
-			xd_log(XD_LOG_WARNING, NULL, -1, "%s:%d: %s", g->file, g->line, g->msg);
+			xd_log(lvl, NULL, -1, "%s:%d: %s", g->file, g->line, g->msg);
 		else
-			xd_log(XD_LOG_WARNING, NULL, -1, "%s: %s", g->file, g->msg);
+			xd_log(lvl, NULL, -1, "%s: %s", g->file, g->msg);
 	}
 }
 
@@ -46,11 +52,9 @@ int xd_boot_config_load(const char *path, bool explicit_path, xd_boot_load_fn *l
 		xd_log(XD_LOG_ERR, NULL, -1, "%s: no such configuration file", path);
 		return -1;
 	}
-	if (absent)
-		xd_log(XD_LOG_NOTICE, NULL, -1,
-		       "%s does not exist: running on defaults (the domains of auto_dir)", path);
+	unsigned flags = XD_LOAD_DEGRADED | (explicit_path ? 0 : XD_LOAD_MISSING_OK);
 	struct xd_diags diags = { 0 };
-	int rc = load(path, out, &diags);
+	int rc = load(path, flags, out, &diags);
 	log_diags(&diags);
 	if (rc < 0) {
 		xd_log(XD_LOG_ERR, NULL, -1, "%s: cannot read the configuration", path);
@@ -58,11 +62,11 @@ int xd_boot_config_load(const char *path, bool explicit_path, xd_boot_load_fn *l
 		*out = NULL;
 		return -1;
 	}
-	size_t broken = count_broken(*out);
-	if (diags.n)
+	size_t broken = count_broken(*out), errors = xd_diags_errors(&diags);
+	if (errors)
 		xd_log(XD_LOG_WARNING, NULL, -1,
-		       "%s: %zu problem%s in the configuration; %zu domain%s will not start "
-		       "(configuration), the rest boots", path, diags.n, diags.n == 1 ? "" : "s",
+		       "%s: %zu error%s in the configuration; %zu domain%s will not start "
+		       "(configuration), the rest boots", path, errors, errors == 1 ? "" : "s",
 		       broken, broken == 1 ? "" : "s");
 	xd_diags_free(&diags);
 	return 0;

@@ -16,11 +16,14 @@
 #include "config/diag.h"
 #include "core/config.h"
 
-/* The loader's shape (config/load.h: xd_config_load_degraded). */
-typedef int xd_boot_load_fn(const char *path, struct xd_config **out, struct xd_diags *diags);
+/* The loader's shape (config/load.h: xd_config_load_flags). */
+typedef int xd_boot_load_fn(const char *path, unsigned flags, struct xd_config **out,
+			    struct xd_diags *diags);
 
 /* 0 with *out, or -1 (logged) when the daemon cannot run on path.
- * explicit_path: given with -c (a missing file is then an error). */
+ * explicit_path: given with -c (a missing file is then an error); else
+ * a missing file is loaded as an empty one (XD_LOAD_MISSING_OK: the
+ * loader's one notice says so). */
 int xd_boot_config_load(const char *path, bool explicit_path, xd_boot_load_fn *load,
 			struct xd_config **out);
 

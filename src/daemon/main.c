@@ -317,15 +317,9 @@ static struct hv *backend_new(struct daemon *d, char *err, size_t errlen)
 
 /* A daemon start boots what it can (degraded boot, bootcfg.h); --check,
  * --plan and reload stay strict. */
-static int boot_loader(const char *path, struct xd_config **out, struct xd_diags *diags)
-{
-	/* TEMPORARY: strict until config/load.h's xd_config_load_degraded lands */
-	return xd_config_load(path, out, diags);
-}
-
 static int load_config(struct daemon *d)
 {
-	return xd_boot_config_load(d->opt.config, d->opt.config_given, boot_loader, &d->cfg);
+	return xd_boot_config_load(d->opt.config, d->opt.config_given, xd_config_load_flags, &d->cfg);
 }
 
 static int start_engine(struct daemon *d)

@@ -123,17 +123,34 @@ static int load(const char *text, struct xd_config **cfg, struct xd_diags *d)
 	return rc;
 }
 
-static struct xd_config *load_ok(const char *text)
+/* A strict load with no error; the warnings are left in *d. */
+static struct xd_config *load_warned(const char *text, struct xd_diags *d)
 {
 	struct xd_config *cfg = NULL;
-	struct xd_diags d = { 0 };
-	int rc = load(text, &cfg, &d);
+	int rc = load(text, &cfg, d);
 	if (rc != 0)
-		xd_diags_print(&d, stderr);
+		xd_diags_print(d, stderr);
 	assert_int_equal(rc, 0);
-	assert_int_equal(d.n, 0);
+	assert_int_equal(xd_diags_errors(d), 0);
 	assert_non_null(cfg);
 	return cfg;
+}
+
+static struct xd_config *load_ok(const char *text)
+{
+	struct xd_diags d = { 0 };
+	struct xd_config *cfg = load_warned(text, &d);
+	assert_int_equal(d.n, 0);
+	return cfg;
+}
+
+static void assert_diag(const struct xd_diag *g, const char *file_rel, int line, const char *msg);
+
+static void assert_warning(const struct xd_diag *g, const char *file_rel, int line, const char *msg)
+{
+	assert_int_equal(g->severity, XD_DIAG_WARNING);
+	assert_true(g->warning);
+	assert_diag(g, file_rel, line, msg);
 }
 
 static void assert_diag(const struct xd_diag *g, const char *file_rel, int line, const char *msg)
@@ -728,8 +745,18 @@ static void auto_duplicate(void **state)
 	make_dir("auto");
 	write_file("auto/a.cfg", "name = \"web\"\n");
 	write_file("auto/b.cfg", "\nname = \"web\"\n");
-	expect_error("[global]\nxen_config_dir = @/xen\nauto_dir = @/auto\ninclude_dir = @/conf.d\n",
-		     "auto/b.cfg", 2, "domain web is also defined by @/auto/a.cfg (auto_dir)");
+	struct xd_diags d = { 0 };
+	struct xd_config *cfg = load_warned("[global]\nxen_config_dir = @/xen\nauto_dir = @/auto\n"
+					    "include_dir = @/conf.d\n", &d);
+	assert_int_equal(d.n, 1);
+	assert_warning(&d.v[0], "auto/b.cfg", 2, "skipped: domain web is already defined by "
+		       "@/auto/a.cfg (the first file in name order wins)");
+	assert_int_equal(cfg->n_domains, 1);
+	char *first = path_of("auto/a.cfg");
+	assert_string_equal(cfg->domains[0].xl_path, first);
+	free(first);
+	xd_config_free(cfg);
+	xd_diags_free(&d);
 }
 
 /* ---- all errors in one run ------------------------------------------------ */
@@ -773,7 +800,8 @@ static void check_output(void **state)
 			    "true/false, on/off, 1/0)\n"
 			    "@/xendomd.conf:6: no xl cfg for domain b: tried @/xen/b.cfg and @/xen/b "
 			    "(set config = to name it)\n"
-			    "2 domains, 2 errors\n");
+			    "2 domains, 2 errors\n"
+			    "at boot: 1 domain would start, 1 would fail (configuration)\n");
 	assert_string_equal(buf, want);
 	free(want);
 	free(buf);
@@ -783,7 +811,8 @@ static void check_output(void **state)
 	out = open_memstream(&buf, &len);
 	assert_int_equal(xd_config_check(path, out), 0);
 	fclose(out);
-	assert_string_equal(buf, "2 domains, 0 errors\n");
+	assert_string_equal(buf, "2 domains, 0 errors\n"
+			    "at boot: 2 domains would start, 0 would fail (configuration)\n");
 	free(buf);
 	free(path);
 }
@@ -1075,8 +1104,18 @@ static void auto_dir_domains(void **state)
 	char *target = path_of("xen/cache.cfg"), *link = path_of("auto/70-cache");
 	write_file("xen/cache.cfg", "name = \"cache\"\n");
 	assert_int_equal(symlink(target, link), 0);
-	struct xd_config *cfg = load_ok("[global]\nxen_config_dir = @/xen\nauto_dir = @/auto\n"
-					"include_dir = @/conf.d\n[domain db]\nautostart = no\n");
+	struct xd_diags d = { 0 };
+	struct xd_config *cfg = load_warned("[global]\nxen_config_dir = @/xen\nauto_dir = @/auto\n"
+					    "include_dir = @/conf.d\n[domain db]\nautostart = no\n", &d);
+	assert_int_equal(d.n, 4);   /* one line per skipped entry, in name order */
+	assert_warning(&d.v[0], "auto/30-old.cfg~", 0,
+		       "skipped: a backup or package-manager leftover (*~)");
+	assert_warning(&d.v[1], "auto/40-old.dpkg-old", 0,
+		       "skipped: a backup or package-manager leftover (*.dpkg-*)");
+	assert_warning(&d.v[2], "auto/50-x.bak", 0,
+		       "skipped: a backup or package-manager leftover (*.bak)");
+	assert_warning(&d.v[3], "auto/60-subdir", 0, "skipped: a directory");
+	xd_diags_free(&d);
 	assert_int_equal(cfg->n_domains, 4);
 	assert_string_equal(cfg->domains[0].name, "db");
 	assert_false(cfg->domains[0].autostart);
@@ -1323,9 +1362,13 @@ static void fifo_in_directories(void **state)
 	make_fifo("conf.d/10-x.conf");
 	xl("db");
 	alarm(20);
-	struct xd_config *cfg = load_ok("[global]\nxen_config_dir = @/xen\nauto_dir = @/auto\n"
-					"include_dir = @/conf.d\n[domain db]\n");
+	struct xd_diags d = { 0 };
+	struct xd_config *cfg = load_warned("[global]\nxen_config_dir = @/xen\nauto_dir = @/auto\n"
+					    "include_dir = @/conf.d\n[domain db]\n", &d);
 	alarm(0);
+	assert_int_equal(d.n, 1);
+	assert_warning(&d.v[0], "auto/web", 0, "skipped: not a regular file");
+	xd_diags_free(&d);
 	assert_int_equal(cfg->n_domains, 1);
 	xd_config_free(cfg);
 }

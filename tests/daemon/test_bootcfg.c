@@ -10,12 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config/load.h"
 #include "daemon/bootcfg.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
 static char logbuf[8192];
-static unsigned loads;
+static unsigned loads, last_flags;
 
 static void sink(void *ctx, enum xd_log_level lvl, const char *domain, long domid, const char *msg)
 {
@@ -33,10 +34,13 @@ static unsigned occurrences(const char *hay, const char *needle)
 }
 
 /* One good domain, one broken, two diagnostics (an error and a warning). */
-static int degraded_stub(const char *path, struct xd_config **out, struct xd_diags *diags)
+static int degraded_stub(const char *path, unsigned flags, struct xd_config **out,
+			 struct xd_diags *diags)
 {
-	(void)path;
 	loads++;
+	last_flags = flags;
+	if ((flags & XD_LOAD_MISSING_OK) && access(path, F_OK) < 0)
+		xd_diag_add_sev(diags, XD_DIAG_NOTICE, path, 0, "not found: running on the defaults");
 	struct xd_config *c = xd_malloc0(sizeof(*c));
 	c->domains = xd_calloc(2, sizeof(*c->domains));
 	c->n_domains = 2;
@@ -44,13 +48,15 @@ static int degraded_stub(const char *path, struct xd_config **out, struct xd_dia
 	strcpy(c->domains[1].name, "bad");
 	c->domains[1].config_error = xd_strdup("/etc/x.conf:4: unknown key \"memroy\"");
 	xd_diag_add(diags, "/etc/x.conf", 4, "unknown key \"memroy\"");
-	xd_diag_add(diags, "/etc/xen/auto/web.cfg~", 0, "skipped: a backup file");
+	xd_diag_warn(diags, "/etc/xen/auto/web.cfg~", 0, "skipped: a backup file");
 	*out = c;
 	return 0;
 }
 
-static int unreadable_stub(const char *path, struct xd_config **out, struct xd_diags *diags)
+static int unreadable_stub(const char *path, unsigned flags, struct xd_config **out,
+			   struct xd_diags *diags)
 {
+	(void)flags;
 	loads++;
 	*out = NULL;
 	xd_diag_add(diags, path, 0, "Permission denied");
@@ -61,7 +67,7 @@ static int setup(void **state)
 {
 	(void)state;
 	logbuf[0] = '\0';
-	loads = 0;
+	loads = last_flags = 0;
 	xd_log_set_sink(sink, NULL, 0);
 	return 0;
 }
@@ -75,9 +81,10 @@ static void per_domain_errors_never_stop_the_daemon(void **state)
 	assert_int_equal(cfg->n_domains, 2);
 	assert_non_null(strstr(logbuf, "/etc/x.conf:4: unknown key \"memroy\""));
 	assert_non_null(strstr(logbuf, "/etc/xen/auto/web.cfg~: skipped: a backup file"));
-	assert_non_null(strstr(logbuf, "2 problems"));
+	assert_non_null(strstr(logbuf, "1 error in the configuration"));
 	assert_non_null(strstr(logbuf, "1 domain will not start"));
-	assert_null(strstr(logbuf, "running on defaults"));
+	assert_null(strstr(logbuf, "running on the defaults"));
+	assert_int_equal(last_flags, XD_LOAD_DEGRADED);
 	xd_config_free(cfg);
 }
 
@@ -98,7 +105,8 @@ static void default_missing_file_runs_on_defaults_and_says_so_once(void **state)
 	assert_int_equal(xd_boot_config_load("/nonexistent/xendomd.conf", false, degraded_stub, &cfg), 0);
 	assert_non_null(cfg);
 	assert_int_equal(loads, 1);
-	assert_int_equal(occurrences(logbuf, "running on defaults"), 1);
+	assert_int_equal(last_flags, XD_LOAD_DEGRADED | XD_LOAD_MISSING_OK);
+	assert_int_equal(occurrences(logbuf, "running on the defaults"), 1);
 	xd_config_free(cfg);
 }
 
