@@ -109,6 +109,13 @@ bool eng_restore_images(struct xd_engine *e)
 	return e->boot_pending > 0;
 }
 
+static void unpause_failed(struct xd_engine *e, struct dom *d, const char *why)
+{
+	eng_disarm_timers(e, d);
+	eng_set_state(e, d, XD_FAILED, "restored from %s but unpause failed: %s (left paused, file kept)",
+		      d->restore_image, why);
+}
+
 void eng_image_restored(struct xd_engine *e, struct dom *d, const struct hv_event *ev)
 {
 	if (ev->rc < 0) {
@@ -120,21 +127,17 @@ void eng_image_restored(struct xd_engine *e, struct dom *d, const struct hv_even
 	e->hv->ops->watch_domain(e->hv, ev->domid);
 	uint64_t op = eng_next_op(e, OP_UNPAUSE, d);
 	int rc = e->hv->ops->unpause(e->hv, ev->domid, op);
-	if (!eng_op_started(e, d, op, rc)) {
-		eng_disarm_timers(e, d);
-		eng_set_state(e, d, XD_FAILED, "restored from %s but unpause failed: %s (left paused, file kept)",
-			      d->restore_image, hv_strerror(rc));
-	}
+	if (!eng_op_started(e, d, op, rc))
+		unpause_failed(e, d, hv_strerror(rc));
 }
 
 void eng_image_unpaused(struct xd_engine *e, struct dom *d, const struct hv_event *ev)
 {
-	eng_disarm_timers(e, d);
 	if (ev->rc < 0) {
-		eng_set_state(e, d, XD_FAILED, "restored from %s but unpause failed: %s (left paused, file kept)",
-			      d->restore_image, ev->msg[0] ? ev->msg : hv_strerror(ev->rc));
+		unpause_failed(e, d, ev->msg[0] ? ev->msg : hv_strerror(ev->rc));
 		return;
 	}
+	eng_disarm_timers(e, d);
 	char file[4096];
 	snprintf(file, sizeof(file), "%s", d->restore_image);
 	if (e->env.discard_image && e->env.discard_image(e->env.ctx, file, false) < 0)
