@@ -102,6 +102,12 @@ void xd_engine_free(struct xd_engine *e);
 
 /* Find managed domains already running and adopt them (no second create). */
 int xd_engine_adopt(struct xd_engine *e);
+/* Save images found in save_dir (any file name): before xd_engine_boot.
+ * Those of domains that are neither configured nor running are restored,
+ * as unmanaged domains, once the configured domains' boot has settled
+ * (unless restore_on_boot or restore_unmanaged is off); the boot settles
+ * after them.  A restored image is deleted, a failed one kept. */
+void xd_engine_add_images(struct xd_engine *e, const char *const *files, size_t n);
 /* Start every autostart domain (restoring saved ones). */
 void xd_engine_boot(struct xd_engine *e);
 /* On-demand start of doms (indices into cfg) and what they require. */

@@ -111,6 +111,10 @@ struct hv_ops {
 	int (*mem_free)(struct hv *, uint64_t *kb);
 	/* Save images: 0 valid, HV_ENOENT absent, HV_EBADIMG (msg says why). */
 	int (*image_check)(struct hv *, const char *file, char *msg, size_t msglen);
+	/* The same check; a valid image's domain name in name (restoring the
+	 * images of domains that are not configured). */
+	int (*image_name)(struct hv *, const char *file, char *name, size_t namelen, char *msg,
+			  size_t msglen);
 	void (*free)(struct hv *);
 };
 

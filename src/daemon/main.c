@@ -32,6 +32,7 @@
 #include "config/load.h"
 #include "core/engine.h"
 #include "core/plan.h"
+#include "daemon/bootcfg.h"
 #include "daemon/control.h"
 #include "daemon/engine_if.h"
 #include "daemon/halt_fallback.h"
@@ -59,6 +60,7 @@ struct options {
 	bool halt_only;                  /* --halt-fallback: adopt, then the halt */
 	int verbosity;
 	const char *config;
+	bool config_given;               /* -c: a missing file is an error */
 	const char *socket;              /* -s: overrides the config's `socket` */
 	const char *backend;
 	/* SIGTERM/SIGINT always mean the host halts (the sim: tests, demos);
@@ -321,17 +323,11 @@ static struct hv *backend_new(struct daemon *d, char *err, size_t errlen)
 	return NULL;
 }
 
+/* A daemon start boots what it can (degraded boot, bootcfg.h); --check,
+ * --plan and reload stay strict. */
 static int load_config(struct daemon *d)
 {
-	struct xd_diags diags = { 0 };
-	int rc = xd_config_load(d->opt.config, &d->cfg, &diags);
-	if (rc < 0) {
-		xd_diags_print(&diags, stderr);
-		xd_log(XD_LOG_ERR, NULL, -1, "%s: %zu error%s in the configuration", d->opt.config,
-		       diags.n, diags.n == 1 ? "" : "s");
-	}
-	xd_diags_free(&diags);
-	return rc;
+	return xd_boot_config_load(d->opt.config, d->opt.config_given, xd_config_load_flags, &d->cfg);
 }
 
 static int start_engine(struct daemon *d)
@@ -422,6 +418,11 @@ static void boot(struct daemon *d)
 		return;
 	}
 	xd_halt_marker_clear(d->cfg->global.state_dir);
+	char **images;
+	size_t n_images;
+	xd_boot_list_images(d->cfg->global.save_dir, &images, &n_images);
+	xd_engine_add_images(d->engine, (const char *const *)images, n_images);
+	xd_boot_images_free(images, n_images);
 	xd_engine_boot(d->engine);
 	xd_service_booting(d->service);
 }
@@ -555,12 +556,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
-	*o = (struct options){ .config = DEFAULT_CONFIG, .backend = "libxl" };
+	*o = (struct options){ .config = xd_boot_default_path(DEFAULT_CONFIG), .backend = "libxl" };
 	int c;
 	while ((c = getopt_long(argc, argv, "fc:s:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': o->foreground = true; break;
-		case 'c': o->config = optarg; break;
+		case 'c': o->config = optarg; o->config_given = true; break;
 		case 's': o->socket = optarg; break;
 		case OPT_BACKEND: o->backend = optarg; break;
 		case 'v': o->verbosity++; break;

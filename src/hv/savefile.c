@@ -544,7 +544,7 @@ static int check_stream(int fd, const struct savefile_info *info, char *msg, siz
 	return 0;
 }
 
-int savefile_image_check(const char *path, char *msg, size_t msglen)
+int savefile_image_name(const char *path, char *name, size_t namelen, char *msg, size_t msglen)
 {
 	struct savefile_info info = { 0 };
 	int fd = open_image(path, msg, msglen);
@@ -554,8 +554,15 @@ int savefile_image_check(const char *path, char *msg, size_t msglen)
 	if (!rc)
 		rc = check_stream(fd, &info, msg, msglen);
 	close(fd);
+	if (!rc && name)
+		snprintf(name, namelen, "%s", info.name);
 	savefile_info_free(&info);
 	return name_reason(path, rc, msg, msglen);
+}
+
+int savefile_image_check(const char *path, char *msg, size_t msglen)
+{
+	return savefile_image_name(path, NULL, 0, msg, msglen);
 }
 
 /* ---- writing ---- */

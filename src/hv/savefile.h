@@ -64,6 +64,8 @@ void savefile_info_free(struct savefile_info *info);
  * of zero bytes, so the atomic writing below stays the real protection.
  * 0, HV_ENOENT or HV_EBADIMG with the reason in msg. */
 int savefile_image_check(const char *path, char *msg, size_t msglen);
+/* The same check; a valid image's domain name (c_info.name) in name. */
+int savefile_image_name(const char *path, char *name, size_t namelen, char *msg, size_t msglen);
 
 /* Write the header and json (config incl. its NUL) at fd's position.
  * 0, or -1 with msg. */

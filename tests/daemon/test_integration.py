@@ -394,8 +394,9 @@ def case_check(exe, host):
     ghost = len(text) - 1
     check(f"{host.conf}:{ghost}: " in out and "ghost" in out, f"missing xl cfg at line {ghost}: {out}")
     check(f"{host.conf}:{ghost + 1}: " in out and "nobody" in out, f"unknown dependency: {out}")
-    r = run_tool(exe, "-f", "-c", host.conf, "--backend", "sim:" + host.scenario)
-    check(r.returncode == 2, f"the daemon refuses a bad configuration with 2, not {r.returncode}")
+    r = run_tool(exe, "-f", "-c", host.path("nonexistent.conf"), "--backend", "sim:" + host.scenario)
+    check(r.returncode == 2 and "no such configuration file" in r.stdout + r.stderr,
+          f"the daemon refuses a missing -c FILE with 2, not {r.returncode}")
     r = run_tool(exe, "--check", "-c", host.path("nonexistent.conf"))
     check(r.returncode == 2, f"--check on a missing file exits {r.returncode}")
 

@@ -121,11 +121,12 @@ class Host:
 class Daemon:
     """xendomd running in the foreground; its stderr is collected as it comes."""
 
-    def __init__(self, exe, host, *extra):
-        self.argv = [exe, "-f", "-c", host.conf, "--backend", "sim:" + host.scenario, *extra]
+    def __init__(self, exe, host, *extra, argv=None, env=None):
+        """argv replaces the whole command line (e.g. without -c)."""
+        self.argv = argv or [exe, "-f", "-c", host.conf, "--backend", "sim:" + host.scenario, *extra]
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True)
+                                     text=True, env=env)
         self.raw = []
         self.lines = []
         self.cond = threading.Condition()

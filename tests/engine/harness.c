@@ -36,6 +36,8 @@ struct h *h_new(void)
 	g->start_timeout_ms = 300000;
 	g->on_host_shutdown = XD_HOST_SHUTDOWN;
 	g->shutdown_timeout_ms = 120000;
+	g->save_timeout_ms = 600000;
+	g->restore_unmanaged = true;
 	g->shutdown_fallback = XD_FALLBACK_DESTROY;
 	g->stop_unmanaged = true;
 	g->restore_on_boot = true;
@@ -64,6 +66,7 @@ size_t h_dom(struct h *h, const char *name)
 	d->restart_window_ms = 600000;
 	d->on_host_shutdown = c->global.on_host_shutdown;
 	d->shutdown_timeout_ms = c->global.shutdown_timeout_ms;
+	d->save_timeout_ms = c->global.save_timeout_ms;
 	d->hook_timeout_ms = 30000;
 	d->memory_mb = 128;
 	d->maxmem_mb = 128;

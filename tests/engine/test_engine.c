@@ -566,6 +566,42 @@ static void failed_save_at_halt_falls_back_to_shutdown(void **state)
 	h_free(h);
 }
 
+static void save_that_never_ends_is_cut_at_save_timeout(void **state)
+{
+	(void)state;
+	struct h *h = h_new();
+	h_dom(h, "s");
+	h_dom(h, "t");
+	h_sim(h, "[domain s]\nsave_ms = -1\n[domain t]\nsave_ms = -1\nshutdown_ms = -1\n");
+	h_start(h);
+	h_cfg(h, "s")->on_host_shutdown = XD_HOST_SAVE;
+	h_cfg(h, "s")->save_timeout_ms = 30000;
+	h_cfg(h, "t")->on_host_shutdown = XD_HOST_SAVE;
+	h_cfg(h, "t")->save_timeout_ms = 20000;
+	h_cfg(h, "t")->shutdown_timeout_ms = 10000;
+	h_boot(h, MIN);
+	uint64_t t0 = h->timers.now;
+	xd_engine_shutdown_host(h->e);
+	assert_true(h_run_until(h, h_is_down, 10 * MIN));
+	/* s: cut at 30 s, resumed and shut down cleanly */
+	assert_int_equal(h_state(h, "s"), XD_INACTIVE);
+	assert_true(h_first(h, "s", XD_STOPPING) - t0 >= 30000);
+	assert_true(h_first(h, "s", XD_STOPPING) - t0 < 31000);
+	assert_int_equal(hv_sim_counts(h->hv, "s").shutdowns, 1);
+	assert_int_equal(hv_sim_counts(h->hv, "s").destroys, 1);
+	/* t ignores the shutdown too: destroyed at save_timeout + shutdown_timeout */
+	assert_int_equal(h_state(h, "t"), XD_INACTIVE);
+	assert_int_equal(h_hv_count(h, "t"), 0);
+	uint64_t t_down = h_last(h, "t", XD_INACTIVE) - t0;
+	assert_true(t_down >= 30000 && t_down < 31000);
+	assert_true(h->timers.now - t0 < 31000);
+	char file[128];
+	snprintf(file, sizeof(file), "%s/s", h->dir);
+	assert_false(file_exists(file));
+	assert_true(xd_engine_idle(h->e));
+	h_free(h);
+}
+
 static void failed_on_demand_save_keeps_the_guest_running(void **state)
 {
 	(void)state;
@@ -619,6 +655,102 @@ static void bad_image_with_boot_policy_sets_it_aside_and_boots(void **state)
 	assert_int_equal(h_state(h, "x"), XD_RUNNING);
 	assert_false(file_exists(file));
 	assert_true(file_exists(aside));
+	h_free(h);
+}
+
+/* An image of domain name in a fresh temp dir (saved at a halt). */
+static struct h *halt_with_saved(const char *name)
+{
+	struct h *h = h_new();
+	h_dom(h, name);
+	h_start(h);
+	h_cfg(h, name)->on_host_shutdown = XD_HOST_SAVE;
+	h_boot(h, MIN);
+	xd_engine_shutdown_host(h->e);
+	assert_true(h_run_until(h, h_is_down, MIN));
+	return h;
+}
+
+static struct h *boot_with_images(const char *save_dir, const char *const *files, size_t n,
+				  bool restore_unmanaged, const char *scenario)
+{
+	struct h *h2 = h_new();
+	free(h2->cfg->global.save_dir);
+	h2->cfg->global.save_dir = strdup(save_dir);
+	h2->cfg->global.restore_unmanaged = restore_unmanaged;
+	h_dom(h2, "conf");
+	if (scenario)
+		h_sim(h2, "%s", scenario);
+	h_start(h2);
+	xd_engine_add_images(h2->e, files, n);
+	h_boot(h2, 10 * MIN);
+	return h2;
+}
+
+static void unconfigured_images_are_restored_after_the_configured(void **state)
+{
+	(void)state;
+	struct h *h = halt_with_saved("ghost");
+	char file[128], bad[128];
+	snprintf(file, sizeof(file), "%s/ghost", h->dir);
+	snprintf(bad, sizeof(bad), "%s/junk", h->dir);
+	FILE *f = fopen(bad, "w");
+	fputs("not an image", f);
+	fclose(f);
+	const char *files[] = { bad, file };
+	struct h *h2 = boot_with_images(h->dir, files, 2, true, NULL);
+	assert_true(h_is_settled(h2));
+	assert_int_equal(h_state(h2, "conf"), XD_RUNNING);
+	assert_int_equal(h_state(h2, "ghost"), XD_RUNNING);
+	assert_reason_has(h2, "ghost", "not managed by xendomd (restored from");
+	assert_int_equal(hv_sim_counts(h2->hv, "ghost").restores, 1);
+	assert_int_equal(h_hv_count(h2, "ghost"), 1);
+	assert_true(h_first(h2, "conf", XD_RUNNING) <= h_first(h2, "ghost", XD_RESTORING));
+	assert_false(file_exists(file));
+	assert_true(file_exists(bad));        /* not an image: kept */
+	struct xd_tally t;
+	xd_engine_tally(h2->e, &t);
+	assert_int_equal(t.managed, 1);
+	assert_int_equal(t.alive, 2);
+	/* an unmanaged domain at halt: stopped (stop_unmanaged) */
+	xd_engine_shutdown_host(h2->e);
+	assert_true(h_run_until(h2, h_is_down, MIN));
+	assert_int_equal(h_hv_count(h2, "ghost"), 0);
+	h_free(h2);
+	h_free(h);
+}
+
+static void restore_unmanaged_no_leaves_images_alone(void **state)
+{
+	(void)state;
+	struct h *h = halt_with_saved("ghost");
+	char file[128];
+	snprintf(file, sizeof(file), "%s/ghost", h->dir);
+	const char *files[] = { file };
+	struct h *h2 = boot_with_images(h->dir, files, 1, false, NULL);
+	assert_int_equal(h_state(h2, "conf"), XD_RUNNING);
+	assert_int_equal(hv_sim_counts(h2->hv, "ghost").restores, 0);
+	assert_int_equal(h_hv_count(h2, "ghost"), 0);
+	assert_int_equal(h_count(h2, "ghost", XD_RESTORING), 0);
+	assert_true(file_exists(file));
+	h_free(h2);
+	h_free(h);
+}
+
+static void unmanaged_image_that_fails_to_restore_is_kept(void **state)
+{
+	(void)state;
+	struct h *h = halt_with_saved("ghost");
+	char file[128];
+	snprintf(file, sizeof(file), "%s/ghost", h->dir);
+	const char *files[] = { file };
+	struct h *h2 = boot_with_images(h->dir, files, 1, true, "[domain ghost]\nfail_restores = 1\n");
+	assert_true(h_is_settled(h2));
+	assert_int_equal(h_state(h2, "ghost"), XD_FAILED);
+	assert_reason_has(h2, "ghost", "(file kept)");
+	assert_int_equal(h_hv_count(h2, "ghost"), 0);
+	assert_true(file_exists(file));
+	h_free(h2);
 	h_free(h);
 }
 
@@ -691,6 +823,74 @@ static void reload_starts_added_and_releases_removed(void **state)
 	h_free(h);
 }
 
+/* ---------------------------------------------------------------- degraded boot */
+
+static void configuration_error_fails_only_that_domain(void **state)
+{
+	(void)state;
+	struct h *h = h_new();
+	h_dom(h, "good");
+	h_dom(h, "broken");
+	h_dom(h, "needs");
+	h_dom(h, "later");
+	h_dom(h, "deep");
+	h_requires(h, "needs", "broken");
+	h_requires(h, "deep", "needs");
+	h_after(h, "later", "broken");
+	h_cfg(h, "broken")->config_error = strdup("/etc/xendomd.conf:7: unknown key \"memroy\"");
+	h_start(h);
+	h_boot(h, MIN);
+	assert_true(h_is_settled(h));
+	assert_int_equal(h_state(h, "good"), XD_RUNNING);
+	assert_int_equal(h_state(h, "later"), XD_RUNNING);
+	assert_int_equal(h_state(h, "broken"), XD_FAILED);
+	assert_string_equal(h_reason(h, "broken"),
+			    "configuration: /etc/xendomd.conf:7: unknown key \"memroy\"");
+	assert_int_equal(h_state(h, "needs"), XD_FAILED);
+	assert_string_equal(h_reason(h, "needs"), "dependency broken has a configuration error");
+	assert_int_equal(h_state(h, "deep"), XD_FAILED);
+	assert_reason_has(h, "deep", "dependency needs failed");
+	assert_int_equal(hv_sim_counts(h->hv, "broken").creates, 0);
+	assert_int_equal(hv_sim_counts(h->hv, "needs").creates, 0);
+	assert_int_equal(hv_sim_counts(h->hv, "deep").creates, 0);
+	struct xd_tally t;
+	xd_engine_tally(h->e, &t);
+	assert_int_equal(t.state[XD_FAILED], 3);
+	assert_int_equal(t.state[XD_RUNNING], 2);
+
+	/* an on-demand start fails at once, with the same reason */
+	size_t idx[2] = { h_index(h, "broken"), h_index(h, "needs") };
+	xd_engine_start(h->e, idx, 2, XD_CAUSE_ON_DEMAND);
+	h_run_for(h, MIN);
+	assert_int_equal(h_state(h, "broken"), XD_FAILED);
+	assert_reason_has(h, "broken", "configuration: /etc/xendomd.conf:7:");
+	assert_string_equal(h_reason(h, "needs"), "dependency broken has a configuration error");
+	assert_int_equal(hv_sim_counts(h->hv, "broken").creates, 0);
+	assert_int_equal(hv_sim_counts(h->hv, "needs").creates, 0);
+
+	/* and the halt is not held by it */
+	xd_engine_shutdown_host(h->e);
+	assert_true(h_run_until(h, h_is_down, MIN));
+	h_free(h);
+}
+
+static void configuration_error_domain_found_running_is_left_alone(void **state)
+{
+	(void)state;
+	struct h *h = h_new();
+	h_dom(h, "broken");
+	h_cfg(h, "broken")->config_error = strdup("a.cfg:1: no name=");
+	h_sim(h, "[domain broken]\nrunning = yes\n");
+	h_start(h);
+	h_boot(h, MIN);
+	assert_int_equal(h_state(h, "broken"), XD_FAILED);
+	assert_string_equal(h_reason(h, "broken"), "configuration: a.cfg:1: no name=");
+	assert_int_equal(h_hv_count(h, "broken"), 1);
+	assert_true(h_domid(h, "broken") > 0);
+	assert_int_equal(hv_sim_counts(h->hv, "broken").creates, 0);
+	h_free(h);
+}
+
 /* ---------------------------------------------------------------- hooks */
 
 int main(void)
@@ -720,11 +920,17 @@ int main(void)
 		cmocka_unit_test(on_demand_stop_stops_requiring_domains_first),
 		cmocka_unit_test(save_at_halt_then_restore_at_next_boot),
 		cmocka_unit_test(failed_save_at_halt_falls_back_to_shutdown),
+		cmocka_unit_test(save_that_never_ends_is_cut_at_save_timeout),
 		cmocka_unit_test(failed_on_demand_save_keeps_the_guest_running),
 		cmocka_unit_test(bad_image_keeps_the_file_and_fails),
 		cmocka_unit_test(bad_image_with_boot_policy_sets_it_aside_and_boots),
+		cmocka_unit_test(unconfigured_images_are_restored_after_the_configured),
+		cmocka_unit_test(restore_unmanaged_no_leaves_images_alone),
+		cmocka_unit_test(unmanaged_image_that_fails_to_restore_is_kept),
 		cmocka_unit_test(running_domains_are_adopted_not_created),
 		cmocka_unit_test(reload_starts_added_and_releases_removed),
+		cmocka_unit_test(configuration_error_fails_only_that_domain),
+		cmocka_unit_test(configuration_error_domain_found_running_is_left_alone),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

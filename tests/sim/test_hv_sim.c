@@ -702,6 +702,25 @@ static void cancelled_save_removes_the_temporary_file(void **state)
 	destroy(r, d);
 }
 
+static void save_ms_minus_one_never_ends_until_cancelled(void **state)
+{
+	struct rig *r = *state;
+	sim(r, "[domain web]\nsave_ms = -1\n");
+	uint32_t d = boot(r, "web");
+	const char *file = save_path(r, "web.save");
+	assert_int_equal(r->hv->ops->save(r->hv, d, file, 91), 0);
+	expect_shutdown(r, d, HV_SD_SUSPEND, now(r));
+	expect_quiet_until(r, now(r) + 3600000);
+	assert_int_equal(hv_sim_ops_in_flight(r->hv), 1);
+	assert_true(info(r, "web").shutdown);
+	uint64_t t = now(r);
+	r->hv->ops->cancel(r->hv, 91);
+	expect_op_done(r, 91, HV_ECANCELED, t);
+	assert_false(exists(file));
+	assert_false(info(r, "web").shutdown);      /* resumed */
+	destroy(r, d);
+}
+
 static void save_to_a_missing_directory_fails_without_suspending(void **state)
 {
 	struct rig *r = *state;
@@ -1388,6 +1407,7 @@ int main(void)
 		T(unwatched_domains_report_nothing),
 		T(save_suspends_writes_an_xl_image_and_leaves_a_husk),
 		T(failed_save_resumes_the_guest_and_the_watch_stays_spent),
+		T(save_ms_minus_one_never_ends_until_cancelled),
 		T(cancelled_save_removes_the_temporary_file),
 		T(save_to_a_missing_directory_fails_without_suspending),
 		T(destroy_during_a_save_fails_the_save),

@@ -9,17 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct dom *find_by_name(const struct xd_engine *e, const char *name)
-{
-	for (size_t s = 0; s < e->n_doms; s++)
-		if (strcmp(e->doms[s]->name, name) == 0)
-			return e->doms[s];
-	return NULL;
-}
-
 static void adopt_one(struct xd_engine *e, const struct hv_dominfo *info)
 {
-	struct dom *d = find_by_name(e, info->name);
+	struct dom *d = eng_find_by_name(e, info->name);
 	if (d && alive(d))
 		return;
 	if (!d)
@@ -32,6 +24,8 @@ static void adopt_one(struct xd_engine *e, const struct hv_dominfo *info)
 		return;
 	}
 	eng_log(e, XD_LOG_NOTICE, d, "adopted running domain %u", info->domid);
+	if (eng_config_broken(e, d))
+		return;   /* left running, never restarted or re-created by us */
 	d->goal = GOAL_UP;
 	d->cause = XD_CAUSE_BOOT;
 	if (info->shutdown) {
@@ -57,7 +51,7 @@ void eng_adopt_newcomers(struct xd_engine *e)
 	size_t n = 0;
 	if (e->hv->ops->list(e->hv, &v, &n) == 0)
 		for (size_t i = 0; i < n; i++)
-			if (!eng_dom_by_domid(e, v[i].domid) && !find_by_name(e, v[i].name))
+			if (!eng_dom_by_domid(e, v[i].domid) && !eng_find_by_name(e, v[i].name))
 				adopt_one(e, &v[i]);
 	free(v);
 }
@@ -100,7 +94,7 @@ void xd_engine_reload(struct xd_engine *e, const struct xd_config *cfg)
 {
 	size_t *slots = xd_calloc(cfg->n_domains, sizeof(*slots));
 	for (size_t i = 0; i < cfg->n_domains; i++) {
-		struct dom *d = find_by_name(e, cfg->domains[i].name);
+		struct dom *d = eng_find_by_name(e, cfg->domains[i].name);
 		if (!d) {
 			d = eng_add_dom(e, cfg->domains[i].name, NULL, i);
 			eng_log(e, XD_LOG_NOTICE, d, "added to the configuration");
@@ -122,6 +116,8 @@ void xd_engine_reload(struct xd_engine *e, const struct xd_config *cfg)
 	eng_build_graph(e);
 	for (size_t i = 0; i < cfg->n_domains; i++) {
 		struct dom *d = e->doms[slots[i]];
+		if (eng_config_broken(e, d))
+			continue;
 		if (d->state == XD_INACTIVE && d->goal == GOAL_NONE && d->cfg->autostart &&
 		    d->tl.queued == XD_NEVER && !e->halting && !e->host_shut)
 			eng_want_up(e, d, XD_CAUSE_ON_DEMAND, false);

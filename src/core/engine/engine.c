@@ -71,7 +71,7 @@ static void on_hv_event(struct xd_engine *e, const struct hv_event *ev)
 
 void eng_check_milestones(struct xd_engine *e)
 {
-	if (e->booting && e->boot_pending == 0) {
+	if (e->booting && e->boot_pending == 0 && !eng_restore_images(e)) {
 		e->booting = false;
 		if (e->env.boot_settled)
 			e->env.boot_settled(e->env.ctx);
@@ -160,6 +160,9 @@ static void deadline_fired(struct xd_timer *t, void *arg)
 	case DL_MEMORY:
 		eng_memory_timed_out(e, d);
 		break;
+	case DL_SAVE:
+		eng_save_timed_out(e, d);
+		break;
 	case DL_NONE:
 		break;
 	}
@@ -186,7 +189,21 @@ struct dom *eng_add_dom(struct xd_engine *e, const char *name, const struct xd_d
 	eng_set_cfg(e, d, cfg);
 	XD_GROW(e->doms, e->n_doms, e->cap_doms);
 	e->doms[e->n_doms++] = d;
+	xd_index_add(&e->by_name, d->slot);
 	return d;
+}
+
+static const char *slot_name(const void *ctx, size_t slot)
+{
+	const struct xd_engine *e = ctx;
+	return e->doms[slot]->name;
+}
+
+/* O(1): a reload looks up every domain of the new configuration. */
+struct dom *eng_find_by_name(const struct xd_engine *e, const char *name)
+{
+	long s = xd_index_find(&e->by_name, name);
+	return s < 0 ? NULL : e->doms[s];
 }
 
 static void add_rdep(struct dom *on, size_t slot, bool requires)
@@ -236,6 +253,7 @@ struct xd_engine *xd_engine_new(const struct xd_config *cfg, const struct xd_eng
 	e->timers = env->timers;
 	e->hv = env->hv;
 	xd_timer_init(&e->mem_timer, eng_mem_timer_fired, e);
+	xd_index_init(&e->by_name, slot_name, e);
 	e->cfg_slot = xd_calloc(cfg->n_domains, sizeof(*e->cfg_slot));
 	for (size_t i = 0; i < cfg->n_domains; i++)
 		e->cfg_slot[i] = eng_add_dom(e, cfg->domains[i].name, &cfg->domains[i], i)->slot;
@@ -255,11 +273,15 @@ void xd_engine_free(struct xd_engine *e)
 		free(d->rdep);
 		free(d->restarts);
 		free(d->restore_image);
+		if (d->image_cfg)
+			xd_domain_cfg_free(d->image_cfg);
+		free(d->image_cfg);
 		free(d->pending);
 		free(d->reason);
 		free(d);
 	}
 	xd_timer_disarm(e->timers, &e->mem_timer);
+	xd_index_free(&e->by_name);
 	free(e->doms);
 	free(e->cfg_slot);
 	free(e->by_domid);
@@ -267,6 +289,7 @@ void xd_engine_free(struct xd_engine *e)
 	free(e->runq.v);
 	free(e->stopq.v);
 	free(e->memq);
+	free(e->imgq);
 	free(e);
 }
 

@@ -13,6 +13,7 @@
  *   lifecycle.c  guest shutdowns and crashes, restart_limit, death
  *   ops.c        backend op ids and completions, hooks
  *   adopt.c      adoption of running domains, reload
+ *   images.c     restoring the save images of domains not configured
  */
 #ifndef XD_ENGINE_INT_H
 #define XD_ENGINE_INT_H
@@ -47,7 +48,7 @@ enum after_death {
 
 enum wake_kind { WK_NONE, WK_START_DELAY, WK_RETRY, WK_READY_DELAY, WK_KEY_CHECK };
 
-enum deadline_kind { DL_NONE, DL_START, DL_READY, DL_STOP, DL_MEMORY };
+enum deadline_kind { DL_NONE, DL_START, DL_READY, DL_STOP, DL_MEMORY, DL_SAVE };
 
 struct rdep {
 	size_t slot;
@@ -88,6 +89,7 @@ struct dom {
 	uint64_t reserved_kb;                /* memory promised to our create in flight */
 	uint64_t mem_wait_since;
 	char *restore_image;                 /* restore instead of create */
+	struct xd_domain_cfg *image_cfg;     /* unmanaged image: stands in for a cfg */
 
 	struct {                             /* stopping and saving (stop.c) */
 		enum stop_kind kind;
@@ -96,6 +98,7 @@ struct dom {
 		bool requested;              /* our shutdown/save/destroy is under way */
 		bool left;                   /* left running at host shutdown */
 		bool save_fallback;          /* host shutdown: a failed save -> shutdown */
+		bool save_cut;               /* save_timeout passed: cancelled; DL_STOP runs */
 	} stop;
 
 	struct {                             /* lifecycle (lifecycle.c, adopt.c) */
@@ -143,6 +146,7 @@ struct xd_engine {
 
 	struct dom **doms;
 	size_t n_doms, cap_doms;
+	struct xd_index by_name;             /* name -> slot, every slot */
 	size_t *cfg_slot;                    /* config index -> slot */
 
 	uint32_t *by_domid;                  /* domid -> slot + 1 */
@@ -154,6 +158,9 @@ struct xd_engine {
 	size_t *memq;
 	size_t n_memq, cap_memq;
 	struct xd_timer mem_timer;
+
+	size_t *imgq;                        /* unmanaged images, restored after the boot */
+	size_t n_imgq, cap_imgq;
 
 	struct xd_tally tally;
 	unsigned starts_inflight, stops_inflight;
@@ -196,6 +203,7 @@ void eng_check_milestones(struct xd_engine *e);
 struct dom *eng_add_dom(struct xd_engine *e, const char *name, const struct xd_domain_cfg *cfg,
 			size_t order);
 void eng_build_graph(struct xd_engine *e);
+struct dom *eng_find_by_name(const struct xd_engine *e, const char *name);
 
 /* state.c */
 void eng_log(struct xd_engine *e, enum xd_log_level lvl, const struct dom *d,
@@ -244,6 +252,7 @@ void eng_on_create_done(struct xd_engine *e, struct dom *d, const struct hv_even
 void eng_on_unpause_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev);
 void eng_start_timed_out(struct xd_engine *e, struct dom *d);
 void eng_want_up(struct xd_engine *e, struct dom *d, enum xd_cause cause, bool boot);
+bool eng_config_broken(struct xd_engine *e, struct dom *d);
 
 /* ready.c */
 void eng_unwatch_key(struct xd_engine *e, struct dom *d);
@@ -258,6 +267,7 @@ void eng_begin_stop(struct xd_engine *e, struct dom *d);
 void eng_on_save_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev);
 void eng_on_shutdown_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev);
 void eng_stop_timed_out(struct xd_engine *e, struct dom *d);
+void eng_save_timed_out(struct xd_engine *e, struct dom *d);
 
 /* lifecycle.c */
 void eng_finish_death(struct xd_engine *e, struct dom *d);
@@ -273,5 +283,12 @@ void eng_on_op_done(struct xd_engine *e, const struct hv_event *ev);
 
 /* adopt.c */
 void eng_adopt_newcomers(struct xd_engine *e);
+
+/* images.c */
+bool eng_restore_images(struct xd_engine *e);
+void eng_image_failed(struct xd_engine *e, struct dom *d, const char *why);
+void eng_image_restored(struct xd_engine *e, struct dom *d, const struct hv_event *ev);
+void eng_image_unpaused(struct xd_engine *e, struct dom *d, const struct hv_event *ev);
+void eng_image_timed_out(struct xd_engine *e, struct dom *d);
 
 #endif

@@ -28,6 +28,10 @@ static void evaluate_start(struct xd_engine *e, struct dom *d)
 		return;
 	for (size_t i = 0; i < d->n_req; i++) {
 		struct dom *r = e->doms[d->req[i]];
+		if (r->cfg && r->cfg->config_error) {
+			eng_fail_domain(e, d, "dependency %s has a configuration error", r->name);
+			return;
+		}
 		if (r->state == XD_FAILED) {
 			eng_fail_domain(e, d, "dependency %s failed", r->name);
 			return;

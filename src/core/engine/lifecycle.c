@@ -79,6 +79,10 @@ void eng_domain_gone(struct xd_engine *e, struct dom *d)
 	eng_release_start_slot(e, d);
 	d->life.paused_adopted = false;
 	d->life.husk = false;
+	if (!d->cfg && d->state == XD_RESTORING && d->restore_image) {
+		eng_image_failed(e, d, "the domain died while being restored");
+		return;
+	}
 	if (d->state == XD_STARTING || d->state == XD_RESTORING) {
 		/* died under our create/unpause: count it as a failed attempt */
 		if (d->after_death == AD_UNEXPECTED) {

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define RETRY_DELAY_CAP_MS 300000
 
@@ -146,6 +147,10 @@ static void discard_restored_image(struct xd_engine *e, struct dom *d)
 
 void eng_on_create_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev)
 {
+	if (!d->cfg) {
+		eng_image_restored(e, d, ev);
+		return;
+	}
 	if (ev->rc < 0) {
 		if (d->start.restoring) {
 			eng_release_start_slot(e, d);
@@ -179,6 +184,10 @@ void eng_on_create_done(struct xd_engine *e, struct dom *d, const struct hv_even
 
 void eng_on_unpause_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev)
 {
+	if (!d->cfg) {
+		eng_image_unpaused(e, d, ev);
+		return;
+	}
 	if (ev->rc < 0) {
 		eng_attempt_failed(e, d, "unpause: %s", ev->msg[0] ? ev->msg : hv_strerror(ev->rc));
 		return;
@@ -198,6 +207,10 @@ void eng_on_unpause_done(struct xd_engine *e, struct dom *d, const struct hv_eve
 /* start_timeout passed: the attempt (or the restore) has failed. */
 void eng_start_timed_out(struct xd_engine *e, struct dom *d)
 {
+	if (!d->cfg) {
+		eng_image_timed_out(e, d);
+		return;
+	}
 	if (d->op) {
 		e->hv->ops->cancel(e->hv, d->op);
 		d->op = 0;
@@ -230,10 +243,29 @@ static void find_restore_image(struct xd_engine *e, struct dom *d)
 	}
 }
 
+/* A domain whose own configuration is broken (degraded boot) is never
+ * created: it is failed with the loader's "FILE:LINE: message". */
+bool eng_config_broken(struct xd_engine *e, struct dom *d)
+{
+	if (!d->cfg || !d->cfg->config_error)
+		return false;
+	char reason[XD_REASON_MAX];
+	snprintf(reason, sizeof(reason), "configuration: %s", d->cfg->config_error);
+	if (d->state != XD_FAILED || !d->reason || strcmp(d->reason, reason) != 0) {
+		eng_disarm_timers(e, d);
+		eng_release_start_slot(e, d);
+		d->goal = GOAL_NONE;
+		eng_boot_done(e, d);
+		eng_set_state(e, d, XD_FAILED, "%s", reason);
+		eng_mark_neighbours_dirty(e, d);
+	}
+	return true;
+}
+
 /* Set d (and, transitively, what it requires) to be started. */
 void eng_want_up(struct xd_engine *e, struct dom *d, enum xd_cause cause, bool boot)
 {
-	if (!d->cfg || d->goal == GOAL_UP)
+	if (!d->cfg || d->goal == GOAL_UP || eng_config_broken(e, d))
 		return;
 	if (alive(d) && (d->state == XD_RUNNING || d->state == XD_BOOTING))
 		return;
@@ -274,6 +306,8 @@ void xd_engine_boot(struct xd_engine *e)
 	e->booting = true;
 	for (size_t s = 0; s < e->n_doms; s++) {
 		struct dom *d = e->doms[s];
+		if (eng_config_broken(e, d))
+			continue;
 		if (d->cfg && !alive(d))
 			find_restore_image(e, d);
 		if (d->cfg && d->state == XD_BOOTING && !d->track.in_boot) {
@@ -296,7 +330,8 @@ void xd_engine_start(struct xd_engine *e, const size_t *doms, size_t n, enum xd_
 		struct dom *d = e->doms[e->cfg_slot[doms[i]]];
 		if (d->goal == GOAL_DOWN && !alive(d))
 			d->goal = GOAL_NONE;
-		find_restore_image(e, d);
+		if (!d->cfg->config_error)
+			find_restore_image(e, d);
 		eng_want_up(e, d, cause, false);
 	}
 	xd_engine_pump(e);

@@ -26,7 +26,13 @@ static void request_shutdown(struct xd_engine *e, struct dom *d, const char *why
 	} else {
 		eng_set_state(e, d, XD_STOPPING, "%sshutdown request failed: %s", why, hv_strerror(rc));
 	}
-	eng_arm_deadline(e, d, DL_STOP, shutdown_timeout(e, d));
+	if (!d->stop.save_cut)   /* else the deadline armed at the cut runs on */
+		eng_arm_deadline(e, d, DL_STOP, shutdown_timeout(e, d));
+}
+
+static uint64_t save_timeout(const struct xd_engine *e, const struct dom *d)
+{
+	return d->cfg ? d->cfg->save_timeout_ms : e->cfg->global.save_timeout_ms;
 }
 
 /* A save failed and the guest runs on.  A host shutdown still needs it
@@ -57,8 +63,12 @@ static void start_save(struct xd_engine *e, struct dom *d)
 	uint64_t op = eng_next_op(e, OP_SAVE, d);
 	eng_set_state(e, d, XD_SAVING, "saving to %s", file);
 	int rc = e->hv->ops->save(e->hv, (uint32_t)d->domid, file, op);
-	if (eng_op_started(e, d, op, rc))
+	if (eng_op_started(e, d, op, rc)) {
+		/* the halt is bounded: a save at halt has a deadline */
+		if (d->stop.save_fallback && save_timeout(e, d))
+			eng_arm_deadline(e, d, DL_SAVE, save_timeout(e, d));
 		return;
+	}
 	eng_log(e, XD_LOG_ERR, d, "save to %s failed: %s", file, hv_strerror(rc));
 	save_failed(e, d, hv_strerror(rc));
 }
@@ -99,11 +109,19 @@ void eng_begin_stop(struct xd_engine *e, struct dom *d)
 void eng_on_save_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev)
 {
 	if (ev->rc == 0) {
+		eng_disarm_timers(e, d);   /* DL_SAVE, or a cut's DL_STOP: too late, it is saved */
 		eng_set_pending(d, "saved to %s/%s", e->cfg->global.save_dir, d->name);
 		eng_destroy_domain(e, d, AD_SAVED);
 		return;
 	}
-	const char *why = ev->msg[0] ? ev->msg : hv_strerror(ev->rc);
+	if (d->deadline == DL_SAVE) {   /* a cut's DL_STOP runs on */
+		xd_timer_disarm(e->timers, &d->t_deadline);
+		d->deadline = DL_NONE;
+	}
+	char cut[64];
+	snprintf(cut, sizeof(cut), "cancelled after %llu s (save_timeout)",
+		 (unsigned long long)(save_timeout(e, d) / 1000));
+	const char *why = d->stop.save_cut ? cut : ev->msg[0] ? ev->msg : hv_strerror(ev->rc);
 	eng_log(e, XD_LOG_ERR, d, "save failed: %s", why);
 	/* The guest was resumed; a death watch reports one shutdown only
 	 * (libxl evgen), and the suspend used it up: watch afresh. */
@@ -124,10 +142,33 @@ void eng_on_shutdown_done(struct xd_engine *e, struct dom *d, const struct hv_ev
 	}
 }
 
+/* save_timeout passed at halt: cancel the save (the backend resumes the
+ * guest and reports the cancel as a failed save, so save_failed's
+ * shutdown follows).  From now on shutdown_timeout runs: if the backend
+ * never answers the cancel, or the guest does not stop, shutdown_fallback
+ * applies then, so the domain's share of the halt is at most
+ * save_timeout + shutdown_timeout. */
+void eng_save_timed_out(struct xd_engine *e, struct dom *d)
+{
+	unsigned long long secs = (unsigned long long)(save_timeout(e, d) / 1000);
+	eng_log(e, XD_LOG_WARNING, d, "save did not finish within %llu s (save_timeout); cancelling it",
+		secs);
+	d->stop.save_cut = true;
+	e->hv->ops->cancel(e->hv, d->op);
+	eng_set_state(e, d, XD_SAVING, "save cancelled after %llu s (save_timeout); resuming the guest",
+		      secs);
+	eng_arm_deadline(e, d, DL_STOP, shutdown_timeout(e, d));
+}
+
 /* shutdown_timeout passed: leave it or destroy it (shutdown_fallback). */
 void eng_stop_timed_out(struct xd_engine *e, struct dom *d)
 {
 	unsigned long long secs = (unsigned long long)(shutdown_timeout(e, d) / 1000);
+	if (d->op && OP_TYPE(d->op) == OP_SAVE) {
+		/* a cancelled save the backend never answered: forget it */
+		d->op = 0;
+		e->ops_inflight--;
+	}
 	if (e->cfg->global.shutdown_fallback == XD_FALLBACK_LEAVE) {
 		eng_release_stop_slot(e, d);
 		d->stop.left = true;
@@ -156,6 +197,7 @@ static void want_down(struct xd_engine *e, struct dom *d, enum stop_kind kind, e
 	d->cause = cause;
 	d->stop.kind = kind;
 	d->stop.save_fallback = false;
+	d->stop.save_cut = false;
 	d->stop.left = false;
 	if (d->state == XD_STARTING || d->state == XD_RESTORING) {
 		/* let the create finish or time out; the stop follows */

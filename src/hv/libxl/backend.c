@@ -113,6 +113,7 @@ static const struct hv_ops libxl_ops = {
 	.mem_need = xlb_mem_need,
 	.mem_free = xlb_mem_free,
 	.image_check = xlb_image_check,
+	.image_name = xlb_image_name,
 	.free = x_free,
 };
 

@@ -250,6 +250,8 @@ void xlb_save_stream_done(struct xop *op, int rc);
 void xlb_resume_done(struct xop *op, int rc);
 int xlb_save(struct hv *hv, uint32_t domid, const char *file, uint64_t id);
 int xlb_image_check(struct hv *hv, const char *file, char *msg, size_t msglen);
+int xlb_image_name(struct hv *hv, const char *file, char *name, size_t namelen, char *msg,
+		   size_t msglen);
 
 /* watches.c */
 void xlb_recheck_domain(struct hv_libxl *x, uint32_t domid);

@@ -108,3 +108,10 @@ int xlb_image_check(struct hv *hv, const char *file, char *msg, size_t msglen)
 	(void)hv;
 	return savefile_image_check(file, msg, msglen);
 }
+
+int xlb_image_name(struct hv *hv, const char *file, char *name, size_t namelen, char *msg,
+		   size_t msglen)
+{
+	(void)hv;
+	return savefile_image_name(file, name, namelen, msg, msglen);
+}

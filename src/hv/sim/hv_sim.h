@@ -31,7 +31,8 @@
  *   shutdown_ms     = 100    time from an acknowledged shutdown request
  *                            (or the power button) to power-off;
  *                            -1 = the guest ignores them
- *   save_ms         = 100    how long a save takes
+ *   save_ms         = 100    how long a save takes; -1 = it never ends
+ *                            (only cancel or a destroy end it)
  *   crash_after_ms  = 0      crash this long after every unpause (0 = never)
  *   reboot_after_ms = 0      ask for a reboot this long after every unpause
  *                            (0 = never)
@@ -42,7 +43,8 @@
  *   Extensions, for failure paths:
  *   fail_saves      = 0      the first N saves fail (the guest is resumed)
  *   fail_restores   = 0      the first N restores fail
- *   restore_ms      = save_ms  how long a restore takes
+ *   restore_ms      = save_ms  how long a restore takes (100 when
+ *                            save_ms = -1)
  *   hvm             = ...    yes|no; default: the xl cfg's type, and always
  *                            yes when pv_drivers = no (a PV guest always
  *                            has PV control, so hvm = no with pv_drivers =

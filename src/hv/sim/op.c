@@ -179,7 +179,8 @@ static void suspend_for_save(struct sim_op *op)
 	struct sim_dom *d = dom_live(op->sim, op->domid);
 	op->suspended = true;
 	dom_shutdown(d, HV_SD_SUSPEND);
-	arm_in(op->sim, &op->t, d->prof->save_ms);
+	if (d->prof->save_ms != SAVE_NEVER)   /* else only cancel or destroy end it */
+		arm_in(op->sim, &op->t, d->prof->save_ms);
 }
 
 static void write_core(struct sim_op *op)

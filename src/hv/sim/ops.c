@@ -302,6 +302,13 @@ static int sim_image_check(struct hv *hv, const char *file, char *msg, size_t ms
 	return savefile_image_check(file, msg, msglen);
 }
 
+static int sim_image_name(struct hv *hv, const char *file, char *name, size_t namelen, char *msg,
+			  size_t msglen)
+{
+	(void)to_sim(hv);
+	return savefile_image_name(file, name, namelen, msg, msglen);
+}
+
 const struct hv_ops hv_sim_ops = {
 	.name = "sim",
 	.list = sim_list,
@@ -323,6 +330,7 @@ const struct hv_ops hv_sim_ops = {
 	.mem_need = sim_mem_need,
 	.mem_free = sim_mem_free,
 	.image_check = sim_image_check,
+	.image_name = sim_image_name,
 	.free = sim_free,
 };
 

@@ -68,12 +68,13 @@ static bool parse_u64(const char *v, uint64_t max, uint64_t *out)
 	return true;
 }
 
-enum key_type { K_MS, K_COUNT, K_BOOL, K_SHUTDOWN_MS, K_HVM, K_HZ, K_LEN, K_PATH, K_STRING };
+enum key_type { K_MS, K_COUNT, K_BOOL, K_SHUTDOWN_MS, K_SAVE_MS, K_HVM, K_HZ, K_LEN, K_PATH, K_STRING };
 static const char *const key_type_expects[] = {
 	[K_MS] = "milliseconds",
 	[K_COUNT] = "a count",
 	[K_BOOL] = "yes or no",
 	[K_SHUTDOWN_MS] = "milliseconds or -1",
+	[K_SAVE_MS] = "milliseconds or -1",
 	[K_HVM] = "yes or no",
 	[K_HZ] = "writes per second, at most 1000",
 	[K_LEN] = "a length in bytes, at most 4096",
@@ -96,7 +97,7 @@ static const struct key_def domain_keys[] = {
 	KEY(ready_ms, K_MS),
 	KEY(pv_drivers, K_BOOL),
 	KEY(shutdown_ms, K_SHUTDOWN_MS),
-	KEY(save_ms, K_MS),
+	KEY(save_ms, K_SAVE_MS),
 	KEY(crash_after_ms, K_MS),
 	KEY(reboot_after_ms, K_MS),
 	KEY(running, K_BOOL),
@@ -167,6 +168,12 @@ static bool set_value(struct sim_profile *p, const struct key_def *k, const char
 	case K_SHUTDOWN_MS:
 		if (strcmp(v, "-1") == 0) {
 			*(int64_t *)field = -1;
+			return true;
+		}
+		return set_number(field, K_MS, v);
+	case K_SAVE_MS:
+		if (strcmp(v, "-1") == 0) {
+			*(uint64_t *)field = SAVE_NEVER;
 			return true;
 		}
 		return set_number(field, K_MS, v);

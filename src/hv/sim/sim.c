@@ -63,7 +63,9 @@ struct sim_profile *profile_get(struct hv_sim *s, const char *name)
 
 uint64_t profile_restore_ms(const struct sim_profile *p)
 {
-	return p->restore_ms == RESTORE_LIKE_SAVE ? p->save_ms : p->restore_ms;
+	if (p->restore_ms != RESTORE_LIKE_SAVE)
+		return p->restore_ms;
+	return p->save_ms == SAVE_NEVER ? DEFAULT_SAVE_MS : p->save_ms;
 }
 
 bool profile_hvm(const struct sim_profile *p, bool cfg_hvm)

@@ -35,6 +35,7 @@
 #define SCENARIO_MS_MAX (UINT64_C(1) << 40)
 #define SCENARIO_MB_MAX (UINT64_C(1) << 40)
 #define RESTORE_LIKE_SAVE UINT64_MAX
+#define SAVE_NEVER (UINT64_MAX - 1)          /* save_ms = -1: the copy never ends */
 /* 8 bytes, so the fake stream's last data byte sits right before END */
 #define SIM_IMAGE_MARKER "xdsimimg"
 #define INIH_SECTION_MAX 49              /* inih's MAX_SECTION - 1 */
