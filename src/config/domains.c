@@ -27,6 +27,7 @@ void ld_global_defaults(struct xd_global *g)
 	g->restore_on_boot = true;
 	g->on_restore_failure = XD_RESTORE_FAIL;
 	g->notify_ready = XD_NOTIFY_AFTER_BOOT;
+	g->start_order = XD_ORDER_CONFIG;
 }
 
 /* Policy defaults; on_host_shutdown and shutdown_timeout come from
