@@ -29,6 +29,7 @@ void ld_global_defaults(struct xd_global *g)
 	g->restore_unmanaged = true;
 	g->on_restore_failure = XD_RESTORE_FAIL;
 	g->notify_ready = XD_NOTIFY_AFTER_BOOT;
+	g->start_order = XD_ORDER_CONFIG;
 }
 
 /* Policy defaults; on_host_shutdown, shutdown_timeout and save_timeout come from

@@ -13,10 +13,12 @@ static const char *const host_action_names[] = { "shutdown", "save", "destroy", 
 static const char *const fallback_names[] = { "destroy", "leave", NULL };
 static const char *const restore_failure_names[] = { "fail", "boot", NULL };
 static const char *const notify_names[] = { "after-boot", "immediately", NULL };
+static const char *const start_order_names[] = { "config", "critical-path", NULL };
 _Static_assert(sizeof(enum xd_host_action) == sizeof(int), "K_ENUM stores ints");
 _Static_assert(sizeof(enum xd_fallback) == sizeof(int), "K_ENUM stores ints");
 _Static_assert(sizeof(enum xd_restore_failure) == sizeof(int), "K_ENUM stores ints");
 _Static_assert(sizeof(enum xd_notify_ready) == sizeof(int), "K_ENUM stores ints");
+_Static_assert(sizeof(enum xd_start_order) == sizeof(int), "K_ENUM stores ints");
 
 #define G(f) offsetof(struct xd_global, f)
 #define D(f) offsetof(struct xd_domain_cfg, f)
@@ -41,6 +43,7 @@ const struct key_def ld_keys[N_KEYS] = {
 	[KEY_RESTORE_UNMANAGED] = { "restore_unmanaged", IN_GLOBAL, K_BOOL, G(restore_unmanaged), 0, 0, 0, NULL },
 	[KEY_ON_RESTORE_FAILURE] = { "on_restore_failure", IN_GLOBAL, K_ENUM, G(on_restore_failure), 0, 0, 0, restore_failure_names },
 	[KEY_NOTIFY_READY] = { "notify_ready", IN_GLOBAL, K_ENUM, G(notify_ready), 0, 0, 0, notify_names },
+	[KEY_START_ORDER] = { "start_order", IN_GLOBAL, K_ENUM, G(start_order), 0, 0, 0, start_order_names },
 	[KEY_CONFIG] = { "config", IN_DOMAIN, K_XLCFG, 0, 0, 0, 0, NULL },
 	[KEY_AUTOSTART] = { "autostart", IN_DOMAIN, K_BOOL, 0, D(autostart), 0, 0, NULL },
 	[KEY_AFTER] = { "after", IN_DOMAIN, K_DEPS, 0, 0, 0, 0, NULL },

@@ -37,6 +37,11 @@ enum xd_notify_ready {
 	XD_NOTIFY_IMMEDIATELY,
 };
 
+enum xd_start_order {           /* start_order */
+	XD_ORDER_CONFIG,         /* among startable domains, config order */
+	XD_ORDER_CRITICAL_PATH,  /* longest weighted chain of dependents first */
+};
+
 enum xd_ready_kind {
 	XD_READY_RUNNING,        /* created and unpaused */
 	XD_READY_PV_DRIVERS,     /* control/feature-poweroff == "1" */
@@ -127,6 +132,7 @@ struct xd_global {
 	bool restore_unmanaged;          /* restore images of unconfigured domains too */
 	enum xd_restore_failure on_restore_failure;
 	enum xd_notify_ready notify_ready;
+	enum xd_start_order start_order;
 };
 
 struct xd_config {

@@ -127,6 +127,14 @@ void xd_engine_shutdown_host(struct xd_engine *e);
  * now on.  The old cfg may be freed after this returns. */
 void xd_engine_reload(struct xd_engine *e, const struct xd_config *cfg);
 
+/* start_order = critical-path: each configured domain's measured
+ * create-to-ready time in ms from earlier boots (indexed like the engine's
+ * configuration; 0 = not measured, counted as the median).  The engine
+ * keeps them per domain, across reloads, and orders its run queue by the
+ * longest weighted chain of dependents (core/plan.h), config order
+ * breaking ties.  Until this call every domain weighs the same (1). */
+void xd_engine_set_weights(struct xd_engine *e, const uint64_t *weight_ms);
+
 /* Process every queued hypervisor event and pending decision.  Call after
  * each loop iteration (timers, fds, signals). */
 void xd_engine_pump(struct xd_engine *e);

@@ -4,6 +4,8 @@
  */
 #include "core/plan.h"
 
+#include "util/alloc.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -467,4 +469,41 @@ static char *format_dot(const struct xd_config *cfg, const struct xd_plan *p)
 char *xd_plan_format(const struct xd_config *cfg, const struct xd_plan *p, bool dot)
 {
 	return dot ? format_dot(cfg, p) : format_text(cfg, p);
+}
+
+static void sb_makespan(struct sbuf *b, const struct xd_config *cfg, const struct xd_plan *p,
+			const uint64_t *measured, const uint64_t *w, const uint64_t *prio)
+{
+	sb_printf(b, "\nExpected makespan: %" PRIu64 " ms with start_order = critical-path, "
+		  "%" PRIu64 " ms in config order (max_parallel_starts = %u)\n",
+		  xd_plan_makespan(cfg, p, w, prio), xd_plan_makespan(cfg, p, w, NULL),
+		  cfg->global.max_parallel_starts);
+	sb_printf(b, "Model: each domain holds a start slot for its weight, then its dependents "
+		  "may start; memory, hooks and delays are not counted.\n");
+	sb_printf(b, "Weights (create-to-ready ms from earlier boots; median = not measured), "
+		  "critical path:\n");
+	for (size_t k = 0; k < p->n; k++) {
+		size_t i = p->order[k];
+		bool median = !measured || !measured[i];
+		sb_printf(b, "  %s  %" PRIu64 "%s  path %" PRIu64 "\n", cfg->domains[i].name, w[i],
+			  median ? " median" : "", prio[i]);
+	}
+}
+
+char *xd_plan_format_makespan(const struct xd_config *cfg, const struct xd_plan *p,
+			      const uint64_t *measured)
+{
+	size_t n = cfg->n_domains;
+	uint64_t *w = xd_calloc(n + 1, sizeof(*w)), *prio = xd_calloc(n + 1, sizeof(*prio));
+	struct sbuf b = { 0 };
+	char *text = NULL;
+
+	xd_plan_weights(measured, n, w);
+	if (xd_plan_critical(cfg, measured, prio) == 0) {
+		sb_makespan(&b, cfg, p, measured, w, prio);
+		text = sb_finish(&b);
+	}
+	free(w);
+	free(prio);
+	return text;
 }

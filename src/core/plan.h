@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/config.h"
 
@@ -71,5 +72,39 @@ char *xd_plan_cycle_text(const struct xd_config *cfg, const size_t *cycle, size_
  * solid, after-only dashed; boot domains of a wave share a rank.
  */
 char *xd_plan_format(const struct xd_config *cfg, const struct xd_plan *p, bool dot);
+
+/*
+ * start_order = critical-path.  measured[i] is domain i's create-to-ready
+ * time in ms from earlier boots, 0 when it has none (measured may be NULL:
+ * none known).
+ *
+ * xd_plan_weights: the weights used, out[i] = measured[i], or for an
+ * unmeasured domain the median of the measured ones (the lower middle
+ * one of an even count), or 1 when nothing is measured.
+ *
+ * xd_plan_critical: out[i] = the longest weighted path from i through its
+ * dependents (the domains whose requires or after list i, transitively),
+ * i's own weight included, over the whole configuration.  Returns 0, or
+ * -1 with errno ELOOP on a cycle (out is then meaningless).
+ */
+void xd_plan_weights(const uint64_t *measured, size_t n, uint64_t *out);
+int xd_plan_critical(const struct xd_config *cfg, const uint64_t *measured, uint64_t *out);
+
+/*
+ * The expected boot makespan in ms: a list-scheduling simulation of the
+ * boot plan with cfg's max_parallel_starts, each domain taking weights[i]
+ * (from xd_plan_weights); the ready queue in (prio desc, config order) or,
+ * with prio NULL, in config order.  The model is stated in plan_crit.c.
+ */
+uint64_t xd_plan_makespan(const struct xd_config *cfg, const struct xd_plan *p,
+			  const uint64_t *weights, const uint64_t *prio);
+
+/*
+ * The `--plan` section for start_order = critical-path (malloc'ed; NULL
+ * with errno ELOOP or ENOMEM): the expected makespan in both orders and
+ * the weight of every boot domain, marked where it is the median.
+ */
+char *xd_plan_format_makespan(const struct xd_config *cfg, const struct xd_plan *p,
+			      const uint64_t *measured);
 
 #endif

@@ -33,6 +33,7 @@
 #include "core/engine.h"
 #include "core/plan.h"
 #include "daemon/bootcfg.h"
+#include "daemon/boottimes.h"
 #include "daemon/control.h"
 #include "daemon/engine_if.h"
 #include "daemon/halt_fallback.h"
@@ -42,6 +43,7 @@
 #include "daemon/service.h"
 #include "evloop/loop.h"
 #include "hv/sim/hv_sim.h"
+#include "util/alloc.h"
 #include "xd_build.h"
 
 #if HAVE_LIBXL
@@ -171,9 +173,45 @@ static double seconds_since(uint64_t ms)
 	return (double)(xd_loop_clock() - ms) / 1000;
 }
 
+/* Keep each domain's start-to-ready time of this boot (the timeline's
+ * first attempt to ready; adopted domains were not started, so have none)
+ * in boot-times, with the older figures of domains not started this time. */
+static void record_boot_times(struct daemon *d)
+{
+	const struct xd_config *cfg = d->cfg;
+	uint64_t *ms = xd_calloc(cfg->n_domains + 1, sizeof(*ms));
+	if (xd_boottimes_read(cfg->global.state_dir, cfg, ms) < 0)
+		memset(ms, 0, cfg->n_domains * sizeof(*ms));
+	for (size_t s = 0; s < xd_engine_count(d->engine); s++) {
+		struct xd_dom_status st;
+		struct xd_timeline tl;
+		xd_engine_status(d->engine, s, &st);
+		xd_engine_timeline(d->engine, s, &tl);
+		long i = st.managed ? xd_config_find(cfg, st.name) : -1;
+		if (i >= 0 && tl.started != XD_NEVER && tl.ready != XD_NEVER && tl.ready >= tl.started)
+			ms[i] = tl.ready - tl.started ? tl.ready - tl.started : 1;
+	}
+	if (xd_boottimes_write(cfg->global.state_dir, cfg, ms) < 0)
+		xd_log(XD_LOG_WARNING, NULL, -1, "cannot write %s/%s: %s", cfg->global.state_dir,
+		       XD_BOOTTIMES_FILE, strerror(errno));
+	free(ms);
+}
+
+/* The weights of start_order = critical-path, from earlier boots. */
+static void load_boot_times(struct daemon *d)
+{
+	uint64_t *ms = xd_calloc(d->cfg->n_domains + 1, sizeof(*ms));
+	if (xd_boottimes_read(d->cfg->global.state_dir, d->cfg, ms) < 0)
+		xd_log(XD_LOG_WARNING, NULL, -1, "cannot read %s/%s: %s; every domain weighs the same",
+		       d->cfg->global.state_dir, XD_BOOTTIMES_FILE, strerror(errno));
+	xd_engine_set_weights(d->engine, ms);
+	free(ms);
+}
+
 static void on_boot_settled(void *ctx)
 {
 	struct daemon *d = ctx;
+	record_boot_times(d);
 	char counts[256];
 	count_states(d, counts, sizeof(counts));
 	xd_log(XD_LOG_NOTICE, NULL, -1, "boot done in %.1f s: %s",
@@ -346,6 +384,7 @@ static int start_engine(struct daemon *d)
 	d->engine = xd_engine_new(d->cfg, &env);
 	if (!d->engine)
 		return -1;
+	load_boot_times(d);
 	if (xd_loop_on_after(d->loop, pump_engine, d) < 0 ||
 	    xd_loop_on_signal(d->loop, SIGTERM, on_stop_signal, d) < 0 ||
 	    xd_loop_on_signal(d->loop, SIGINT, on_stop_signal, d) < 0)
@@ -489,6 +528,8 @@ static int print_plan(const struct options *opt)
 	char *text = NULL;
 	if (xd_plan_build(cfg, &plan) == 0) {
 		text = xd_plan_format(cfg, &plan, opt->dot);
+		if (text && !opt->dot && cfg->global.start_order == XD_ORDER_CRITICAL_PATH)
+			text = xd_boottimes_plan_text(text, cfg, &plan);
 		xd_plan_free(&plan);
 	}
 	int rc = 0;

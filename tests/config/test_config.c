@@ -214,6 +214,19 @@ static void unknown_key_plain(void **state)
 	expect_error(HDR "colour = blue\n", NULL, HDR_LINES + 1, "unknown key 'colour' in [global]");
 }
 
+static void start_order_values(void **state)
+{
+	(void)state;
+	expect_error(HDR "start_order = fastest\n", NULL, HDR_LINES + 1,
+		     "start_order: \"fastest\" is not config or critical-path");
+	xl("db");
+	expect_error(HDR "[domain db]\nstart_order = config\n", NULL, HDR_LINES + 2,
+		     "'start_order' belongs in [global], not in a [domain] section");
+	struct xd_config *cfg = load_ok(HDR "start_order = config\n[domain db]\n");
+	assert_int_equal(cfg->global.start_order, XD_ORDER_CONFIG);
+	xd_config_free(cfg);
+}
+
 static void domain_key_in_global(void **state)
 {
 	(void)state;
@@ -1101,6 +1114,7 @@ static void defaults(void **state)
 	assert_true(g->restore_on_boot);
 	assert_int_equal(g->on_restore_failure, XD_RESTORE_FAIL);
 	assert_int_equal(g->notify_ready, XD_NOTIFY_AFTER_BOOT);
+	assert_int_equal(g->start_order, XD_ORDER_CONFIG);
 
 	assert_int_equal(cfg->n_domains, 1);
 	const struct xd_domain_cfg *d = &cfg->domains[0];
@@ -1169,6 +1183,7 @@ static void overrides(void **state)
 		"restore_on_boot = 0\n"
 		"on_restore_failure = boot\n"
 		"notify_ready = immediately\n"
+		"start_order = critical-path\n"
 		"# a comment line\n"
 		"[domain storage]\n"
 		"[domain db]\n"
@@ -1201,6 +1216,7 @@ static void overrides(void **state)
 	assert_false(g->restore_on_boot);
 	assert_int_equal(g->on_restore_failure, XD_RESTORE_BOOT);
 	assert_int_equal(g->notify_ready, XD_NOTIFY_IMMEDIATELY);
+	assert_int_equal(g->start_order, XD_ORDER_CRITICAL_PATH);
 
 	assert_int_equal(cfg->n_domains, 2);
 	const struct xd_domain_cfg *s = &cfg->domains[0], *d = &cfg->domains[1];
@@ -1619,7 +1635,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(unknown_section), T(misspelt_section), T(unknown_key_suggested),
-		T(unknown_key_plain), T(domain_key_in_global), T(global_key_in_domain),
+		T(unknown_key_plain), T(start_order_values), T(domain_key_in_global), T(global_key_in_domain),
 		T(key_outside_section), T(not_key_value), T(unterminated_section),
 		T(bad_boolean), T(bad_enum), T(bad_number), T(negative_number),
 		T(number_out_of_range), T(zero_timeout), T(relative_dir), T(duplicate_key),

@@ -371,6 +371,128 @@ static void find_by_name(void **state)
 	xd_config_free(c);
 }
 
+
+/* ------------------------------------------------- start_order = critical-path */
+
+static void weights_fill_the_unmeasured_with_the_median(void **state)
+{
+	(void)state;
+	uint64_t measured[] = { 0, 5, 3, 9, 7 }, out[5];
+	xd_plan_weights(measured, 5, out);
+	/* known 3 5 7 9: the lower middle one */
+	assert_int_equal(out[0], 5);
+	assert_int_equal(out[1], 5);
+	assert_int_equal(out[2], 3);
+	assert_int_equal(out[4], 7);
+	uint64_t odd[] = { 40, 0, 10, 20 };
+	xd_plan_weights(odd, 4, out);
+	assert_int_equal(out[1], 20);
+	uint64_t none[] = { 0, 0 };
+	xd_plan_weights(none, 2, out);
+	assert_int_equal(out[0], 1);
+	assert_int_equal(out[1], 1);
+	xd_plan_weights(NULL, 2, out);
+	assert_int_equal(out[1], 1);
+}
+
+static void critical_priority_is_the_longest_weighted_chain_of_dependents(void **state)
+{
+	(void)state;
+	struct xd_config *c = new_config();
+	size_t a = add(c, "a", true), b = add(c, "b", true), cc = add(c, "c", false);
+	size_t d = add(c, "d", true), e = add(c, "e", true);
+	requires(c, b, a);
+	after(c, cc, b);        /* c is on demand: still counted (the whole DAG) */
+	requires(c, e, a);
+	uint64_t measured[] = { 10, 20, 30, 0, 100 }, prio[5];
+	assert_int_equal(xd_plan_critical(c, measured, prio), 0);
+	/* d is unmeasured: median of 10 20 30 100 = 20 */
+	assert_int_equal(prio[cc], 30);
+	assert_int_equal(prio[b], 50);
+	assert_int_equal(prio[e], 100);
+	assert_int_equal(prio[a], 110);      /* through e, not through b and c */
+	assert_int_equal(prio[d], 20);
+	xd_config_free(c);
+}
+
+static void critical_priority_refuses_a_cycle(void **state)
+{
+	(void)state;
+	struct xd_config *c = new_config();
+	size_t a = add(c, "a", true), b = add(c, "b", true);
+	requires(c, a, b);
+	after(c, b, a);
+	uint64_t prio[2];
+	errno = 0;
+	assert_int_equal(xd_plan_critical(c, NULL, prio), -1);
+	assert_int_equal(errno, ELOOP);
+	xd_config_free(c);
+}
+
+/* four short independent domains first, a chain of four listed last */
+static struct xd_config *chain_last(unsigned slots)
+{
+	struct xd_config *c = new_config();
+	char name[8];
+	for (int i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "i%d", i);
+		add(c, name, true);
+	}
+	for (int i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "c%d", i);
+		size_t k = add(c, name, true);
+		if (i)
+			requires(c, k, k - 1);
+	}
+	add(c, "ondemand", false);
+	c->global.max_parallel_starts = slots;
+	return c;
+}
+
+static void makespan_simulates_the_run_queue_order(void **state)
+{
+	(void)state;
+	struct xd_config *c = chain_last(2);
+	struct xd_plan p;
+	assert_int_equal(xd_plan_build(c, &p), 0);
+	uint64_t w[9], prio[9];
+	for (int i = 0; i < 9; i++)
+		w[i] = 100;
+	w[8] = 100000;                       /* not in the boot plan: not counted */
+	assert_int_equal(xd_plan_critical(c, w, prio), 0);
+	/* config order: i0 i1 | i2 i3 | c0 | c1 | c2 | c3 */
+	assert_int_equal(xd_plan_makespan(c, &p, w, NULL), 600);
+	/* critical path: c0 i0 | c1 i1 | c2 i2 | c3 i3 */
+	assert_int_equal(xd_plan_makespan(c, &p, w, prio), 400);
+	c->global.max_parallel_starts = 1;   /* one slot: the sum either way */
+	assert_int_equal(xd_plan_makespan(c, &p, w, prio), 800);
+	c->global.max_parallel_starts = 0;   /* unlimited: the chain either way */
+	assert_int_equal(xd_plan_makespan(c, &p, w, NULL), 400);
+	w[0] = 1000;                         /* a long independent one */
+	assert_int_equal(xd_plan_makespan(c, &p, w, NULL), 1000);
+	xd_plan_free(&p);
+	xd_config_free(c);
+}
+
+static void makespan_text_names_both_orders_and_the_weights(void **state)
+{
+	(void)state;
+	struct xd_config *c = chain_last(2);
+	struct xd_plan p;
+	assert_int_equal(xd_plan_build(c, &p), 0);
+	uint64_t measured[9] = { 100, 100, 100, 0, 100, 100, 100, 100, 0 };
+	char *text = xd_plan_format_makespan(c, &p, measured);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "Expected makespan: 400 ms with start_order = critical-path, "
+				     "600 ms in config order (max_parallel_starts = 2)\n"));
+	assert_non_null(strstr(text, "\n  i3  100 median  path 100\n"));
+	assert_non_null(strstr(text, "\n  c0  100  path 400\n"));
+	assert_null(strstr(text, "ondemand"));
+	free(text);
+	xd_plan_free(&p);
+	xd_config_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,6 +509,11 @@ int main(void)
 		cmocka_unit_test(dot_format),
 		cmocka_unit_test(empty_config),
 		cmocka_unit_test(find_by_name),
+		cmocka_unit_test(weights_fill_the_unmeasured_with_the_median),
+		cmocka_unit_test(critical_priority_is_the_longest_weighted_chain_of_dependents),
+		cmocka_unit_test(critical_priority_refuses_a_cycle),
+		cmocka_unit_test(makespan_simulates_the_run_queue_order),
+		cmocka_unit_test(makespan_text_names_both_orders_and_the_weights),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

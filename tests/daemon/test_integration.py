@@ -428,6 +428,40 @@ def case_plan(exe, host):
     check(r.returncode == 1 and "unknown backend" in r.stdout + r.stderr, "a bad backend is refused")
 
 
+def case_boot_times(exe, host):
+    """start_order = critical-path: boot-times is written when the boot
+    settles and read at the next start, where the slowest domain goes first."""
+    host.write_conf([("quick", {}), ("slow", {})], max_parallel_starts=1,
+                    start_order="critical-path")
+    host.write_scenario({"quick": {"create_ms": 50}, "slow": {"create_ms": 400}})
+    path = host.path("state", "boot-times")
+    with open(path, "w") as f:      # another version's lines, and junk
+        f.write("# old\nghost 999\nquick\nslow many\nquick 0\n")
+    d = boot(exe, host)
+    # no measurement yet: equal weights, config order
+    check(d.first("quick", "starting") < d.first("slow", "starting"), "quick first at boot 1", d)
+    halt(d)
+    with open(path) as f:
+        times = dict(l.split() for l in f if not l.startswith("#"))
+    check(set(times) == {"quick", "slow"}, f"boot-times has {sorted(times)}", d)
+    check(40 <= int(times["quick"]) < 350, f"quick measured {times['quick']} ms", d)
+    check(390 <= int(times["slow"]) < 2000, f"slow measured {times['slow']} ms", d)
+    check(not os.path.exists(path + ".tmp"), "boot-times.tmp left behind", d)
+    d = boot(exe, host)
+    check(d.first("slow", "starting") < d.first("quick", "starting"), "slow first at boot 2", d)
+    halt(d)
+    with open(path) as f:           # rewritten by boot 2
+        times = dict(l.split() for l in f if not l.startswith("#"))
+    out = subprocess.run([exe, "--plan", "-c", host.conf], capture_output=True, text=True)
+    check(out.returncode == 0, f"--plan exit {out.returncode}: {out.stderr}")
+    want = int(times["quick"]) + int(times["slow"])     # one slot: the sum
+    check(f"Expected makespan: {want} ms with start_order = critical-path" in out.stdout,
+          f"--plan has no makespan of {want} ms:\n{out.stdout}")
+    for n in ("quick", "slow"):
+        check(f"\n  {n}  {times[n]}  path {times[n]}\n" in out.stdout,
+              f"--plan has no measured weight for {n}:\n{out.stdout}")
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 

@@ -888,6 +888,93 @@ static void configuration_error_domain_found_running_is_left_alone(void **state)
 	assert_int_equal(h_hv_count(h, "broken"), 1);
 	assert_true(h_domid(h, "broken") > 0);
 	assert_int_equal(hv_sim_counts(h->hv, "broken").creates, 0);
+
+/* ------------------------------------------------- start_order = critical-path */
+
+/* Four independent domains listed first, a chain of four listed last,
+ * every create 100 ms, two start slots. */
+static struct h *chain_listed_last(enum xd_start_order order)
+{
+	struct h *h = h_new();
+	char name[8], prev[8] = "";
+	for (int i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "i%d", i);
+		h_dom(h, name);
+		h_sim(h, "[domain %s]\ncreate_ms = 100\n", name);
+	}
+	for (int i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "c%d", i);
+		h_dom(h, name);
+		h_sim(h, "[domain %s]\ncreate_ms = 100\n", name);
+		if (prev[0])
+			h_requires(h, name, prev);
+		snprintf(prev, sizeof(prev), "%s", name);
+	}
+	h->cfg->global.max_parallel_starts = 2;
+	h->cfg->global.start_order = order;
+	h_start(h);
+	return h;
+}
+
+static uint64_t makespan(const struct h *h)
+{
+	uint64_t end = 0;
+	for (size_t i = 0; i < h->cfg->n_domains; i++) {
+		uint64_t t = h_first(h, h->cfg->domains[i].name, XD_RUNNING);
+		assert_true(t != XD_NEVER);
+		end = t > end ? t : end;
+	}
+	return end;
+}
+
+static void critical_path_starts_a_long_chain_listed_last_first(void **state)
+{
+	(void)state;
+	struct h *h = chain_listed_last(XD_ORDER_CONFIG);
+	h_boot(h, 10 * MIN);
+	uint64_t config_makespan = makespan(h);
+	assert_true(h_first(h, "c0", XD_STARTING) >= h_first(h, "i3", XD_STARTING));
+	h_free(h);
+
+	h = chain_listed_last(XD_ORDER_CRITICAL_PATH);
+	h_boot(h, 10 * MIN);
+	assert_true(h_first(h, "c0", XD_STARTING) < h_first(h, "i1", XD_STARTING));
+	assert_true(h_first(h, "c1", XD_STARTING) < h_first(h, "i2", XD_STARTING));
+	assert_int_equal(h->max_starting, 2);                /* the limit holds */
+	uint64_t cp_makespan = makespan(h);
+	assert_true(cp_makespan < config_makespan);
+	assert_true(cp_makespan + 150 <= config_makespan);   /* ~400 against ~600 ms */
+	h_free(h);
+}
+
+static void critical_path_weights_put_the_slowest_first(void **state)
+{
+	(void)state;
+	struct h *h = h_new();
+	h_dom(h, "quick");
+	h_dom(h, "unknown");
+	h_dom(h, "slow");
+	h->cfg->global.max_parallel_starts = 1;
+	h->cfg->global.start_order = XD_ORDER_CRITICAL_PATH;
+	h_start(h);
+	/* unknown counts as the median of 10 and 900: 10 (the lower middle),
+	 * so it ties with quick and config order decides */
+	uint64_t w[] = { 10, 0, 900 };
+	xd_engine_set_weights(h->e, w);
+	h_boot(h, 10 * MIN);
+	assert_true(h_first(h, "slow", XD_RUNNING) <= h_first(h, "quick", XD_STARTING));
+	assert_true(h_first(h, "quick", XD_RUNNING) <= h_first(h, "unknown", XD_STARTING));
+	h_free(h);
+
+	h = h_new();                        /* the same weights with config order */
+	h_dom(h, "quick");
+	h_dom(h, "unknown");
+	h_dom(h, "slow");
+	h->cfg->global.max_parallel_starts = 1;
+	h_start(h);
+	xd_engine_set_weights(h->e, w);
+	h_boot(h, 10 * MIN);
+	assert_true(h_first(h, "unknown", XD_RUNNING) <= h_first(h, "slow", XD_STARTING));
 	h_free(h);
 }
 
@@ -899,6 +986,8 @@ int main(void)
 		cmocka_unit_test(requires_and_after_order_the_start),
 		cmocka_unit_test(independent_domains_start_in_parallel_up_to_the_limit),
 		cmocka_unit_test(config_order_decides_with_one_slot),
+		cmocka_unit_test(critical_path_starts_a_long_chain_listed_last_first),
+		cmocka_unit_test(critical_path_weights_put_the_slowest_first),
 		cmocka_unit_test(failed_create_is_retried_with_doubling_backoff),
 		cmocka_unit_test(exhausted_retries_fail_requires_but_not_after_dependents),
 		cmocka_unit_test(start_delay_waits_after_requirements),

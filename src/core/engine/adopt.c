@@ -114,6 +114,7 @@ void xd_engine_reload(struct xd_engine *e, const struct xd_config *cfg)
 	e->cfg_slot = slots;
 	e->cfg = cfg;
 	eng_build_graph(e);
+	eng_update_priorities(e);   /* new dependencies; also re-sorts the queues */
 	for (size_t i = 0; i < cfg->n_domains; i++) {
 		struct dom *d = e->doms[slots[i]];
 		if (eng_config_broken(e, d))

@@ -258,6 +258,7 @@ struct xd_engine *xd_engine_new(const struct xd_config *cfg, const struct xd_eng
 	for (size_t i = 0; i < cfg->n_domains; i++)
 		e->cfg_slot[i] = eng_add_dom(e, cfg->domains[i].name, &cfg->domains[i], i)->slot;
 	eng_build_graph(e);
+	eng_update_priorities(e);   /* equal weights until xd_engine_set_weights */
 	return e;
 }
 

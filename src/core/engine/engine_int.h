@@ -60,6 +60,8 @@ struct dom {
 	size_t slot;
 	const struct xd_domain_cfg *cfg;     /* NULL: unmanaged */
 	size_t order;                        /* config index: priority, lower first */
+	uint64_t weight_ms;                  /* measured start time, 0 = unknown */
+	uint64_t prio;                       /* critical path through dependents (ms) */
 	char name[XD_NAME_MAX];
 
 	enum xd_state state;
@@ -236,6 +238,7 @@ void eng_mem_timer_fired(struct xd_timer *t, void *arg);
 void eng_dispatch_starts(struct xd_engine *e);
 void eng_dispatch_stops(struct xd_engine *e);
 void eng_memory_timed_out(struct xd_engine *e, struct dom *d);
+void eng_update_priorities(struct xd_engine *e);
 
 /* evaluate.c */
 void eng_evaluate(struct xd_engine *e, struct dom *d);

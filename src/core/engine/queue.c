@@ -1,31 +1,58 @@
 /*
- * The run and stop queues (heaps in configuration order, stops in reverse)
- * and memory admission: as many starts and stops as the parallelism limits
- * allow, a start only when the hypervisor has the memory for it.
+ * The run and stop queues (heaps in configuration order, stops in reverse;
+ * with start_order = critical-path, starts by the longest weighted chain
+ * of dependents first) and memory admission: as many starts and stops as
+ * the parallelism limits allow, a start only when the hypervisor has the
+ * memory for it.
  */
 #include "core/engine/engine_int.h"
 
+#include <stdlib.h>
+
+#include "core/plan.h"
+
 #define MEM_RECHECK_MS 1000           /* free memory can change behind our back */
 
-static uint64_t run_key(const struct xd_engine *e, size_t slot)
+/* Does slot a start before slot b? */
+static bool run_before(const struct xd_engine *e, size_t a, size_t b)
 {
-	return e->doms[slot]->order;
+	const struct dom *x = e->doms[a], *y = e->doms[b];
+	if (e->cfg->global.start_order == XD_ORDER_CRITICAL_PATH && x->prio != y->prio)
+		return x->prio > y->prio;
+	return x->order < y->order;
 }
 
-static uint64_t stop_key(const struct xd_engine *e, size_t slot)
+static bool stop_before(const struct xd_engine *e, size_t a, size_t b)
 {
-	return UINT64_MAX - e->doms[slot]->order;   /* reverse config order */
+	return e->doms[a]->order > e->doms[b]->order;   /* reverse config order */
 }
 
-typedef uint64_t heap_key_fn(const struct xd_engine *, size_t);
+typedef bool heap_before_fn(const struct xd_engine *, size_t, size_t);
 
-static void heap_push(struct xd_engine *e, struct slot_heap *h, heap_key_fn *key, size_t slot)
+static void sift_down(struct xd_engine *e, struct slot_heap *h, heap_before_fn *before,
+		      size_t i, size_t slot)
+{
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= h->n)
+			break;
+		if (c + 1 < h->n && before(e, h->v[c + 1], h->v[c]))
+			c++;
+		if (!before(e, h->v[c], slot))
+			break;
+		h->v[i] = h->v[c];
+		i = c;
+	}
+	h->v[i] = slot;
+}
+
+static void heap_push(struct xd_engine *e, struct slot_heap *h, heap_before_fn *before, size_t slot)
 {
 	XD_GROW(h->v, h->n, h->cap);
 	size_t i = h->n++;
 	while (i > 0) {
 		size_t p = (i - 1) / 2;
-		if (key(e, h->v[p]) <= key(e, slot))
+		if (!before(e, slot, h->v[p]))
 			break;
 		h->v[i] = h->v[p];
 		i = p;
@@ -33,36 +60,59 @@ static void heap_push(struct xd_engine *e, struct slot_heap *h, heap_key_fn *key
 	h->v[i] = slot;
 }
 
-static size_t heap_pop(struct xd_engine *e, struct slot_heap *h, heap_key_fn *key)
+static size_t heap_pop(struct xd_engine *e, struct slot_heap *h, heap_before_fn *before)
 {
-	size_t top = h->v[0], last = h->v[--h->n], i = 0;
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= h->n)
-			break;
-		if (c + 1 < h->n && key(e, h->v[c + 1]) < key(e, h->v[c]))
-			c++;
-		if (key(e, last) <= key(e, h->v[c]))
-			break;
-		h->v[i] = h->v[c];
-		i = c;
-	}
+	size_t top = h->v[0], last = h->v[--h->n];
 	if (h->n)
-		h->v[i] = last;
+		sift_down(e, h, before, 0, last);
 	return top;
+}
+
+/* The keys changed under the heap (priorities, config order): rebuild it. */
+static void heapify(struct xd_engine *e, struct slot_heap *h, heap_before_fn *before)
+{
+	for (size_t i = h->n / 2; i-- > 0;)
+		sift_down(e, h, before, i, h->v[i]);
+}
+
+/* Recompute every configured domain's priority from the weights it
+ * keeps (a cycle, which a loaded configuration never has, leaves them
+ * all equal: config order). */
+void eng_update_priorities(struct xd_engine *e)
+{
+	size_t n = e->cfg->n_domains;
+	uint64_t *w = xd_calloc(n + 1, sizeof(*w)), *prio = xd_calloc(n + 1, sizeof(*prio));
+	for (size_t i = 0; i < n; i++)
+		w[i] = e->doms[e->cfg_slot[i]]->weight_ms;
+	bool ok = xd_plan_critical(e->cfg, w, prio) == 0;
+	for (size_t s = 0; s < e->n_doms; s++)
+		e->doms[s]->prio = 0;
+	for (size_t i = 0; ok && i < n; i++)
+		e->doms[e->cfg_slot[i]]->prio = prio[i];
+	free(w);
+	free(prio);
+	heapify(e, &e->runq, run_before);
+	heapify(e, &e->stopq, stop_before);
+}
+
+void xd_engine_set_weights(struct xd_engine *e, const uint64_t *weight_ms)
+{
+	for (size_t i = 0; i < e->cfg->n_domains; i++)
+		e->doms[e->cfg_slot[i]]->weight_ms = weight_ms[i];
+	eng_update_priorities(e);
 }
 
 /* Queue d to start (or stop) once a slot is free. */
 void eng_queue_start(struct xd_engine *e, struct dom *d)
 {
 	d->start.queued = true;
-	heap_push(e, &e->runq, run_key, d->slot);
+	heap_push(e, &e->runq, run_before, d->slot);
 }
 
 void eng_queue_stop(struct xd_engine *e, struct dom *d)
 {
 	d->stop.queued = true;
-	heap_push(e, &e->stopq, stop_key, d->slot);
+	heap_push(e, &e->stopq, stop_before, d->slot);
 }
 
 void eng_release_start_slot(struct xd_engine *e, struct dom *d)
@@ -134,14 +184,14 @@ void eng_mem_timer_fired(struct xd_timer *t, void *arg)
 	eng_requeue_memory_waiters(arg);
 }
 
-/* Start as many queued domains as slots and memory allow, config order
- * first; a domain that does not fit in memory waits and lets smaller
+/* Start as many queued domains as slots and memory allow, in the run
+ * queue's order; a domain that does not fit in memory waits and lets smaller
  * ones past (nothing frees memory at boot, so holding the line would only
  * stall everyone until start_timeout). */
 void eng_dispatch_starts(struct xd_engine *e)
 {
 	while (e->runq.n && start_slot_free(e)) {
-		struct dom *d = e->doms[heap_pop(e, &e->runq, run_key)];
+		struct dom *d = e->doms[heap_pop(e, &e->runq, run_before)];
 		d->start.queued = false;
 		if (d->state != XD_WAITING || d->goal != GOAL_UP || d->start.retry_wait || d->start.mem_waiting)
 			continue;
@@ -171,7 +221,7 @@ static bool stop_slot_free(const struct xd_engine *e)
 void eng_dispatch_stops(struct xd_engine *e)
 {
 	while (e->stopq.n && stop_slot_free(e)) {
-		struct dom *d = e->doms[heap_pop(e, &e->stopq, stop_key)];
+		struct dom *d = e->doms[heap_pop(e, &e->stopq, stop_before)];
 		d->stop.queued = false;
 		if (d->goal != GOAL_DOWN || !alive(d) || d->stop.requested)
 			continue;

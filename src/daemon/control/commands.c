@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/plan.h"
+#include "daemon/boottimes.h"
 #include "daemon/reload.h"
 #include "daemon/json_text.h"
 #include "proto/proto.h"
@@ -75,6 +76,8 @@ static json_t *cmd_plan(struct xd_control *c, struct client *cl, json_t *req)
 		return ctl_error(XD_EXIT_FAILED, "cannot build the plan: %s", strerror(errno));
 	bool dot = ctl_flag(req, "dot");
 	char *text = xd_plan_format(cfg, &plan, dot);
+	if (text && !dot && cfg->global.start_order == XD_ORDER_CRITICAL_PATH)
+		text = xd_boottimes_plan_text(text, cfg, &plan);
 	json_t *reply = text ? ctl_ok() : ctl_error(XD_EXIT_FAILED, "out of memory");
 	if (text) {
 		json_object_set_new(reply, "format", json_string(dot ? "dot" : "text"));

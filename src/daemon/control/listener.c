@@ -50,6 +50,8 @@ static int lookup_group(struct xd_control *c, const char *name)
 static void apply_socket_permissions(const struct xd_control *c, const char *path)
 {
 	gid_t gid = c->have_group ? (gid_t)c->socket_gid : getegid();
+	if (!path)      /* never; tells gcc so (UBSan's nonnull check on chown made a NULL path) */
+		return;
 	if (chown(path, geteuid(), gid) < 0)
 		xd_log(XD_LOG_WARNING, NULL, -1, "chown %s: %s", path, strerror(errno));
 	if (chmod(path, 0660) < 0)
