@@ -1,68 +1,12 @@
 /* Configuration diagnostics. */
 #include "config/diag.h"
 #include "config/util.h"
+#include "util/escape.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/*
- * Length of the well-formed UTF-8 sequence of a printable character at p
- * (2 to 4 bytes), or 0: a stray byte, an overlong form, a surrogate,
- * beyond U+10FFFF, or a C1 control (U+0080-U+009F, which terminals obey
- * like ESC).
- */
-static size_t utf8_printable(const unsigned char *p)
-{
-	size_t n = p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : p[0] >= 0xe0 && p[0] <= 0xef ? 3
-		 : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (p[0] == 0xe0)
-		lo = 0xa0;               /* overlong */
-	else if (p[0] == 0xed)
-		hi = 0x9f;               /* surrogates */
-	else if (p[0] == 0xf0)
-		lo = 0x90;               /* overlong */
-	else if (p[0] == 0xf4)
-		hi = 0x8f;               /* above U+10FFFF */
-	else if (p[0] == 0xc2)
-		lo = 0xa0;               /* C1 controls */
-	if (!n || p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return n;
-}
-
-/* Messages quote what files say, and a binary file can say anything:
- * control characters (a stray CR from a DOS editor, an ESC sequence) and
- * bytes that are not printable UTF-8 are shown escaped, never sent to a
- * terminal or log. */
-static char *escape_controls(const char *s)
-{
-	char *out = xd_calloc(strlen(s) * 4 + 1, 1), *o = out;
-
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		size_t n = *p >= 0x80 ? utf8_printable(p) : 0;
-		if (n) {
-			memcpy(o, p, n);
-			o += n;
-			p += n - 1;
-		} else if (*p == '\r') {
-			o = stpcpy(o, "\\r");
-		} else if (*p == '\t') {
-			o = stpcpy(o, "\\t");
-		} else if (*p < 0x20 || *p >= 0x7f) {
-			o += sprintf(o, "\\x%02x", *p);
-		} else {
-			*o++ = (char)*p;
-		}
-	}
-	return out;
-}
 
 void xd_diag_vadd(struct xd_diags *d, const char *file, int line, const char *fmt, va_list ap)
 {
@@ -71,7 +15,7 @@ void xd_diag_vadd(struct xd_diags *d, const char *file, int line, const char *fm
 	if (vasprintf(&raw, fmt, ap) < 0)
 		xd_oom();
 	d->v = xd_reallocarray(d->v, d->n + 1, sizeof(*d->v));
-	d->v[d->n++] = (struct xd_diag){ escape_controls(file), line, escape_controls(raw) };
+	d->v[d->n++] = (struct xd_diag){ xd_escape(file), line, xd_escape(raw) };
 	free(raw);
 }
 
@@ -88,7 +32,7 @@ void xd_diag_add(struct xd_diags *d, const char *file, int line,
 void xd_diag_append(struct xd_diags *d, const char *more)
 {
 	struct xd_diag *last = &d->v[d->n - 1];
-	char *tail = escape_controls(more);
+	char *tail = xd_escape(more);
 	char *joined = xd_asprintf("%s; %s", last->msg, tail);
 
 	free(tail);

@@ -28,7 +28,15 @@
 
 #define XD_CTL_IDLE_MS       30000                /* default idle timeout */
 #define XD_CTL_EVENTS_MAX    (1024 * 1024)        /* unread events before a drop */
-#define XD_CTL_CLIENTS_MAX   1024
+/* All clients' unsent output together; past it the `events` subscribers
+ * with the largest backlog are dropped first. */
+#define XD_CTL_BACKLOG_TOTAL (64 * 1024 * 1024)
+#define XD_CTL_CLIENTS_MAX   1024                 /* connections at once */
+/* Connections one uid other than root (and the daemon's own) may hold,
+ * and the slots of XD_CTL_CLIENTS_MAX only root may take: a user cannot
+ * lock root out of its own daemon. */
+#define XD_CTL_CLIENTS_PER_UID 64
+#define XD_CTL_ROOT_RESERVE    64
 
 struct xd_control_env {
 	struct xd_loop *loop;
@@ -42,6 +50,7 @@ struct xd_control_env {
 	const char *socket_path;         /* -s PATH; NULL = cfg's `socket` */
 	uint64_t started_ms;             /* daemon start, xd_loop_clock() */
 	uint64_t idle_timeout_ms;        /* 0 = XD_CTL_IDLE_MS */
+	size_t backlog_total_max;        /* 0 = XD_CTL_BACKLOG_TOTAL (tests lower it) */
 };
 
 struct xd_control;
@@ -70,10 +79,19 @@ int xd_control_reload(struct xd_control *c, char **report);
 enum xd_access { XD_ACCESS_NONE, XD_ACCESS_READ, XD_ACCESS_ALL };
 struct xd_peer {
 	unsigned uid, gid;
+	long pid;                        /* -1 when the system does not tell */
 	const unsigned *groups;          /* supplementary groups */
 	size_t n_groups;
 };
 enum xd_access xd_control_access(const struct xd_peer *peer, unsigned self_uid,
 				 bool have_group, unsigned socket_gid);
+
+/* What the control socket holds now.  Exposed for the tests. */
+struct xd_control_stats {
+	size_t clients;                  /* connected */
+	size_t subscribers;              /* of those, on the `events` stream */
+	size_t backlog;                  /* unsent output bytes, all clients */
+};
+void xd_control_stats(const struct xd_control *c, struct xd_control_stats *st);
 
 #endif

@@ -1,4 +1,5 @@
 #include "util/log.h"
+#include "util/escape.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -24,18 +25,33 @@ bool xd_log_enabled(enum xd_log_level lvl)
 	return lvl != XD_LOG_DEBUG || lg.verbosity > 0;
 }
 
+static bool plain_ascii(const char *s)
+{
+	for (; s && *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			return false;
+	return true;
+}
+
+/* Lines quote names, values and guest-written text: whatever control
+ * bytes they carry are escaped here, before any sink sees them. */
 void xd_log_msg(enum xd_log_level lvl, const char *domain, long domid, const char *msg)
 {
 	if (!xd_log_enabled(lvl))
 		return;
-	if (lg.sink) {
+	char *safe_msg = NULL, *safe_dom = NULL;
+	if (!plain_ascii(msg))
+		msg = safe_msg = xd_escape(msg);
+	if (!plain_ascii(domain))
+		domain = safe_dom = xd_escape(domain);
+	if (lg.sink)
 		lg.sink(lg.ctx, lvl, domain, domid, msg);
-		return;
-	}
-	if (domain)
+	else if (domain)
 		fprintf(stderr, "xendomd: %s: %s\n", domain, msg);
 	else
 		fprintf(stderr, "xendomd: %s\n", msg);
+	free(safe_msg);
+	free(safe_dom);
 }
 
 static void vlog(enum xd_log_level lvl, int errnum, const char *fmt, va_list ap)

@@ -176,6 +176,8 @@ static void engine_host_down(void *ctx)
 
 #define MANY_DOMS 60             /* xl cfgs d00..d59, for setup_many */
 
+static size_t test_backlog_max;  /* setup_with's backlog_total_max (0 = default) */
+
 static int setup_with(void **state, const char *conf, uint64_t idle_ms)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -214,7 +216,8 @@ static int setup_with(void **state, const char *conf, uint64_t idle_ms)
 	struct xd_control_env cenv = { .loop = f->loop, .engine = fake_engine_if(f->e),
 				       .service = f->svc, .cfg = &f->cfg,
 				       .config_path = f->conf, .started_ms = xd_loop_clock(),
-				       .idle_timeout_ms = idle_ms };
+				       .idle_timeout_ms = idle_ms,
+				       .backlog_total_max = test_backlog_max };
 	f->ctl = xd_control_new(&cenv);
 	assert_non_null(f->ctl);
 	*state = f;
@@ -951,6 +954,96 @@ static void test_idle_and_partial_clients_dropped(void **state)
 	tclient_free(busy);
 }
 
+/* Every field of every request with every wrong JSON type: a code-2
+ * error that names the field, and nothing done. */
+static void test_wrong_field_types_are_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct tclient *c = tclient_new(f);
+	static const char *const bad_bool[] = { "\"yes\"", "1", "0", "null", "[]", "{}",
+						"\"true\"" };
+	static const char *const bad_names[] = { "\"db\"", "1", "true", "null", "{}",
+						 "[1]", "[\"db\",null]", "[[\"db\"]]" };
+	static const char *const bad_cmd[] = { "1", "true", "null", "[\"status\"]", "{}" };
+	char req[256], want[16];
+	for (size_t k = 0; k < XD_CMD_COUNT; k++) {
+		const char *cmd = xd_proto_commands[k].name;
+		for (int field = 0; field < 3; field++) {
+			const char *key = field == 0 ? "names" : field == 1 ? "wait" : "dot";
+			const char *const *vals = field == 0 ? bad_names : bad_bool;
+			size_t n = field == 0 ? sizeof(bad_names) / sizeof(*bad_names)
+					      : sizeof(bad_bool) / sizeof(*bad_bool);
+			snprintf(want, sizeof(want), "\"%s\"", key);
+			for (size_t v = 0; v < n; v++) {
+				snprintf(req, sizeof(req), "{\"cmd\":\"%s\",\"names\":[\"db\"],"
+					 "\"%s\":%s}\n", cmd, key, vals[v]);
+				if (field == 0)
+					snprintf(req, sizeof(req), "{\"cmd\":\"%s\",\"names\":%s}\n",
+						 cmd, vals[v]);
+				json_t *r = ask(c, req, 1000);
+				assert_error(r, XD_EXIT_USAGE);
+				const char *msg = json_string_value(json_object_get(r, "error"));
+				if (!strstr(msg, want))
+					fail_msg("%s: error \"%s\" does not name %s", req, msg, want);
+				json_decref(r);
+			}
+		}
+	}
+	for (size_t v = 0; v < sizeof(bad_cmd) / sizeof(*bad_cmd); v++) {
+		snprintf(req, sizeof(req), "{\"cmd\":%s}\n", bad_cmd[v]);
+		json_t *r = ask(c, req, 1000);
+		assert_error(r, XD_EXIT_USAGE);
+		assert_non_null(strstr(json_string_value(json_object_get(r, "error")), "\"cmd\""));
+		json_decref(r);
+	}
+	assert_int_equal(f->e->starts + f->e->stops + f->e->saves + f->e->reloads, 0);
+	assert_int_equal(f->host_downs, 0);
+	assert_false(f->e->halting);
+	tclient_free(c);
+}
+
+static bool has_control_bytes(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+/* A name with control bytes comes back escaped, never raw. */
+static void test_control_bytes_escaped_in_replies(void **state)
+{
+	struct fixture *f = *state;
+	struct tclient *c = tclient_new(f);
+	json_t *r = ask(c, "{\"cmd\":\"status\",\"names\":[\"a\\u0007\\u001b[2Jb\"]}\n", 1000);
+	assert_error(r, XD_EXIT_USAGE);
+	const char *msg = json_string_value(json_object_get(r, "error"));
+	assert_false(has_control_bytes(msg));
+	assert_non_null(strstr(msg, "a\\x07\\x1b[2Jb"));
+	json_decref(r);
+	r = ask(c, "{\"cmd\":\"st\\u0007tus\"}\n", 1000);
+	assert_error(r, XD_EXIT_USAGE);
+	assert_non_null(strstr(json_string_value(json_object_get(r, "error")), "st\\x07tus"));
+	json_decref(r);
+	/* A configuration value echoed back by a refused reload. */
+	write_text("xendomd.conf", GLOBAL_SECTION "[domain stor\007age]\n"
+		   "[domain db]\nrequires = ev\033il\n");
+	r = ask(c, "{\"cmd\":\"reload\"}\n", 2000);
+	assert_error(r, XD_EXIT_USAGE);
+	size_t i;
+	json_t *e;
+	json_t *errors = json_object_get(r, "errors");
+	assert_true(json_array_size(errors) > 0);
+	bool quoted = false;
+	json_array_foreach(errors, i, e) {
+		assert_false(has_control_bytes(json_string_value(e)));
+		quoted |= strstr(json_string_value(e), "\\x") != NULL;
+	}
+	assert_true(quoted);
+	json_decref(r);
+	tclient_free(c);
+}
+
 static int setup_short_idle(void **state)
 {
 	return setup_with(state, base_conf, 150);
@@ -1060,6 +1153,190 @@ static void test_group_member_reads_only_stranger_cannot_connect(void **state)
 	/* Not in the group: mode 0660 keeps it out before any request. */
 	assert_int_equal(reap_while_serving(f, ask_as(f->sock, 4242, 4242,
 						      "{\"cmd\":\"status\"}\n")), 4);
+}
+
+/* ------------------------------------------------------------------ */
+/* Tests: limits on what clients may hold                              */
+
+#define SMALL_BUDGET (2 * 1024 * 1024)
+
+static int setup_small_budget(void **state)
+{
+	test_backlog_max = SMALL_BUDGET;
+	int r = setup_with(state, base_conf, 0);
+	test_backlog_max = 0;
+	return r;
+}
+
+static int subscribe_raw(struct fixture *f)
+{
+	int fd = raw_connect(f->sock);
+	assert_true(fd >= 0);
+	const char *req = "{\"cmd\":\"events\"}\n";
+	assert_int_equal(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
+	return fd;
+}
+
+/* Drain what is there; true at EOF (the daemon closed us). */
+static bool closed_by_daemon(int fd)
+{
+	char buf[65536];
+	ssize_t n;
+	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		;
+	return n == 0;
+}
+
+static size_t churn(struct fixture *f, int events, size_t *peak)
+{
+	static char reason[200];
+	memset(reason, 'r', sizeof(reason) - 1);
+	struct fake_dom *d = fake_dom(f->e, "batch");
+	struct xd_control_stats st = { 0 };
+	for (int i = 0; i < events; i++) {
+		fake_set(f->e, d, i % 2 ? XD_WAITING : XD_INACTIVE, -1, reason);
+		xd_control_stats(f->ctl, &st);
+		if (st.backlog > *peak)
+			*peak = st.backlog;
+	}
+	return st.subscribers;
+}
+
+/* Subscribers that never read: all their backlogs together stay under
+ * the budget, and the one furthest behind goes first. */
+static void test_backlog_budget_drops_slowest_first(void **state)
+{
+	struct fixture *f = *state;
+	enum { LATE = 6 };
+	size_t peak = 0;
+	int early = subscribe_raw(f);
+	run_for(f, 50);
+	assert_int_equal(churn(f, 2000, &peak), 1);  /* ~600 KB head start */
+	int late[LATE];
+	for (int i = 0; i < LATE; i++)
+		late[i] = subscribe_raw(f);
+	run_for(f, 50);
+	size_t left = 1 + LATE;
+	for (int i = 0; i < 4000 && left == 1 + LATE; i++)
+		left = churn(f, 1, &peak);
+	assert_int_equal(left, LATE);                /* one dropped ... */
+	run_for(f, 20);
+	assert_true(closed_by_daemon(early));       /* ... the slowest */
+	for (int i = 0; i < LATE; i++)
+		assert_false(closed_by_daemon(late[i]));
+	/* Without the budget six full per-client backlogs (6 MiB) pile up. */
+	(void)churn(f, 20000, &peak);
+	assert_true(peak <= SMALL_BUDGET);
+	assert_true(peak > SMALL_BUDGET / 2);        /* the budget, not another limit */
+	struct tclient *other = tclient_new(f);
+	json_t *r = ask(other, "{\"cmd\":\"status\"}\n", 1000);
+	assert_ok(r);
+	json_decref(r);
+	tclient_free(other);
+	close(early);
+	for (int i = 0; i < LATE; i++)
+		close(late[i]);
+}
+
+enum { UIDS = 16, TRIES = 70 };     /* 1120 attempts > XD_CTL_CLIENTS_MAX */
+
+/* A child as uid (group nogroup): TRIES connections held open until
+ * the parent closes go; the exit status is how many were refused with
+ * a reason. */
+static void hog_child(const char *sock, unsigned uid, unsigned gid, int ready, int go)
+{
+	if (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+		_exit(100);
+	int fds[TRIES];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	memcpy(sa.sun_path, sock, strlen(sock) + 1);
+	for (int i = 0; i < TRIES; i++) {
+		/* No cmocka assertion here: it would jump into the parent's
+		 * copy of the test runner. */
+		fds[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fds[i] < 0 || connect(fds[i], (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			_exit(101);
+	}
+	char b = 'r';
+	if (write(ready, &b, 1) != 1)
+		_exit(102);
+	while (read(go, &b, 1) > 0)          /* hold them until the parent is done */
+		;
+	int refused = 0;
+	for (int i = 0; i < TRIES; i++) {
+		char buf[512];
+		ssize_t n = recv(fds[i], buf, sizeof(buf) - 1, MSG_DONTWAIT);
+		if (n > 0) {
+			buf[n] = '\0';
+			refused += strstr(buf, "connection refused") != NULL;
+		}
+	}
+	_exit(refused);
+}
+
+static bool holds_clients(void *arg)
+{
+	struct fixture *f = arg;
+	struct xd_control_stats st;
+	xd_control_stats(f->ctl, &st);
+	return st.clients >= XD_CTL_CLIENTS_MAX - XD_CTL_ROOT_RESERVE;
+}
+
+/* Sixteen users fill every slot they may: each holds at most
+ * XD_CTL_CLIENTS_PER_UID, together they leave XD_CTL_ROOT_RESERVE, and
+ * root is answered at once. */
+static void test_uid_quota_and_root_reserve(void **state)
+{
+	struct fixture *f = *state;
+	if (geteuid() != 0)
+		fail_msg("this test needs root (it drops to other uids)");
+	struct rlimit rl;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	struct group *gr = getgrnam("nogroup");
+	assert_non_null(gr);
+	int ready[2], go[2];
+	assert_int_equal(pipe2(ready, O_NONBLOCK), 0);
+	assert_int_equal(pipe(go), 0);
+	pid_t pids[UIDS];
+	for (int u = 0; u < UIDS; u++) {
+		pids[u] = fork();
+		assert_true(pids[u] >= 0);
+		if (pids[u] == 0 && close(go[1]) == 0)  /* EOF on go is the parent's */
+			hog_child(f->sock, 60000 + (unsigned)u, gr->gr_gid, ready[1], go[0]);
+	}
+	close(go[0]);
+	unsigned char b[UIDS];
+	size_t got = 0;
+	for (int i = 0; i < 4000 && got < UIDS; i++) {
+		ssize_t r = read(ready[0], b + got, UIDS - got);
+		if (r > 0)
+			got += (size_t)r;
+		else
+			run_for(f, 5);
+	}
+	assert_true(run_until(f, holds_clients, f, 10000));
+	run_for(f, 100);                     /* nothing more gets in */
+	struct xd_control_stats st;
+	xd_control_stats(f->ctl, &st);
+	assert_int_equal(got, UIDS);
+	assert_int_equal(st.clients, XD_CTL_CLIENTS_MAX - XD_CTL_ROOT_RESERVE);
+	struct tclient *root_client = tclient_new(f);
+	json_t *r = ask(root_client, "{\"cmd\":\"status\"}\n", 1000);
+	assert_ok(r);
+	json_decref(r);
+	close(go[1]);
+	int refused = 0;
+	for (int u = 0; u < UIDS; u++) {
+		int n = reap_while_serving(f, pids[u]);
+		assert_true(n >= TRIES - XD_CTL_CLIENTS_PER_UID && n <= TRIES);
+		refused += n;
+	}
+	assert_int_equal(refused, UIDS * TRIES - (XD_CTL_CLIENTS_MAX - XD_CTL_ROOT_RESERVE));
+	tclient_free(root_client);
+	close(ready[0]);
+	close(ready[1]);
 }
 
 /* Descriptors run out: accept() pauses (the loop sleeps, it does not
@@ -1243,6 +1520,10 @@ int main(void)
 		cmocka_unit_test(test_access_classification),
 		cmocka_unit_test_setup_teardown(test_group_member_reads_only_stranger_cannot_connect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_emfile_pauses_accept_without_spinning, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_field_types_are_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_control_bytes_escaped_in_replies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backlog_budget_drops_slowest_first, setup_small_budget, teardown),
+		cmocka_unit_test_setup_teardown(test_uid_quota_and_root_reserve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ready_after_boot_and_status_lines, setup_notify, teardown_notify),
 		cmocka_unit_test_setup_teardown(test_ready_immediately, setup_notify_immediately, teardown_notify),
 		cmocka_unit_test_setup_teardown(test_halt_sends_stopping, setup_notify, teardown_notify),

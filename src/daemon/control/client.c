@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -33,19 +34,60 @@ void ctl_arm_idle(struct client *cl)
 
 static void on_client_io(struct xd_io *io, int fd, short revents, void *arg);
 
+/* Why uid may not take one more slot, or NULL.  Root (and the daemon's
+ * own user) may take any free slot; everyone else stays out of the last
+ * XD_CTL_ROOT_RESERVE and holds XD_CTL_CLIENTS_PER_UID at most. */
+static const char *admission_problem(const struct xd_control *c, unsigned uid)
+{
+	if (ctl_privileged(uid))
+		return NULL;
+	if (c->n_clients >= XD_CTL_CLIENTS_MAX - XD_CTL_ROOT_RESERVE)
+		return "the free connection slots are reserved for root";
+	size_t mine = 0;
+	for (const struct client *cl = c->clients; cl; cl = cl->next)
+		mine += cl->uid == uid;
+	if (mine >= XD_CTL_CLIENTS_PER_UID)
+		return "too many connections from this uid";
+	return NULL;
+}
+
+/* One best-effort line (the socket is new: its buffer is empty), then
+ * close: the refused peer learns why instead of hanging. */
+static void refuse(int fd, const struct xd_peer *peer, const char *why)
+{
+	char line[256];
+	int n = snprintf(line, sizeof(line), "{\"ok\":false,\"code\":%d,\"error\":"
+			 "\"connection refused: %s (uid %u, max %d per uid)\"}\n",
+			 XD_EXIT_FAILED, why, peer->uid, XD_CTL_CLIENTS_PER_UID);
+	if (n > 0 && (size_t)n < sizeof(line))
+		(void)send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	xd_log(XD_LOG_DEBUG, NULL, -1, "control: connection of uid %u (pid %ld) refused: %s",
+	       peer->uid, peer->pid, why);
+	close(fd);
+}
+
 void ctl_add_client(struct xd_control *c, int fd)
 {
 	unsigned groups[PEER_GROUPS_MAX];
 	struct xd_peer peer;
+	if (ctl_peer_credentials(fd, &peer, groups) < 0) {
+		close(fd);
+		return;
+	}
+	const char *why = admission_problem(c, peer.uid);
+	if (why) {
+		refuse(fd, &peer, why);
+		return;
+	}
 	struct client *cl = calloc(1, sizeof(*cl));
-	if (!cl || ctl_peer_credentials(fd, &peer, groups) < 0) {
-		free(cl);
+	if (!cl) {
 		close(fd);
 		return;
 	}
 	cl->ctl = c;
 	cl->fd = fd;
 	cl->uid = peer.uid;
+	cl->pid = peer.pid;
 	cl->access = xd_control_access(&peer, geteuid(), c->have_group, c->socket_gid);
 	cl->io = xd_loop_add_io(c->env.loop, fd, POLLIN, on_client_io, cl);
 	if (!cl->io) {
@@ -74,12 +116,21 @@ static void client_set_events(struct client *cl)
 	xd_loop_mod_io(cl->ctl->env.loop, cl->io, ev);
 }
 
+/* Keep ctl->backlog the sum of every open client's unsent bytes. */
+static void account(struct client *cl)
+{
+	size_t pending = cl->closed ? 0 : cl->out_len - cl->out_off;
+	cl->ctl->backlog = cl->ctl->backlog - cl->counted + pending;
+	cl->counted = pending;
+}
+
 void ctl_client_close(struct client *cl)
 {
 	if (cl->closed)
 		return;
 	struct xd_control *c = cl->ctl;
 	cl->closed = true;
+	account(cl);
 	xd_loop_del_io(c->env.loop, cl->io);
 	close(cl->fd);
 	xd_timer_disarm(ctl_timers(c), &cl->idle);
@@ -139,7 +190,38 @@ static void client_flush(struct client *cl)
 			return;
 		}
 	}
+	account(cl);
 	client_set_events(cl);
+}
+
+static size_t backlog_budget(const struct xd_control *c)
+{
+	return c->env.backlog_total_max ? c->env.backlog_total_max : XD_CTL_BACKLOG_TOTAL;
+}
+
+static struct client *slowest_subscriber(struct xd_control *c)
+{
+	struct client *worst = NULL;
+	for (struct client *cl = c->clients; cl; cl = cl->next)
+		if (cl->subscribed && cl->counted && (!worst || cl->counted > worst->counted))
+			worst = cl;
+	return worst;
+}
+
+/* Over the budget for all clients together: drop the subscribers with
+ * the largest backlog until it fits.  Replies are not dropped: a client
+ * holds at most one, and its request was answered. */
+static void enforce_backlog_budget(struct xd_control *c)
+{
+	while (!c->broadcasting && c->backlog > backlog_budget(c)) {
+		struct client *cl = slowest_subscriber(c);
+		if (!cl)
+			return;
+		xd_log(XD_LOG_NOTICE, NULL, -1, "control: events client (uid %u, pid %ld) "
+		       "dropped: %zu bytes unread while all clients' output exceeds %zu bytes",
+		       cl->uid, cl->pid, cl->counted, backlog_budget(c));
+		ctl_client_close(cl);
+	}
 }
 
 static int reserve(char **buf, size_t *cap, size_t need)
@@ -179,7 +261,9 @@ void ctl_client_write(struct client *cl, const char *data, size_t len)
 	}
 	memcpy(cl->out + cl->out_len, data, len);
 	cl->out_len += len;
+	account(cl);
 	client_flush(cl);
+	enforce_backlog_budget(cl->ctl);
 }
 
 void ctl_send_json(struct client *cl, json_t *reply)
@@ -306,11 +390,23 @@ void ctl_broadcast_event(struct xd_control *c, const struct xd_dom_status *st)
 		return;
 	size_t len = strlen(text);
 	text[len] = '\n';
+	/* No client but the one written to may close inside the fan-out
+	 * (next must stay valid): the budget is enforced after it. */
 	struct client *next;
+	c->broadcasting = true;
 	for (struct client *cl = c->clients; cl; cl = next) {
 		next = cl->next;
 		if (cl->subscribed)
 			ctl_client_write(cl, text, len + 1);
 	}
+	c->broadcasting = false;
 	free(text);
+	enforce_backlog_budget(c);
+}
+
+void xd_control_stats(const struct xd_control *c, struct xd_control_stats *st)
+{
+	*st = (struct xd_control_stats){ .clients = c->n_clients, .backlog = c->backlog };
+	for (const struct client *cl = c->clients; cl; cl = cl->next)
+		st->subscribers += cl->subscribed;
 }

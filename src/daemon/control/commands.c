@@ -331,6 +331,37 @@ static command_fn *const handlers[XD_CMD_COUNT] = {
 	[XD_CMD_SHUTDOWN_HOST] = cmd_shutdown_host,
 };
 
+/* Every field a request may carry has one JSON type: a wrong one is an
+ * error naming the field, never a silent false or an empty list. */
+static json_t *field_type_error(json_t *req)
+{
+	static const struct {
+		const char *key;
+		json_type type;              /* JSON_TRUE: a boolean */
+		const char *what;
+	} fields[] = {
+		{ "names", JSON_ARRAY, "an array of strings" },
+		{ "wait", JSON_TRUE, "true or false" },
+		{ "dot", JSON_TRUE, "true or false" },
+	};
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		json_t *v = json_object_get(req, fields[i].key);
+		if (!v)
+			continue;
+		bool ok = fields[i].type == JSON_TRUE ? json_is_boolean(v)
+						      : json_typeof(v) == fields[i].type;
+		size_t k;
+		json_t *e;
+		if (ok && fields[i].type == JSON_ARRAY)
+			json_array_foreach(v, k, e)
+				ok &= json_is_string(e);
+		if (!ok)
+			return ctl_error(XD_EXIT_USAGE, "\"%s\" must be %s", fields[i].key,
+					 fields[i].what);
+	}
+	return NULL;
+}
+
 static json_t *dispatch(struct xd_control *c, struct client *cl, json_t *req)
 {
 	if (cl->access == XD_ACCESS_NONE)
@@ -338,15 +369,20 @@ static json_t *dispatch(struct xd_control *c, struct client *cl, json_t *req)
 				   "in socket_group", cl->uid);
 	if (!json_is_object(req))
 		return ctl_error(XD_EXIT_USAGE, "a request is a JSON object");
-	const char *name = json_string_value(json_object_get(req, "cmd"));
+	json_t *cmd_field = json_object_get(req, "cmd");
+	const char *name = json_string_value(cmd_field);
 	if (!name)
-		return ctl_error(XD_EXIT_USAGE, "the request has no \"cmd\" string");
+		return ctl_error(XD_EXIT_USAGE, cmd_field ? "\"cmd\" must be a string"
+					     : "the request has no \"cmd\" string");
 	const struct xd_cmd_spec *cmd = xd_proto_command(name);
 	if (!cmd || !handlers[cmd->cmd])
 		return ctl_error(XD_EXIT_USAGE, "unknown command \"%.64s\"", name);
 	if (cmd->writes && cl->access != XD_ACCESS_ALL)
 		return ctl_error(XD_EXIT_PERM, "permission denied: %s needs root "
 				   "(socket_group members may only read)", name);
+	json_t *err = field_type_error(req);
+	if (err)
+		return err;
 	return handlers[cmd->cmd](c, cl, req);
 }
 

@@ -39,6 +39,8 @@ struct client {
 	struct xd_io *io;
 	enum xd_access access;
 	unsigned uid;
+	long pid;                        /* -1 if unknown */
+	size_t counted;                  /* of out, in ctl->backlog */
 	char *in;                        /* request bytes, up to REQUEST_MAX + 1 */
 	size_t in_len, in_cap;
 	char *out;                       /* reply bytes not yet sent */
@@ -83,6 +85,8 @@ struct xd_control {
 
 	struct client *clients;
 	size_t n_clients;
+	size_t backlog;                  /* unsent output of all clients */
+	bool broadcasting;               /* the budget is checked after the fan-out */
 	struct client *graveyard;
 	struct xd_timer reap;            /* 0 ms: free the graveyard */
 
@@ -121,6 +125,7 @@ void ctl_apply_global_changes(void *arg, const struct xd_config *old,
 /* peer.c: the peer's uid, gid and supplementary groups (into groups,
  * PEER_GROUPS_MAX of them at most). */
 int ctl_peer_credentials(int fd, struct xd_peer *peer, unsigned *groups);
+bool ctl_privileged(unsigned uid);
 
 /* client.c */
 void ctl_add_client(struct xd_control *c, int fd);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "daemon/json_text.h"
+#include "util/escape.h"
 #include "proto/proto.h"
 
 /* doms: configuration indices; reply: the fields the final reply carries
@@ -164,7 +165,9 @@ static void job_reply(struct xd_control *c, struct job *j, bool ok)
 	if (!ok) {
 		json_object_set_new(reply, "ok", json_false());
 		json_object_set_new(reply, "code", json_integer(XD_EXIT_FAILED));
-		json_object_set_new(reply, "error", xd_json_text(err));
+		char safe[4096];
+		xd_escape_into(safe, sizeof(safe), err);
+		json_object_set_new(reply, "error", xd_json_text(safe));
 	}
 	json_object_set_new(reply, "domains", doms);
 	cl->busy = false;

@@ -8,6 +8,13 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+/* Root and the daemon's own user: no per-uid limit, and the reserved
+ * slots are theirs. */
+bool ctl_privileged(unsigned uid)
+{
+	return uid == 0 || uid == (unsigned)geteuid();
+}
+
 enum xd_access xd_control_access(const struct xd_peer *peer, unsigned self_uid,
 				 bool have_group, unsigned socket_gid)
 {
@@ -34,6 +41,7 @@ int ctl_peer_credentials(int fd, struct xd_peer *peer, unsigned *groups)
 		return -1;
 	peer->uid = uc.uid;
 	peer->gid = uc.gid;
+	peer->pid = uc.pid;
 	peer->n_groups = 0;
 	peer->groups = groups;
 #ifdef SO_PEERGROUPS
@@ -58,6 +66,7 @@ int ctl_peer_credentials(int fd, struct xd_peer *peer, unsigned *groups)
 		return -1;
 	peer->uid = uid;
 	peer->gid = gid;
+	peer->pid = -1;
 	peer->groups = groups;
 	peer->n_groups = 0;
 	char buf[4096];

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "daemon/json_text.h"
+#include "util/escape.h"
 
 /* Round to the millisecond and print without float noise. */
 json_t *ctl_seconds(const struct xd_control *c, uint64_t ms)
@@ -17,11 +18,12 @@ json_t *ctl_seconds(const struct xd_control *c, uint64_t ms)
 
 json_t *ctl_error(int code, const char *fmt, ...)
 {
-	char msg[512];
+	char raw[512], msg[2048];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	xd_escape_into(msg, sizeof(msg), raw);   /* it may quote the request */
 	return json_pack("{s:b, s:i, s:s}", "ok", 0, "code", code, "error", msg);
 }
 
