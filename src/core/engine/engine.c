@@ -186,6 +186,8 @@ struct dom *eng_add_dom(struct xd_engine *e, const char *name, const struct xd_d
 	eng_set_cfg(e, d, cfg);
 	XD_GROW(e->doms, e->n_doms, e->cap_doms);
 	e->doms[e->n_doms++] = d;
+	if (xd_index_find(&e->by_name, d->name) < 0)
+		xd_index_add(&e->by_name, d->slot);
 	return d;
 }
 
@@ -228,9 +230,15 @@ void eng_build_graph(struct xd_engine *e)
 	}
 }
 
+static const char *dom_name_key(const void *ctx, size_t i)
+{
+	return ((const struct xd_engine *)ctx)->doms[i]->name;
+}
+
 struct xd_engine *xd_engine_new(const struct xd_config *cfg, const struct xd_engine_env *env)
 {
 	struct xd_engine *e = xd_malloc0(sizeof(*e));
+	xd_index_init(&e->by_name, dom_name_key, e);
 	e->cfg = cfg;
 	e->env = *env;
 	e->timers = env->timers;
@@ -261,6 +269,7 @@ void xd_engine_free(struct xd_engine *e)
 	}
 	xd_timer_disarm(e->timers, &e->mem_timer);
 	free(e->doms);
+	xd_index_free(&e->by_name);
 	free(e->cfg_slot);
 	free(e->by_domid);
 	free(e->dirty);

@@ -24,6 +24,7 @@
 
 #include "core/engine.h"
 #include "util/alloc.h"
+#include "util/hash.h"
 
 enum op_type { OP_CREATE = 1, OP_RESTORE, OP_UNPAUSE, OP_SHUTDOWN, OP_DESTROY, OP_SAVE, OP_DUMP, OP_HOOK };
 
@@ -143,6 +144,7 @@ struct xd_engine {
 
 	struct dom **doms;
 	size_t n_doms, cap_doms;
+	struct xd_index by_name;             /* name -> slot (names never change) */
 	size_t *cfg_slot;                    /* config index -> slot */
 
 	uint32_t *by_domid;                  /* domid -> slot + 1 */
