@@ -32,7 +32,8 @@ struct xd_child_spec {
 	char *const *argv;
 	char *const *envp;           /* NULL: the daemon's environment */
 	bool search_path;            /* look path up in PATH */
-	int stdout_fd, stderr_fd;    /* become the child's 1 and 2; stdin is /dev/null */
+	int stdout_fd, stderr_fd;    /* become the child's 1 and 2 */
+	int stdin_fd;                /* > 0: becomes the child's 0; 0: /dev/null */
 	bool own_pgrp;               /* a process group of its own, killed as one */
 };
 
