@@ -63,7 +63,7 @@ static _Noreturn void exec_child(const struct xd_child_spec *s, int report)
 			execve(s->path, s->argv, env);
 	}
 	int e = errno;
-	if (write(report, &e, sizeof(e)) < 0) {
+	if (report >= 0 && write(report, &e, sizeof(e)) < 0) {
 	}
 	_exit(127);
 }
@@ -89,10 +89,10 @@ int xd_child_spawn(const struct xd_child_spec *s, pid_t *pid)
 		return errno;
 	*pid = xd_child_fork();
 	if (*pid == 0)
-		exec_child(s, report[1]);
+		exec_child(s, s->no_wait ? -1 : report[1]);
 	int rc = *pid < 0 ? errno : 0;
 	close(report[1]);
-	if (*pid > 0)
+	if (*pid > 0 && !s->no_wait)
 		rc = exec_result(report[0], *pid);
 	close(report[0]);
 	return rc;

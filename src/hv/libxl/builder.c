@@ -168,8 +168,11 @@ int xlb_helper_start(struct xop *op, char *err, size_t errlen)
 	}
 	char nums[64], *argv[7];
 	build_argv(op, nums, sizeof(nums), argv);
+	/* no_wait: the loop does not wait for the helper to be scheduled;
+	 * a helper that cannot be run ends with status 127 like any failed
+	 * build. */
 	struct xlb_child_opts o = { .path = x->helper_path, .stdin_fd = in, .own_pgrp = true,
-				    .err_line = on_helper_line };
+				    .no_wait = true, .err_line = on_helper_line };
 	op->helper = xlb_child_start(x->loop, argv, XLB_HELPER_OUT_MAX, &o, helper_done, op,
 				     err, errlen);
 	if (in >= 0)

@@ -137,7 +137,7 @@ static int spawn(pid_t *pid, char *const argv[], const struct xlb_child_opts *o,
 	struct xd_child_spec cs = { .path = o->path ? o->path : argv[0], .argv = argv,
 				    .search_path = !o->path, .stdout_fd = out_w,
 				    .stderr_fd = err_w, .stdin_fd = o->stdin_fd,
-				    .own_pgrp = o->own_pgrp };
+				    .own_pgrp = o->own_pgrp, .no_wait = o->no_wait };
 	return xd_child_spawn(&cs, pid);
 }
 

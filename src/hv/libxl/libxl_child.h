@@ -34,6 +34,7 @@ struct xlb_child_opts {
 	const char *path;                /* NULL: argv[0], looked up in PATH */
 	int stdin_fd;                    /* > 0: the child's stdin (the caller keeps it) */
 	bool own_pgrp;                   /* a group of its own: killed as one */
+	bool no_wait;                    /* do not wait for the exec (evloop/child.h) */
 	xlb_child_line_fn *err_line;     /* each complete stderr line, as it comes */
 };
 
