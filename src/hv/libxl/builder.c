@@ -60,6 +60,7 @@ int xlb_helper_locate(struct hv_libxl *x)
 static int config_fd(struct xop *op, char *err, size_t errlen)
 {
 	char *json = libxl_domain_config_to_json(op->x->ctx, &op->dc);
+	bool printed = json != NULL;
 	int fd = json ? memfd_create("xendomd-build-config", MFD_CLOEXEC) : -1;
 	size_t len = json ? strlen(json) : 0, off = 0;
 	while (fd >= 0 && off < len) {
@@ -76,7 +77,7 @@ static int config_fd(struct xop *op, char *err, size_t errlen)
 	free(json);
 	if (fd < 0 || lseek(fd, 0, SEEK_SET) < 0) {
 		snprintf(err, errlen, "cannot pass the config to " XLB_BUILD_NAME ": %s",
-			 json ? strerror(errno) : "libxl cannot write it");
+			 printed ? strerror(errno) : "libxl cannot write it");
 		if (fd >= 0)
 			close(fd);
 		return -1;
