@@ -20,14 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "hv/libxl/build_proto.h"
 #include "hv/libxl/libxl_api.h"
 #include "hv/libxl/libxl_util.h"
-
-#define XLB_BUILD_NICE 10
 
 struct helper_log {
 	xentoollog_logger vtable;        /* first: libxl sees only this */
@@ -55,22 +52,6 @@ static void hl_vmessage(xentoollog_logger *l, xentoollog_level level, int errnov
 }
 
 static void hl_destroy(xentoollog_logger *l) { (void)l; }
-
-/* libxl's children (device model, bootloader, hotplug scripts) run at
- * the normal priority: the device model outlives the build. */
-static pid_t fork_normal_priority(void *user)
-{
-	(void)user;
-	pid_t pid = fork();
-	if (pid == 0 && setpriority(PRIO_PROCESS, 0, 0) < 0) {
-	}
-	return pid;
-}
-
-static const libxl_childproc_hooks child_hooks = {
-	.chldowner = libxl_sigchld_owner_libxl,
-	.fork_replacement = fork_normal_priority,
-};
 
 static _Noreturn void usage(void)
 {
@@ -195,16 +176,15 @@ int main(int argc, char **argv)
 	/* Die with the daemon; and if it is gone already, do not start. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1)
 		return 1;
-	/* Bulk work: the daemon and its clients go first on a busy dom0. */
-	if (setpriority(PRIO_PROCESS, 0, XLB_BUILD_NICE) < 0)
-		fprintf(stderr, "W setpriority: %s\n", strerror(errno));
+	/* Not niced: in the lab, builds at nice 10 starved past
+	 * start_timeout behind a client polling the daemon 20 times a
+	 * second on a CPU-bound dom0. */
 	struct helper_log h = { .vtable = { .vmessage = hl_vmessage, .destroy = hl_destroy } };
 	libxl_ctx *ctx;
 	uint32_t domid = INVALID_DOMID;
 	int rc = libxl_ctx_alloc(&ctx, LIBXL_VERSION, 0, &h.vtable);
 	if (rc)
 		return result(&h, rc, domid);
-	libxl_childproc_setmode(ctx, &child_hooks, NULL);
 	if (!strcmp(argv[1], "create") || !strcmp(argv[1], "restore"))
 		rc = build(ctx, argc, argv, &domid);
 	else if (!strcmp(argv[1], "dump"))
