@@ -35,14 +35,15 @@ pid_t xd_child_fork(void)
 	return pid;
 }
 
-/* stdout and stderr onto 1 and 2, stdin from /dev/null.  F_SETFD because
- * dup2 onto itself would keep close-on-exec. */
-static int redirect_stdio(int out, int err)
+/* stdin from in (else /dev/null), stdout and stderr onto 1 and 2.
+ * F_SETFD because dup2 onto itself would keep close-on-exec. */
+static int redirect_stdio(int in, int out, int err)
 {
-	if (dup2(out, 1) < 0 || dup2(err, 2) < 0)
+	if (in <= 0)
+		in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (in < 0 || (in != 0 && dup2(in, 0) < 0))
 		return -1;
-	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (null < 0 || (null != 0 && dup2(null, 0) < 0))
+	if (dup2(out, 1) < 0 || dup2(err, 2) < 0)
 		return -1;
 	for (int fd = 0; fd <= 2; fd++)
 		if (fcntl(fd, F_SETFD, 0) < 0)
@@ -55,14 +56,14 @@ static _Noreturn void exec_child(const struct xd_child_spec *s, int report)
 {
 	char *const *env = s->envp ? s->envp : environ;
 	if ((!s->own_pgrp || setpgid(0, 0) == 0) &&
-	    redirect_stdio(s->stdout_fd, s->stderr_fd) == 0) {
+	    redirect_stdio(s->stdin_fd, s->stdout_fd, s->stderr_fd) == 0) {
 		if (s->search_path)
 			execvpe(s->path, s->argv, env);
 		else
 			execve(s->path, s->argv, env);
 	}
 	int e = errno;
-	if (write(report, &e, sizeof(e)) < 0) {
+	if (report >= 0 && write(report, &e, sizeof(e)) < 0) {
 	}
 	_exit(127);
 }
@@ -88,10 +89,10 @@ int xd_child_spawn(const struct xd_child_spec *s, pid_t *pid)
 		return errno;
 	*pid = xd_child_fork();
 	if (*pid == 0)
-		exec_child(s, report[1]);
+		exec_child(s, s->no_wait ? -1 : report[1]);
 	int rc = *pid < 0 ? errno : 0;
 	close(report[1]);
-	if (*pid > 0)
+	if (*pid > 0 && !s->no_wait)
 		rc = exec_result(report[0], *pid);
 	close(report[0]);
 	return rc;

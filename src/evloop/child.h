@@ -32,12 +32,17 @@ struct xd_child_spec {
 	char *const *argv;
 	char *const *envp;           /* NULL: the daemon's environment */
 	bool search_path;            /* look path up in PATH */
-	int stdout_fd, stderr_fd;    /* become the child's 1 and 2; stdin is /dev/null */
+	int stdout_fd, stderr_fd;    /* become the child's 1 and 2 */
+	int stdin_fd;                /* > 0: becomes the child's 0; 0: /dev/null */
 	bool own_pgrp;               /* a process group of its own, killed as one */
+	bool no_wait;                /* return at once: a failed exec is then exit
+				      * status 127, not an error of the start */
 };
 
 /* Start a child; 0 (pid set) or an errno value, the fork's or the
- * exec's (the failed child is then reaped already). */
+ * exec's (the failed child is then reaped already).  Waiting for the
+ * exec costs the caller a scheduling round of the child: on a starved
+ * host, seconds; no_wait skips it. */
 int xd_child_spawn(const struct xd_child_spec *s, pid_t *pid);
 
 #endif

@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,6 +159,106 @@ static void test_fork_clean(void **state)
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+static void start_opts(struct run *r, char *const argv[], const struct xlb_child_opts *o)
+{
+	char err[256];
+	memset(r, 0, sizeof(*r));
+	r->loop = xd_loop_new();
+	assert_non_null(r->loop);
+	assert_int_equal(xd_loop_on_signal(r->loop, SIGCHLD, on_sigchld, r), 0);
+	r->c = xlb_child_start(r->loop, argv, 1024, o, on_done, r, err, sizeof(err));
+	assert_non_null(r->c);
+	assert_true(xlb_child_pid(r->c) > 0);
+}
+
+/* The build helper's shape: an absolute path, its input on stdin, each
+ * stderr line handed over as it comes. */
+static void test_stdin_path_and_lines(void **state)
+{
+	(void)state;
+	FILE *in = tmpfile();
+	assert_non_null(in);
+	fputs("{\"config\": 1}", in);
+	fflush(in);
+	rewind(in);
+	struct run r;
+	char *argv[] = { "helper", "-c", "cat; echo 'E one' >&2; echo 'W two' >&2", NULL };
+	struct xlb_child_opts o = { .path = "/bin/sh", .stdin_fd = fileno(in) };
+	start_opts(&r, argv, &o);
+	assert_int_equal(xd_loop_run(r.loop), 0);
+	assert_int_equal(r.done, 1);
+	assert_string_equal(r.out, "{\"config\": 1}");
+	assert_string_equal(r.err, "W two");
+	xd_loop_free(r.loop);
+	fclose(in);
+}
+
+static char lines_seen[256];
+static void on_line_keep(const char *line, void *arg)
+{
+	(void)arg;
+	size_t n = strlen(lines_seen);
+	snprintf(lines_seen + n, sizeof(lines_seen) - n, "[%s]", line);
+}
+
+static void test_err_lines_each(void **state)
+{
+	(void)state;
+	lines_seen[0] = '\0';
+	struct run r;
+	char *argv[] = { "sh", "-c", "echo 'E one' >&2; printf 'W tw' >&2; echo o >&2", NULL };
+	struct xlb_child_opts o = { .err_line = on_line_keep };
+	start_opts(&r, argv, &o);
+	assert_int_equal(xd_loop_run(r.loop), 0);
+	assert_string_equal(lines_seen, "[E one][W two]");
+	xd_loop_free(r.loop);
+}
+
+/* A process of group pgid that is not a zombie (an orphan killed with
+ * its group may wait a while for its reaper). */
+static bool group_alive(pid_t pgid)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	bool alive = false;
+	while (d && !alive && (de = readdir(d))) {
+		char path[300], state;
+		int pgrp;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		/* pid (comm) state ppid pgrp: comm is "sh" or "sleep" here */
+		if (fscanf(f, "%*d (%*[^)]) %c %*d %d", &state, &pgrp) == 2)
+			alive = pgrp == pgid && state != 'Z' && state != 'X';
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return alive;
+}
+
+/* start_timeout: the helper is killed, as a group, and its end still
+ * reported. */
+static void test_kill_group(void **state)
+{
+	(void)state;
+	struct run r;
+	char *argv[] = { "sh", "-c", "sleep 30 & sleep 30; echo never", NULL };
+	struct xlb_child_opts o = { .own_pgrp = true };
+	start_opts(&r, argv, &o);
+	pid_t pid = xlb_child_pid(r.c);
+	usleep(100 * 1000);
+	xlb_child_kill(r.c);
+	assert_int_equal(xd_loop_run(r.loop), 0);
+	assert_int_equal(r.done, 1);
+	assert_string_equal(r.how, "killed by signal 9");
+	assert_string_equal(r.out, "");
+	/* the background sleep went with it: nothing alive in the group */
+	assert_false(group_alive(pid));
+	xd_loop_free(r.loop);
+}
+
 static void test_missing_program(void **state)
 {
 	(void)state;
@@ -180,6 +281,9 @@ int main(void)
 		cmocka_unit_test(test_child_signal_state_is_clean),
 		cmocka_unit_test(test_fork_clean),
 		cmocka_unit_test(test_missing_program),
+		cmocka_unit_test(test_stdin_path_and_lines),
+		cmocka_unit_test(test_err_lines_each),
+		cmocka_unit_test(test_kill_group),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -49,6 +49,9 @@ static void on_sigchld(int signo, void *arg)
 	for (struct cfgent *e = x->cfgs; e; e = e->next)
 		if (e->child)
 			xlb_child_sigchld(e->child);
+	for (struct xop *op = x->ops; op; op = op->next)
+		if (op->helper)
+			xlb_child_sigchld(op->helper);
 }
 
 static void x_free(struct hv *hv)
@@ -63,6 +66,13 @@ static void x_free(struct hv *hv)
 		if (op->ao_pending) {
 			busy = true;     /* libxl still owns its arguments: leak it */
 			continue;
+		}
+		if (op->helper) {
+			/* Killed; its create marker stays, so the next daemon
+			 * destroys what it half-built. */
+			xlb_child_free(op->helper);
+			op->helper = NULL;
+			op->marked = false;
 		}
 		xlb_op_free(op);
 	}
@@ -88,6 +98,7 @@ static void x_free(struct hv *hv)
 	xlb_osev_fini(&x->osev);
 	xlb_domdiff_free(&x->watched);
 	free(x->creating_dir);
+	free(x->helper_path);
 	hv_fini(&x->hv);
 	free(x);
 }
@@ -180,6 +191,11 @@ struct hv *hv_libxl_new(struct xd_loop *loop, const struct xd_config *cfg,
 	xd_timer_init(&x->settle_timer, xlb_settle_check, x);
 	/* SIGCHLD last: the loop cannot unregister it, so it must only ever
 	 * point at a backend that lives as long as the loop. */
+	if (xlb_helper_locate(x) < 0) {
+		snprintf(err, errlen, "out of memory");
+		x_free(&x->hv);
+		return NULL;
+	}
 	if (open_libxl(x, err, errlen) < 0 || xlb_read_autoballoon(x, err, errlen) < 0 ||
 	    open_xenstore(x, err, errlen) < 0 ||
 	    xd_loop_on_signal(loop, SIGCHLD, on_sigchld, x) < 0) {

@@ -1,5 +1,5 @@
-/* Create and restore: config, memory, build, cleanup of a failed build
- * (libxl_int.h). */
+/* Create and restore: config, memory, the build (by a helper: builder.c),
+ * cleanup of a failed build (libxl_int.h). */
 #include "hv/libxl/libxl_int.h"
 
 #include <errno.h>
@@ -38,34 +38,18 @@ void xlb_step_config(struct xop *op)
 	xlb_step_memory(op);
 }
 
+/* The build itself runs in a helper process (builder.c). */
 void xlb_start_build(struct xop *op)
 {
-	struct hv_libxl *x = op->x;
 	xd_log(XD_LOG_INFO, op->name, -1, "%s (needs %llu MiB)",
 	      op->kind == K_RESTORE ? "restoring" : "creating",
 	      (unsigned long long)xlb_kb_to_mib(op->need_kb));
 	op->domid = XLB_NO_DOMID;
 	xlb_marker_set(op);
-	xlb_ao_enter(op, P_BUILD);
-	int rc = op->kind == K_RESTORE
-		? libxl_domain_create_restore(x->ctx, &op->dc, &op->domid, op->fd, -1,
-					      &op->params, &op->how, NULL)
-		: libxl_domain_create_new(x->ctx, &op->dc, &op->domid, &op->how, NULL);
-	if (!xlb_ao_started(op, rc))
-		xlb_op_fail_libxl(op, rc, op->kind == K_RESTORE ? "restore" : "create");
-}
-
-/* Is domid still the domain this op built (and not someone's new one)? */
-static bool built_domain_exists(struct xop *op)
-{
-	if (op->domid == XLB_NO_DOMID || op->domid == 0)
-		return false;
-	libxl_dominfo di;
-	libxl_dominfo_init(&di);
-	bool same = libxl_domain_info(op->x->ctx, &di, op->domid) == 0 &&
-		    libxl_uuid_compare(&di.uuid, &op->dc.c_info.uuid) == 0;
-	libxl_dominfo_dispose(&di);
-	return same;
+	op->phase = P_BUILD;
+	char err[HV_MSG_MAX];
+	if (xlb_helper_start(op, err, sizeof(err)) < 0)
+		xlb_build_failed(op, HV_EFAIL, err);
 }
 
 /* A restored domain keeps the image's config (and UUID) for restarts. */
@@ -86,21 +70,23 @@ static void remember_restored_config(struct xop *op)
 		xd_log(XD_LOG_WARNING, op->name, op->domid, "stored config: %s", err);
 }
 
-/* A failed create leaves a half-built domain behind (xen-notes §9):
- * destroy it before reporting, so a retry does not collide with it. */
-void xlb_build_done(struct xop *op, int rc)
+void xlb_build_done(struct xop *op)
 {
-	if (rc == 0) {
-		if (op->kind == K_RESTORE)
-			remember_restored_config(op);
-		xlb_op_finish(op, 0, NULL);
-		return;
-	}
-	op->fail_rc = xlb_hv_rc(rc);
-	char why[HV_MSG_MAX];
-	xlb_op_reason(op, rc, why, sizeof(why));
-	snprintf(op->fail_msg, sizeof(op->fail_msg), "%s", why);
-	if (built_domain_exists(op)) {
+	if (op->kind == K_RESTORE)
+		remember_restored_config(op);
+	xlb_op_finish(op, 0, NULL);
+}
+
+/* A failed create leaves a half-built domain behind (xen-notes §9), as
+ * may a helper that crashed or was killed: destroy it before reporting,
+ * so a retry does not collide with it. */
+void xlb_build_failed(struct xop *op, int hv_rc, const char *msg)
+{
+	op->fail_rc = hv_rc;
+	snprintf(op->fail_msg, sizeof(op->fail_msg), "%s", msg);
+	uint32_t left = xlb_helper_leftover(op);
+	if (left != XLB_NO_DOMID) {
+		op->domid = left;
 		xd_log(XD_LOG_INFO, op->name, op->domid, "destroying the half-built domain");
 		xlb_ao_enter(op, P_CLEANUP);
 		if (xlb_ao_started(op, xlb_destroy_ao(op)))
@@ -149,6 +135,7 @@ int xlb_restore(struct hv *hv, const struct xd_domain_cfg *cfg, const char *file
 		savefile_info_free(&info);
 		return HV_EBADIMG;
 	}
+	/* The helper opens it; a file we cannot read fails here, at once. */
 	int fd = open(file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || lseek(fd, (off_t)info.stream_offset, SEEK_SET) < 0) {
 		xd_log(XD_LOG_ERR, cfg->name, -1, "%s: %s", file, strerror(errno));
@@ -157,17 +144,19 @@ int xlb_restore(struct hv *hv, const struct xd_domain_cfg *cfg, const char *file
 		savefile_info_free(&info);
 		return HV_EFAIL;
 	}
+	close(fd);
 	struct xop *op;
 	rc = start_create_op(x, K_RESTORE, cfg, id, &op);
+	if (rc == 0 && !(op->file = strdup(file))) {
+		op->phase = P_FINISHED;
+		rc = HV_ENOMEM;
+	}
 	if (rc < 0) {
-		close(fd);
 		savefile_info_free(&info);
 		return rc;
 	}
-	op->fd = fd;
 	op->json = info.config;          /* ownership moves to the op */
-	libxl_domain_restore_params_init(&op->params);
-	op->params.checkpointed_stream = LIBXL_CHECKPOINTED_STREAM_NONE;
-	op->params.stream_version = (info.mandatory_flags & SAVEFILE_FLAG_STREAMV2) ? 2 : 1;
+	op->image_offset = info.stream_offset;
+	op->stream_version = (info.mandatory_flags & SAVEFILE_FLAG_STREAMV2) ? 2 : 1;
 	return 0;
 }

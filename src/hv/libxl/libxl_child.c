@@ -28,6 +28,9 @@ struct xlb_child {
 	char errpart[XLB_CHILD_ERR_MAX];  /* the line being read */
 	size_t errpart_len;
 	bool done_called;
+	bool own_pgrp;
+	pid_t started_pid;               /* the group to kill */
+	xlb_child_line_fn *err_line;
 	xlb_child_done_fn *done;
 	void *arg;
 };
@@ -94,6 +97,8 @@ static void err_feed(struct xlb_child *c, const char *p, size_t n)
 			if (c->errpart_len) {
 				c->errpart[c->errpart_len] = '\0';
 				memcpy(c->errline, c->errpart, c->errpart_len + 1);
+				if (c->err_line)
+					c->err_line(c->errline, c->arg);
 			}
 			c->errpart_len = 0;
 		} else if (c->errpart_len < sizeof(c->errpart) - 1) {
@@ -126,10 +131,13 @@ void xlb_child_sigchld(struct xlb_child *c)
 	maybe_done(c);
 }
 
-static int spawn(pid_t *pid, char *const argv[], int out_w, int err_w)
+static int spawn(pid_t *pid, char *const argv[], const struct xlb_child_opts *o, int out_w,
+		 int err_w)
 {
-	struct xd_child_spec cs = { .path = argv[0], .argv = argv, .search_path = true,
-				    .stdout_fd = out_w, .stderr_fd = err_w };
+	struct xd_child_spec cs = { .path = o->path ? o->path : argv[0], .argv = argv,
+				    .search_path = !o->path, .stdout_fd = out_w,
+				    .stderr_fd = err_w, .stdin_fd = o->stdin_fd,
+				    .own_pgrp = o->own_pgrp, .no_wait = o->no_wait };
 	return xd_child_spawn(&cs, pid);
 }
 
@@ -143,6 +151,15 @@ static int stream_open(struct xlb_child *c, struct stream *s, int fd, xd_io_fn *
 struct xlb_child *xlb_child_spawn(struct xd_loop *loop, char *const argv[], size_t out_max,
 				xlb_child_done_fn *done, void *arg, char *err, size_t errlen)
 {
+	return xlb_child_start(loop, argv, out_max, NULL, done, arg, err, errlen);
+}
+
+struct xlb_child *xlb_child_start(struct xd_loop *loop, char *const argv[], size_t out_max,
+				const struct xlb_child_opts *opts, xlb_child_done_fn *done,
+				void *arg, char *err, size_t errlen)
+{
+	static const struct xlb_child_opts plain;
+	const struct xlb_child_opts *o = opts ? opts : &plain;
 	int out[2] = { -1, -1 }, errp[2] = { -1, -1 };
 	struct xlb_child *c = calloc(1, sizeof(*c));
 	if (!c || !(c->buf = malloc(out_max + 1))) {
@@ -150,18 +167,20 @@ struct xlb_child *xlb_child_spawn(struct xd_loop *loop, char *const argv[], size
 		goto fail;
 	}
 	*c = (struct xlb_child){ .loop = loop, .buf = c->buf, .max = out_max,
-				.out.fd = -1, .err.fd = -1, .done = done, .arg = arg };
+				.out.fd = -1, .err.fd = -1, .done = done, .arg = arg,
+				.own_pgrp = o->own_pgrp, .err_line = o->err_line };
 	c->buf[0] = '\0';
 	if (pipe2(out, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2(errp, O_CLOEXEC | O_NONBLOCK) < 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		goto fail;
 	}
-	int rc = spawn(&c->pid, argv, out[1], errp[1]);
+	int rc = spawn(&c->pid, argv, o, out[1], errp[1]);
+	c->started_pid = c->pid;
 	close(out[1]);
 	close(errp[1]);
 	out[1] = errp[1] = -1;
 	if (rc) {
-		snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(rc));
+		snprintf(err, errlen, "cannot run %s: %s", o->path ? o->path : argv[0], strerror(rc));
 		c->pid = 0;
 		goto fail;
 	}
@@ -183,12 +202,24 @@ fail:
 	return NULL;
 }
 
+void xlb_child_kill(struct xlb_child *c)
+{
+	if (!c->pid)
+		return;
+	/* The group outlives the leader's reaping by a little (its own
+	 * children, e.g. libxl's hotplug scripts), so kill it while the
+	 * leader is unreaped: the pgid cannot have been reused yet. */
+	kill(c->own_pgrp ? -c->started_pid : c->pid, SIGKILL);
+}
+
+pid_t xlb_child_pid(const struct xlb_child *c) { return c->pid; }
+
 void xlb_child_free(struct xlb_child *c)
 {
 	if (!c)
 		return;
 	if (c->pid) {
-		kill(c->pid, SIGKILL);
+		xlb_child_kill(c);
 		waitpid(c->pid, NULL, 0);
 	}
 	stream_close(c, &c->out);

@@ -27,10 +27,29 @@
 struct xlb_child;
 typedef void xlb_child_done_fn(struct xlb_child *c, void *arg);
 
+typedef void xlb_child_line_fn(const char *line, void *arg);
+
+/* What a child may have beyond argv and its stdout bound. */
+struct xlb_child_opts {
+	const char *path;                /* NULL: argv[0], looked up in PATH */
+	int stdin_fd;                    /* > 0: the child's stdin (the caller keeps it) */
+	bool own_pgrp;                   /* a group of its own: killed as one */
+	bool no_wait;                    /* do not wait for the exec (evloop/child.h) */
+	xlb_child_line_fn *err_line;     /* each complete stderr line, as it comes */
+};
+
 /* argv[0] is looked up in PATH.  NULL (err says why) if it could not be
  * started. */
 struct xlb_child *xlb_child_spawn(struct xd_loop *loop, char *const argv[], size_t out_max,
 				xlb_child_done_fn *done, void *arg, char *err, size_t errlen);
+/* The same with opts (NULL: as xlb_child_spawn); err_line gets arg too. */
+struct xlb_child *xlb_child_start(struct xd_loop *loop, char *const argv[], size_t out_max,
+				const struct xlb_child_opts *opts, xlb_child_done_fn *done,
+				void *arg, char *err, size_t errlen);
+/* SIGKILL to a running child (its group with own_pgrp); done still
+ * follows once it is reaped and its output has ended. */
+void xlb_child_kill(struct xlb_child *c);
+pid_t xlb_child_pid(const struct xlb_child *c);  /* 0 once reaped */
 /* Call on every SIGCHLD. */
 void xlb_child_sigchld(struct xlb_child *c);
 /* Forget the child: a running one is killed and reaped without reporting.

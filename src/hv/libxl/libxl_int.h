@@ -9,6 +9,8 @@
  *   cfgstore.c  the stored libxl config of each domain (xl --dryrun)
  *   memory.c    memory admission and ballooning dom0, xl.conf autoballoon
  *   create.c    create and restore
+ *   builder.c   the build helpers (xendomd-build) that run them, and core dumps
+ *   build_helper.c, build_proto.c   the helper itself and its line protocol
  *   markers.c   create markers in state_dir; half-built domains of a dead daemon
  *   save.c      save (and resume after a failed save)
  *   watches.c   @releaseDomain, readiness keys, the domain list
@@ -74,6 +76,7 @@
 #define XLB_BALLOON_STALL_MS 10000        /* xl's freemem gives up like this */
 #define XLB_BALLOON_MAX_MS 30000
 #define XLB_KEY_MIN_GAP_MS 200            /* at most 5 KEY events/s per watch */
+#define XLB_PRE_MAX 8                     /* domains already holding a create's UUID */
 
 struct hv_libxl;
 
@@ -100,7 +103,7 @@ enum op_kind { K_CREATE, K_RESTORE, K_UNPAUSE, K_SHUTDOWN, K_DESTROY, K_SAVE, K_
 enum op_phase {
 	P_CONFIG,                        /* waiting for the libxl config */
 	P_MEMORY,                        /* memory check, maybe ballooning dom0 */
-	P_BUILD,                         /* create/restore ao */
+	P_BUILD,                         /* create/restore: the build helper runs */
 	P_CLEANUP,                       /* destroying a half-built domain */
 	P_SIMPLE,                        /* a one-call ao (unpause, destroy, ...) */
 	P_SAVE_CONFIG,                   /* retrieving the running config */
@@ -128,11 +131,17 @@ struct xop {
 	libxl_domain_config dc;
 	bool dc_live;
 	char *json;                      /* restore: the image's config */
-	libxl_domain_restore_params params;
-	int fd;                          /* restore image */
+	uint64_t image_offset;           /* restore: where the stream starts in file */
+	unsigned stream_version;
+	struct xlb_child *helper;        /* xendomd-build running for this op */
+	pid_t helper_pid;
+	uint64_t helper_t0;              /* loop clock at its start */
+	uint32_t pre[XLB_PRE_MAX];       /* domids that had dc's UUID before the build */
+	unsigned n_pre;
+	int fd;
 	struct savefile_tx tx;           /* save */
 	bool tx_open;
-	char *file;                      /* core dump */
+	char *file;                      /* core dump; restore: the image */
 	uint64_t need_kb;
 	struct xd_timer timer;           /* balloon polling */
 	uint64_t balloon_since, progress_at, best_avail;
@@ -178,6 +187,8 @@ struct hv_libxl {
 	bool autoballoon;
 	bool fatal;
 	char *creating_dir;              /* markers of creates in flight */
+	char *helper_path;               /* xendomd-build */
+	unsigned helpers;                /* running */
 	struct xlb_dying dying;          /* destroyed, maybe not gone yet */
 	struct xd_timer settle_timer;    /* settle.c */
 	hv_settled_fn *settle_cb;
@@ -235,9 +246,18 @@ int xlb_read_autoballoon(struct hv_libxl *x, char *err, size_t errlen);
 /* create.c */
 void xlb_step_config(struct xop *op);
 void xlb_start_build(struct xop *op);
-void xlb_build_done(struct xop *op, int rc);
+void xlb_build_done(struct xop *op);
+void xlb_build_failed(struct xop *op, int hv_rc, const char *msg);
 int xlb_create(struct hv *hv, const struct xd_domain_cfg *cfg, uint64_t id);
 int xlb_restore(struct hv *hv, const struct xd_domain_cfg *cfg, const char *file, uint64_t id);
+
+/* builder.c */
+int xlb_helper_locate(struct hv_libxl *x);
+/* Start op's helper (create, restore or core dump); -1 and err if not. */
+int xlb_helper_start(struct xop *op, char *err, size_t errlen);
+void xlb_helper_cancel(struct xop *op);
+uint32_t xlb_helper_leftover(struct xop *op);
+void xlb_builds_memory(struct hv_libxl *x, uint64_t *held_kb, uint64_t *pending_kb);
 
 /* markers.c */
 void xlb_marker_set(struct xop *op);

@@ -33,7 +33,8 @@ static uint64_t dom0_balloonable_kb(struct hv_libxl *x)
 
 /* Only the oldest op in P_MEMORY may take memory or balloon: creates are
  * admitted one at a time, so two of them never balloon for the same
- * shortage. */
+ * shortage.  Builds in flight (helpers) count for what they have not
+ * populated yet. */
 static bool memory_turn(struct xop *op)
 {
 	for (struct xop *o = op->x->ops; o; o = o->next)
@@ -65,11 +66,13 @@ void xlb_step_memory(struct xop *op)
 		xlb_op_fail_libxl(op, rc, "memory need");
 		return;
 	}
-	uint64_t avail = 0;
+	uint64_t avail = 0, held, pending;
 	if ((rc = host_avail_kb(x, &avail))) {
 		xlb_op_fail_libxl(op, rc, "free memory");
 		return;
 	}
+	xlb_builds_memory(x, &held, &pending);
+	avail = avail > pending ? avail - pending : 0;
 	if (avail >= op->need_kb) {
 		xd_timer_disarm(x->timers, &op->timer);
 		xlb_start_build(op);
@@ -127,8 +130,13 @@ int xlb_mem_need(struct hv *hv, const struct xd_domain_cfg *cfg, uint64_t *kb)
 int xlb_mem_free(struct hv *hv, uint64_t *kb)
 {
 	struct hv_libxl *x = X(hv);
+	uint64_t held, pending;
 	if (host_avail_kb(x, kb))
 		return HV_EFAIL;
+	/* The engine counts a start's whole need as promised until its
+	 * create is done; what a build already holds is in that promise. */
+	xlb_builds_memory(x, &held, &pending);
+	*kb += held;
 	if (x->autoballoon)
 		*kb += dom0_balloonable_kb(x);
 	return 0;

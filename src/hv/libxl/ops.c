@@ -83,8 +83,11 @@ void xlb_op_release(struct xop *op)
 	if (op->dc_live)
 		libxl_domain_config_dispose(&op->dc);
 	op->dc_live = false;
-	if (op->kind == K_RESTORE)
-		libxl_domain_restore_params_dispose(&op->params);
+	if (op->helper) {
+		xlb_child_free(op->helper);      /* kills it; the daemon is going */
+		op->helper = NULL;
+		op->x->helpers--;
+	}
 	if (op->fd >= 0)
 		close(op->fd);
 	op->fd = -1;
@@ -176,6 +179,17 @@ static void simple_done(struct xop *op, int rc)
 		xlb_op_finish(op, 0, NULL);
 }
 
+/* libxl writes the dump inside the call: a helper does it (builder.c). */
+static int core_dump(struct xop *op)
+{
+	char err[HV_MSG_MAX];
+	op->ao_pending = false;
+	if (xlb_helper_start(op, err, sizeof(err)) == 0)
+		return 0;
+	xd_log(XD_LOG_ERR, NULL, op->domid, "core dump: %s", err);
+	return ERROR_FAIL;
+}
+
 /* Start a one-call ao.  Returns the port's rc: a call refused at once
  * reports no OP_DONE (the op is dropped quietly). */
 static int simple_op(struct hv_libxl *x, enum op_kind kind, uint32_t domid, uint64_t id,
@@ -197,7 +211,7 @@ static int simple_op(struct hv_libxl *x, enum op_kind kind, uint32_t domid, uint
 	case K_UNPAUSE: rc = libxl_domain_unpause(x->ctx, domid, &op->how); break;
 	case K_SHUTDOWN: rc = libxl_domain_shutdown(x->ctx, domid, &op->how); break;
 	case K_DESTROY: rc = xlb_destroy_ao(op); break;
-	default: rc = libxl_domain_core_dump(x->ctx, domid, op->file, &op->how); break;
+	default: rc = core_dump(op); break;
 	}
 	if (xlb_ao_started(op, rc))
 		return 0;
@@ -265,7 +279,9 @@ void xlb_cancel(struct hv *hv, uint64_t id)
 	if (!op)
 		return;
 	op->cancelled = true;
-	if (op->ao_pending)
+	if (op->helper)
+		xlb_helper_cancel(op);                 /* its end follows */
+	else if (op->ao_pending)
 		libxl_ao_abort(x->ctx, &op->how);      /* the callback follows */
 	else
 		xlb_op_finish(op, HV_ECANCELED, "cancelled");
@@ -276,7 +292,6 @@ static void ao_finished(struct xop *op)
 	int rc = op->ao_rc;
 	op->ao_pending = op->ao_came = false;
 	switch (op->phase) {
-	case P_BUILD: xlb_build_done(op, rc); break;
 	case P_CLEANUP: xlb_op_finish(op, op->fail_rc, op->fail_msg); break;
 	case P_SIMPLE: simple_done(op, rc); break;
 	case P_SAVE_CONFIG: xlb_save_config_done(op, rc); break;
