@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # usage: check-man.sh MANDOC KEYS_C PROTO_C xendomd.8 xendomctl.8 xendomd.conf.5
 #
 # Each page is clean for `mandoc -Tlint` (warnings and worse), every key

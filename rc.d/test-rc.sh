@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # usage: test-rc.sh RC_SCRIPT SHELLCHECK XENDOMD
 #
 # The rc.d script parses (sh -n), is clean for shellcheck, and turns

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # usage: verify-unit.sh xendomd.service.in XENDOMD XENDOMCTL MAIN.C
 #
 # `systemd-analyze verify` on the unit (Exec*= pointing at the built

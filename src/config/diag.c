@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Configuration diagnostics. */
 #include "config/diag.h"
 #include "config/util.h"

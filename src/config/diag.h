@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Configuration diagnostics: every problem found while loading, each with
  * the file and line it is about, so `xendomd --check` can list them all in

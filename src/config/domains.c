@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The domains of a configuration as the loader builds them: defaults,
  * [domain NAME] sections, the by-name index (xd_config_index), and what

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * xendomains settings -> xendomd.conf (import_xendomains.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * `xendomd --import-xendomains [FILE]`: the xendomd.conf that does what a
  * xendomains settings file did.  Three kinds are understood:

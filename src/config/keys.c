@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The keys of xendomd.conf: one table says where each key may appear, how
  * its value is read and where it is stored; on_key applies one

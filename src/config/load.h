@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: ISC */
 /*
- * Loading and validating xendomd.conf (SPEC §2) and every xl cfg it names.
+ * Loading and validating xendomd.conf(5) and every xl cfg it names.
  *
  * File syntax (inih): `[global]` and `[domain NAME]` sections of
  * `key = value` lines; comments start a line with ';' or '#', or follow

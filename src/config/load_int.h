@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Private to src/config/: the state the loader's files share while one
  * configuration is loaded (see load.h for the rules it enforces).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What is resolved once everything is read: each section's xl cfg (so
  * xen_config_dir may be set anywhere), after/requires names to domain

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Shell variable files, read and never run (shvars.h). */
 #include "config/shvars.h"
 

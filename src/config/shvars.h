@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Reading shell variable files (/etc/default/xendomains, a sysconfig file,
  * rc.conf) without running them: one `NAME=value`, `NAME="value"` or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Which files make a configuration, in order: the main file, include_dir's
  * *.conf files, then (once the sections' xl cfgs are read) auto_dir; and

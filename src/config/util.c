@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Small helpers shared by the configuration loader's files. */
 #include "config/util.h"
 #include "core/config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Small helpers shared by the configuration loader's files. */
 #ifndef XD_CONFIG_UTIL_H
 #define XD_CONFIG_UTIL_H

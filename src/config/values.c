@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Reading one value of xendomd.conf into its field: numbers, durations,
  * booleans, enums, paths, hooks, ready=, restart_limit and dependency

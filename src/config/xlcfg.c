@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Reading the fields the core needs from a domain's xl cfg, with the same
  * libxlutil parser and the same defaults as `xl create` (xl_parse.c and

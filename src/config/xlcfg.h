@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The part of a domain's xl cfg (xl.cfg(5)) that the core needs, read with
  * libxlutil exactly as `xl create` reads it (works without Xen).

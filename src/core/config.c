@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Helpers over the configuration model. */
 #include "core/config.h"
 

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: ISC */
 /*
- * The configuration model: what xendomd.conf (SPEC §2) and each domain's
+ * The configuration model: what xendomd.conf(5) and each domain's
  * xl cfg say, after parsing and validation.  Pure data, no I/O; built by
  * src/config/ and consumed by the core.  All durations are milliseconds.
  */

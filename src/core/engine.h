@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The orchestration engine: per-domain state machines, the start and stop
  * schedulers, lifecycle policy and the host-shutdown sequence.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* What every backend shares: the event queue and the names of things. */
 #include "core/hv_port.h"
 

@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The hypervisor port.  The core drives every backend (hv_libxl.c on real
  * Xen, hv_sim.c for tests and demos) through these operations and never
  * knows which one it has.
  *
- * Rules every backend keeps (xen-notes.md §1.4, §7):
+ * Rules every backend keeps (doc/xen-facts.md §1.4, §7):
  *  - Long operations are asynchronous: the call returns 0 ("started") or a
  *    negative HV_E* at once, and completion arrives later as one
  *    HV_EV_OP_DONE event carrying the caller's op id.

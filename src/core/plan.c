@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The dependency planner: cycles, boot order and waves, and the renderings
  * of `--plan`.  See plan.h.

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: ISC */
 /*
- * The dependency planner (SPEC §2/§3): cycle detection, the boot plan
+ * The dependency planner (xendomd(8), Boot): cycle detection, the boot plan
  * (order and waves) and its human and Graphviz renderings for
  * `xendomd --plan [--dot]` and `xendomctl plan`.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * start_order = critical-path: weights, priorities and the expected
  * makespan of the boot (plan.h).  Pure computation; the measured times

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Timer queue: a binary min-heap of intrusive timers, ordered by deadline
  * and then by arming order, so equal deadlines fire first-armed-first. */
 #include "core/timer.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A timer queue on an abstract millisecond clock.  The daemon's poll loop
  * drives it with the monotonic clock; tests drive it with a virtual clock

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Gantt chart of the last boot (svg.h). */
 #include "ctl/svg.h"
 

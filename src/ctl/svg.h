@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * `xendomctl timeline --svg FILE`: a Gantt chart of the last boot, one
  * row per domain with three segments -- waiting (queued -> started),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Aligned text tables (table.h). */
 #include "ctl/table.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Aligned text tables for xendomctl's human output: cells are collected,
  * then printed with each column as wide as its widest cell.

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: ISC */
 /*
- * xendomctl: xendomd's control tool (SPEC §1, xendomctl(8)).
+ * xendomctl: xendomd's control tool (xendomctl(8)).
  *
  * One connection, one JSON request line, one JSON reply line (or, for
  * `events`, a stream of them).  The protocol, the commands and the exit

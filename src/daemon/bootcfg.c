@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The configuration a daemon start boots with (bootcfg.h). */
 #include "daemon/bootcfg.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The configuration a daemon start boots with (degraded boot): unlike
  * --check and reload, an error that belongs to one domain or to one

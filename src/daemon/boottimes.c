@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* <state_dir>/boot-times (boottimes.h). */
 #include "daemon/boottimes.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * <state_dir>/boot-times: each domain's measured start-to-ready time from
  * the last boot that measured it, the weights of start_order =

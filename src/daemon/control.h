@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The control socket: xendomctl's requests, --wait jobs and the `events`
  * stream.  Only transport and dispatch: the commands act on the engine

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The real engine behind the control layer's interface (engine_if.h). */
 #include "daemon/engine_if.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The engine as the control layer, the service notifications and reload
  * see it: an explicit seam instead of a link-time one.  The daemon fills

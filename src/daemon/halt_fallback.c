@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* xendomd --halt-fallback (halt_fallback.h) */
 #include "daemon/halt_fallback.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * xendomd --halt-fallback: the unit's ExecStopPost.  If the daemon died
  * while the host was halting (kill -9, a crash), or never ran, the guests

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* exec_start_pre / exec_stop_post hooks (hooks.h). */
 #include "daemon/hooks.h"
 

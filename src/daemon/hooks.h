@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: ISC */
 /*
- * exec_start_pre / exec_stop_post hooks (SPEC §2).
+ * exec_start_pre / exec_stop_post hooks (xendomd.conf(5)).
  *
  * A hook is exec'ed without a shell, in its own process group, with a
  * clean signal mask and default dispositions, stdin on /dev/null (all

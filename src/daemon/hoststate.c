@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Is the host halting? (hoststate.h) */
 #include "daemon/hoststate.h"
 

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: ISC */
 /*
- * Is the host halting?  Decides what a SIGTERM means (SPEC §3, §5):
+ * Is the host halting?  Decides what a SIGTERM means (xendomd(8), Host halt):
  *
  *  - under systemd, SIGTERM arrives both at host halt and at
  *    `systemctl stop/restart xendomd`.  Only the first may touch guests,

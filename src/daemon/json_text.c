@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* JSON strings of untrusted text (json_text.h). */
 #include "daemon/json_text.h"
 

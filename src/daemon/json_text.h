@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Text for the control protocol's JSON (control/, reload.c). */
 #ifndef XD_DAEMON_JSON_TEXT_H
 #define XD_DAEMON_JSON_TEXT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The daemon's log (log.h). */
 #include "daemon/log.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The daemon's log.  Every line may name a domain (and its domid).
  *

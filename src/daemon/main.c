@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: ISC */
 /*
- * xendomd: the daemon (SPEC §1).
+ * xendomd: the daemon (xendomd(8)).
  *
  *   xendomd [-f] [-c FILE] [-s PATH] [--backend libxl|sim:SCENARIO.ini] [-v]...
  *   xendomd --check [-c FILE]
@@ -143,7 +144,7 @@ static void on_engine_changed(void *ctx, size_t slot, const struct xd_dom_status
 }
 
 /* "7 running, 1 failed, 1 inactive" over the managed domains: running and
- * failed first (what the admin looks for), then the rest in SPEC order. */
+ * failed first (what the admin looks for), then the rest in state order. */
 static void count_states(const struct daemon *d, char *buf, size_t len)
 {
 	struct xd_tally t;

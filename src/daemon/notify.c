@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Service-manager notifications (notify.h). */
 #include "daemon/notify.h"
 

@@ -1,11 +1,12 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Telling the service manager how the daemon is doing (sd_notify(3)):
  * READY=1 once, STATUS= progress lines, EXTEND_TIMEOUT_USEC= keep-alives
  * while a boot or a host shutdown is under way (so systemd never kills
- * the sequence half-way, SPEC §3), WATCHDOG=1 when WatchdogSec= is set.
+ * the sequence half-way, doc/behaviour.md §3.6), WATCHDOG=1 when WatchdogSec= is set.
  *
  * Built without libsystemd (-Dsystemd=disabled) every message is dropped
- * and no timer is ever armed: nothing else changes (SPEC §5).
+ * and no timer is ever armed: nothing else changes (doc/behaviour.md §5).
  */
 #ifndef XD_NOTIFY_H
 #define XD_NOTIFY_H

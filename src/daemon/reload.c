@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Configuration reload (reload.h). */
 #include "daemon/reload.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Configuration reload (SIGHUP or `xendomctl reload`): load the file
  * again, compare it with the running configuration, and switch the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The service manager's view of the daemon (service.h). */
 #include "daemon/service.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The daemon as the service manager sees it (sd_notify(3) through
  * notify.h): the boot phase with READY=1 at its end (or at once with

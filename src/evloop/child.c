@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Starting child processes (child.h). */
 #include "evloop/child.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Starting child processes: the one way for every child of the daemon --
  * the exec_start_pre/exec_stop_post hooks (daemon/hooks.c), the libxl

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The daemon's main loop: one poll() over registered fds, the timer queue
  * of core/timer.h on CLOCK_MONOTONIC, and signals turned into ordinary
@@ -7,7 +8,7 @@
  * wake-ups at all.
  *
  * fds are registered by handle, not by fd, so one fd may be registered
- * several times with different events (libxl does that, xen-notes §1.2).
+ * several times with different events (libxl does that, doc/xen-facts.md §1.2).
  */
 #ifndef XD_LOOP_H
 #define XD_LOOP_H

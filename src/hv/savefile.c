@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* xl save files: header, config, stream sanity, atomic writing. */
 #include "hv/savefile.h"
 

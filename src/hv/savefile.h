@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * xl's save-file format (xen tools/xl/xl_saverestore.c), shared by every backend so a
  * file saved by one is restored by the other and by `xl restore`:

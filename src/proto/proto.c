@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The command table of the control protocol (proto.h). */
 #include "proto/proto.h"
 

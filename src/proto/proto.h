@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The control protocol between xendomd and xendomctl, one header for
  * both sides (as OpenBSD's vmd.h is shared by vmd and vmctl): where the

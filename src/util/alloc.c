@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "util/alloc.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Allocation with one out-of-memory policy for the whole program: xendomd
  * gives up.  A daemon that silently dropped a domain, an event or a reply

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Untrusted text made safe for a terminal or a log (escape.h). */
 #include "util/escape.h"
 

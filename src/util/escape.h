@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Text quoted from untrusted input (a request's names, what a binary
  * file or a guest says) made safe for a terminal or a log: control

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "util/hash.h"
 #include "util/alloc.h"
 

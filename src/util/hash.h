@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Name lookup in O(1): an open-addressing index from a string key to a
  * caller's element number.  The index stores only numbers; the key of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * One logging vocabulary for the whole program.  Every line has a level
  * and may name a domain (and its domid).  Where lines go is the sink's

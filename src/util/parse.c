@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "util/parse.h"
 
 #include <stddef.h>

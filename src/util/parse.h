@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Parsing of the plain values every configuration file of ours uses. */
 #ifndef XD_UTIL_PARSE_H
 #define XD_UTIL_PARSE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * compat-load CONF: load CONF as the daemon's start does
  * (xd_config_load_degraded) and print, one line each, tab-separated:

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Load tests/compat/corpus/auto as the daemon's start does and compare,
 entry by entry, with expected.tsv (ENTRY, OUTCOME, text the detail must
 contain, and optionally text of the one warning the entry gets while it

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """bash completion for xendomctl: source completion/xendomctl in bash, set
 COMP_WORDS/COMP_CWORD as readline would, call the completion function and
 compare COMPREPLY, with domain names from a real xendomd on the sim.  The

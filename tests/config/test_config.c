@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Loading xendomd.conf and xl cfgs: every error with its exact FILE:LINE
  * and message, and the values of good configurations.  Each test works in

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """etc/xendomd.conf, the example every admin copies, must be valid and must
-show every key of SPEC §2.  Its paths are moved into a temp dir, the xl cfgs
+show every key of xendomd.conf(5).  Its paths are moved into a temp dir, the xl cfgs
 it names are created, and `xendomd --check` must accept it."""
 import os
 import re

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * xendomd --import-xendomains: the shell-variable reader (never runs a
  * line, refuses what it cannot read literally) and the mapping of each
@@ -354,7 +355,7 @@ static void upstream_leave_and_auto_only(void **state)
 static void netbsd_list(void **state)
 {
 	(void)state;
-	char *c = import("hostname=dom0\nxencommons=YES\nxendomains=\"web  db 123\"\n"
+	char *c = import("hostname=dom0\nxencommons=YES\nxendomains=\"web  db Domain-0\"\n"
 			 "xendomains_config=\"/usr/pkg/etc/xen/%s.cfg\"\n",
 			 "/etc/rc.conf", XD_IMPORT_NETBSD);
 	assert_string_equal(gkey(c, "auto_dir"), "\"\"");
@@ -363,8 +364,8 @@ static void netbsd_list(void **state)
 	assert_string_equal(gkey(c, "stop_unmanaged"), "no");
 	assert_string_equal(key_in(c, "domain web", "config"), "/usr/pkg/etc/xen/web.cfg");
 	assert_string_equal(key_in(c, "domain db", "config"), "/usr/pkg/etc/xen/db.cfg");
-	assert_null(strstr(c, "[domain 123]"));
-	assert_non_null(strstr(c, "\"123\" in xendomains: not a domain name"));
+	assert_null(strstr(c, "[domain Domain-0]"));
+	assert_non_null(strstr(c, "\"Domain-0\" in xendomains: not a domain name"));
 	assert_true(strstr(c, "[domain web]") < strstr(c, "[domain db]"));
 	/* The hooks rc.d/xendomains ran when they existed: shown, not enabled. */
 	assert_non_null(strstr(c, "[domain web]\nconfig = /usr/pkg/etc/xen/web.cfg\n;exec_start_pre = /"));

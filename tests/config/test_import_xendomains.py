@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """xendomd --import-xendomains on real files: Debian's /etc/default/xendomains
 as the xen-utils-common package ships it (read, never run; taken from the
 installed package, else extracted from its .deb into a cache under the build

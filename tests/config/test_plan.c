@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The dependency planner on in-memory configurations: boot set, order,
  * waves, cycles and the --plan / --dot renderings.

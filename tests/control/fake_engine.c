@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The engine stand-in of the control tests (fake_engine.h). */
 #include "fake_engine.h"
 

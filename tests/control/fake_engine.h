@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A small stand-in for the engine (core/engine.h) behind the control
- * server's unit tests: every command moves domains through the SPEC §4
+ * server's unit tests: every command moves domains through the xendomd(8)
  * states on the loop's timers, reporting each change through the env's
  * `changed` callback as the real engine does, with knobs to make a
  * start or a save fail.  The control layer gets it through the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The control server in-process: a real loop, a real socket, a real
  * configuration loaded from a temporary directory, and the fake engine

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sd_notify messages (notify.h) read from a datagram socket posing as
  * $NOTIFY_SOCKET, on a virtual timer clock; and the SIGTERM decision of

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Integration tests: the real xendomd on the sim, driven only through xendomctl.
 
 usage: test_xendomctl.py XENDOMD XENDOMCTL CASE
 
 Each case builds a host in a temporary directory (tests/daemon/xdtest.py),
 runs `xendomd -f -c CONF -s SOCKET --backend sim:SCENARIO` and checks what
-xendomctl prints and its exit code (SPEC §1: 0 done, 1 failed, 2 usage or
+xendomctl prints and its exit code (xendomctl(8): 0 done, 1 failed, 2 usage or
 configuration error, 3 daemon not reachable, 4 permission denied).
 """
 
@@ -104,7 +105,7 @@ def columns(header):
 # ---------------------------------------------------------------- cases
 
 def case_status(exe_d, exe_c, host):
-    """status: aligned table for humans, SPEC §1 JSON shape for scripts."""
+    """status: aligned table for humans, xendomctl(8) JSON shape for scripts."""
     d, ctl = start(exe_d, exe_c, host, THREE, SCEN)
     out = ctl.ok("status").stdout.splitlines()
     check(out[0].split() == ["NAME", "STATE", "DOMID", "SINCE", "ATTEMPTS", "REASON"],
@@ -325,7 +326,7 @@ def case_shutdown_host(exe_d, exe_c, host):
 
 
 def case_exit_codes(exe_d, exe_c, host):
-    """0/1/2/3/4 exactly as SPEC §1."""
+    """0/1/2/3/4 exactly as xendomctl(8)."""
     d, ctl = start(exe_d, exe_c, host, THREE, SCEN)
     for args in ([], ["bogus"], ["start"], ["stop"], ["status", "--wait"], ["plan", "--svg", "x"],
                  ["timeline", "--svg"], ["reload", "db"], ["--no-such-option", "status"],

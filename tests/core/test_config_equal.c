@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * xd_domain_cfg_equal() (core/config.h): reload's "did this domain
  * change?".  Every field of struct xd_domain_cfg is in the table below,

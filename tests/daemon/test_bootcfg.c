@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The configuration a daemon start boots with (daemon/bootcfg.h), with
  * stub loaders: which failures stop the daemon, what is logged. */
 #include <stdarg.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Degraded boot, the bounded halt and unconfigured save images: the real
 xendomd (and xendomctl) on the sim backend.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * xendomd --halt-fallback's decision (halt_fallback.h) with a fake
  * SystemState source and a fake boot id: runs only when the host halts

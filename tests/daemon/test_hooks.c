@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Hooks: exec, environment, output to the log, timeouts, reaping by pid. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Integration tests: the real xendomd binary on the sim backend.
 
 usage: test_integration.py XENDOMD CASE

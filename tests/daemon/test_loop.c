@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The poll loop: timers, fds by handle, signals, after hooks, idleness. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Helpers for running the real xendomd on the sim backend and reading its log.
 
 A test builds a throw-away host in a temporary directory (xl cfgs, a

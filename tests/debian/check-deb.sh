@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # usage: check-deb.sh SRCDIR WORKDIR
 #
 # Builds the Debian package from a copy of the source tree (the tracked

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Test harness for the engine: a configuration built in C, the simulated
  * hypervisor, and a virtual clock that jumps from deadline to deadline, so

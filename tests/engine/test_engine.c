@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Engine behaviour on the simulated hypervisor, on a virtual clock. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -888,6 +889,8 @@ static void configuration_error_domain_found_running_is_left_alone(void **state)
 	assert_int_equal(h_hv_count(h, "broken"), 1);
 	assert_true(h_domid(h, "broken") > 0);
 	assert_int_equal(hv_sim_counts(h->hv, "broken").creates, 0);
+	h_free(h);
+}
 
 /* ------------------------------------------------- start_order = critical-path */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target: the control request parser and dispatcher on the
  * fake engine (tests/control/fake_engine.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target: the readiness rule (xd_ready_matches, core/engine.h)
  * on guest-written XenStore values.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target: the save-image reader (hv/savefile.c) on hostile
  * files: savefile_read() and savefile_image_check() must answer 0,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Runs a fuzz target over files without libFuzzer, so every build (gcc,
  * ASan) replays the seed corpus and the regression cases that fuzzing

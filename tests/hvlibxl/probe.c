@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * xendomd-libxl-probe: drives the libxl backend alone (no engine) through
  * a whole guest life on real Xen, for the lab (scenarios/libxl-probe.sh):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The build helper's line protocol (hv/libxl/build_proto.h): what the
  * daemon reads from xendomd-build's stdout and stderr. */
 #include <stdarg.h>

@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: ISC */
 /* Child processes of the libxl backend on the real loop: output capture
  * and its bound, the last stderr line, exit descriptions, reaping by pid
- * on SIGCHLD, and the clean signal state of children (xen-notes §1.5). */
+ * on SIGCHLD, and the clean signal state of children (doc/xen-facts.md §1.5). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

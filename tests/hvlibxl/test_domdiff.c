@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Re-list-and-diff of watched domains (libxl_domdiff.h). */
 #include <stdarg.h>
 #include <stddef.h>

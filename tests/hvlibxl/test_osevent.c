@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* libxl's osevent hooks on the loop: duplicate fds, events 0, absolute
  * realtime timeouts, "fire now" modification, re-registration from inside
  * a fired timeout, teardown.  The loop is a fake behind evloop's public

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Pure helpers of the libxl backend (libxl_util.h). */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """The layering rules of src/ (doc/architecture.md), checked from the
 include lines of every source file:
 
@@ -14,7 +15,8 @@ include lines of every source file:
 and, with --max-lines N, that no file in src/ is longer than N lines, with
 --max-function-lines N that no C function is (a function body is a '{'
 and a '}' alone at the start of a line, as the project writes them).
-Usage: check-layout.py SRC_DIR [--max-lines N] [--max-function-lines N];
+With --spdx, every file must carry an SPDX-License-Identifier line.
+Usage: check-layout.py SRC_DIR [--max-lines N] [--max-function-lines N] [--spdx];
 exit 1 on any violation,
 each printed as FILE:LINE: message.  --self-test proves the checker fails
 on a broken edge.
@@ -42,6 +44,9 @@ INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 
 def layer_of(rel):
     return rel.split(os.sep, 1)[0]
+
+
+SPDX = False        # --spdx: every file names its licence (LICENSE)
 
 
 def long_functions(rel, lines, limit):
@@ -84,6 +89,8 @@ def check_file(src, rel, max_lines, max_fn=0):
                             f'({layer} -> {", ".join(sorted(allowed))} only)')
     if max_lines and len(lines) > max_lines:
         problems.append(f'{rel}:{len(lines)}: {len(lines)} lines, over the {max_lines}-line limit')
+    if SPDX and not any('SPDX-License-Identifier:' in l for l in lines[:3]):
+        problems.append(f'{rel}:1: no SPDX-License-Identifier line')
     if max_fn and rel.endswith('.c'):
         problems += long_functions(rel, lines, max_fn)
     return problems
@@ -127,6 +134,8 @@ def main(argv):
     src = argv[1]
     def opt(name):
         return int(argv[argv.index(name) + 1]) if name in argv else 0
+    global SPDX
+    SPDX = '--spdx' in argv
     problems = check_tree(src, opt('--max-lines'), opt('--max-function-lines'))
     for p in problems:
         print(p)

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """The OCF resource agent ocf/xendomd-guest against a real xendomd on the sim.
 
 usage: test_ocf.py XENDOMD XENDOMCTL AGENT README CASE

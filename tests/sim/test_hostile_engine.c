@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The engine against hostile guests on the simulated hypervisor (the
  * scenario's xs_write_* keys), on the virtual clock: a guest that rewrites

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests of the simulated hypervisor on a virtual clock. */
 #include <stdarg.h>
 #include <stddef.h>

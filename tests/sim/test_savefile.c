@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests of the xl save-file module (src/hv/savefile.c). */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Many raw control-socket clients from one process, for the stress suite.
 
 usage: clients.py SOCKET burst N TIMEOUT

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Helpers of the stress suite: the daemon logging to a file (a pipe that
 the test reads too slowly would throttle the daemon being measured), its
 peak RSS, raw clients, unprivileged helpers and the log's invariants."""

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """The stress suite: the real xendomd and xendomctl on the sim, attacked
 as a local user, a careless admin or a signal-happy init would.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Adoption and reload: managed domains found running are adopted instead
  * of created again; before a host shutdown with stop_unmanaged, domains

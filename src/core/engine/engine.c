@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The orchestration engine (engine.h).
  *

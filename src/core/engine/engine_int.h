@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The engine's private header: the per-domain record, the engine itself
  * and the functions its files share.  Only src/core/engine/ includes it;

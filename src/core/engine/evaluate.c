@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Goals into work: the dependency rules deciding whether a domain may be
  * queued to start or to stop now.  Level-triggered: re-run whenever the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Save images of domains that are not configured (restore_unmanaged, as
  * xendomains restores every image in its save directory): named by the

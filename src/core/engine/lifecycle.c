@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Lifecycle: a guest that shut itself down or crashed gets its xl cfg
  * policy (on_poweroff, on_reboot, on_crash, on_watchdog, on_soft_reset),

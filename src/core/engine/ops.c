@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Backend ops and hooks: an op id carries a sequence number, the op type and
  * the domain's slot, so a completion finds its domain in O(1) and a stale

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The run and stop queues (heaps in configuration order, stops in reverse;
  * with start_order = critical-path, starts by the longest weighted chain

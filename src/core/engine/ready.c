@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Readiness: when a started domain counts as running -- at once, after a
  * delay, or when a XenStore key says so (reads of a busy key rate-limited).

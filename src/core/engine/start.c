@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Starting: one attempt (exec_start_pre, create or restore, unpause), its
  * failure and the retry with backoff, a failed restore's policy, and the

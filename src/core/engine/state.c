@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * State bookkeeping: the one place where a domain's state, its reason and
  * the tally change, the dirty list that drives re-evaluation, the per-domain

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Stopping: a clean shutdown, a save, a destroy or leaving it running; the
  * stop and save commands (dependents stop first) and the host-shutdown

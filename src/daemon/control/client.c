@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The control socket: client buffers, line framing, the output backlog,
  * idle clients and the `events` stream (control_int.h).

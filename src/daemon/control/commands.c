@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The control socket: request dispatch and each command (control_int.h). */
 #include "daemon/control/control_int.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The control socket: --wait jobs (and restart's start phase) (control_int.h). */
 #include "daemon/control/control_int.h"
 

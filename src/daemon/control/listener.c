@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The control socket: the socket file, its permissions, accept() and its
  * pause when descriptors run out; the control object's life

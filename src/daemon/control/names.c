@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The control socket: names to engine slots and configuration indices
  * (control_int.h).  Both go through a hash index, so a request naming

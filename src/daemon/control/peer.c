@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The control socket: peer credentials and what they allow (control_int.h). */
 #include "daemon/control/control_int.h"
 

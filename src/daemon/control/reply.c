@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The control socket: the JSON objects of replies and events (control_int.h). */
 #include "daemon/control/control_int.h"
 

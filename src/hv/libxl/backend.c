@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The libxl backend: the ops table, opening libxl and XenStore, teardown
  * (libxl_int.h). */
 #include "hv/libxl/libxl_int.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * xendomd-build: one domain build (or core dump) for xendomd, in a process
  * of its own (the protocol: build_proto.h; why: builder.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The build helper's line protocol (build_proto.h). */
 #include "hv/libxl/build_proto.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The line protocol between the daemon and its build helper,
  * xendomd-build (build_helper.c; the daemon's side is builder.c).

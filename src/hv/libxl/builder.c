@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Build helpers: each create, restore and core dump runs in a process of
  * its own, xendomd-build (build_helper.c, protocol in build_proto.h).

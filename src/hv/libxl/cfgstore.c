@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The stored libxl config of each domain, derived by `xl create --dryrun`
  * (libxl_int.h). */
 #include "hv/libxl/libxl_int.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Create and restore: config, memory, the build (by a helper: builder.c),
  * cleanup of a failed build (libxl_int.h). */
 #include "hv/libxl/libxl_int.h"
@@ -77,7 +78,7 @@ void xlb_build_done(struct xop *op)
 	xlb_op_finish(op, 0, NULL);
 }
 
-/* A failed create leaves a half-built domain behind (xen-notes §9), as
+/* A failed create leaves a half-built domain behind (doc/xen-facts.md §9), as
  * may a helper that crashed or was killed: destroy it before reporting,
  * so a retry does not collide with it. */
 void xlb_build_failed(struct xop *op, int hv_rc, const char *msg)

@@ -1,12 +1,13 @@
+/* SPDX-License-Identifier: ISC */
 /*
- * The production backend: libxenlight + libxenstore (SPEC §7, xen-notes),
+ * The production backend: libxenlight + libxenstore (xendomd(8); doc/xen-facts.md),
  * in src/hv/libxl/ (libxl_int.h has the map of its files).
  *
  * hv_libxl_new() must run before any child process is started by anyone
  * else and after the loop exists: it allocates the libxl context (which
  * fails off-Xen: "cannot open libxc handle"), wires libxl's fds and
  * timers into the loop (osevent hooks), takes SIGCHLD in mainloop mode
- * (xen-notes §1.5: libxl then reaps only its own children; every other
+ * (doc/xen-facts.md §1.5: libxl then reaps only its own children; every other
  * child of the daemon must be reaped by pid), opens its own XenStore
  * connection for @releaseDomain and readiness keys, reads xl.conf's
  * autoballoon, and starts fetching the libxl config of every domain in

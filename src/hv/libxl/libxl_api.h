@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The one place libxl's headers come in, with the API version pinned
- * (xen-notes §0: 0x041400 gives the ao_how signatures and stays
+ * (doc/xen-facts.md §0: 0x041400 gives the ao_how signatures and stays
  * source-compatible up to Xen master).
  */
 #ifndef XD_LIBXL_API_H

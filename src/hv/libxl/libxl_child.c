@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Child processes of the libxl backend (libxl_child.h). */
 #include "hv/libxl/libxl_child.h"
 

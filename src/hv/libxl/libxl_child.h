@@ -1,8 +1,9 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Child processes of the libxl backend.
  *
  * xlb_child runs a helper (`xl create --dryrun`, which takes seconds in
- * the lab: xen-notes §9) without blocking the loop: stdout is collected
+ * the lab: doc/xen-facts.md §9) without blocking the loop: stdout is collected
  * up to a bound, the last stderr line is kept for messages, and the child
  * is reaped by pid when the owner forwards SIGCHLD (never waitpid(-1):
  * libxl reaps its own children).  The done callback runs from the loop
@@ -10,7 +11,7 @@
  *
  * Both start children the one way of evloop/child.h: xlb_child_spawn
  * through xd_child_spawn (argv[0] looked up in PATH), and xlb_fork_clean,
- * libxl's fork_replacement (xen-notes §1.5), is xd_child_fork: libxl's
+ * libxl's fork_replacement (doc/xen-facts.md §1.5), is xd_child_fork: libxl's
  * children must not inherit the daemon's signal mask or handlers.
  */
 #ifndef XD_LIBXL_CHILD_H

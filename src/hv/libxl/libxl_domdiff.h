@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Death and shutdown detection for the domains the engine watches, by
- * re-listing and diffing (xen-notes §2, §5): @releaseDomain carries no
+ * re-listing and diffing (doc/xen-facts.md §2, §5): @releaseDomain carries no
  * domid, so on every firing the backend lists all domains and feeds the
  * list here.  Pure logic, no Xen calls, so it is tested off-Xen.
  *

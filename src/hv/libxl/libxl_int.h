@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The libxl backend's private header (the public one is hv_libxl.h):
  * core/hv_port.h's port on libxenlight and libxenstore, driven from the
@@ -16,7 +17,7 @@
  *   watches.c   @releaseDomain, readiness keys, the domain list
  *   settle.c    waiting for libxl and dying domains before the daemon exits
  * *
- * Event discipline (xen-notes §1.4, §9).  libxl runs completion callbacks
+ * Event discipline (doc/xen-facts.md §1.4, §9).  libxl runs completion callbacks
  * from inside any libxl call, even from the call that started the op.  So
  * every callback only records what happened and "kicks": it arms a
  * zero-delay timer on the loop.  The kick timer then advances the ops'
@@ -24,12 +25,12 @@
  * core only go through hv_emit (followed by a kick, which is what wakes
  * the loop so its after hooks -- the engine -- run before it sleeps).
  *
- * Lifetimes (xen-notes §1.3, §8.6).  Every argument of an async libxl call
+ * Lifetimes (doc/xen-facts.md §1.3, §8.6).  Every argument of an async libxl call
  * (the domain config, the domid out-parameter, restore params, file names,
  * fds) lives in the struct xop of that operation, which is freed only by
  * the kick timer after the op finished and libxl's callback has come.
  *
- * Domain configs (§3).  A domain's libxl config is what `xl create
+ * Domain configs (doc/xen-facts.md §3).  A domain's libxl config is what `xl create
  * --dryrun --quiet CFG` prints, run as a child through the loop (it takes
  * seconds in the lab) and parsed with libxl_domain_config_from_json, so
  * every xl key means what it means to xl.  The JSON is kept per domain
@@ -38,7 +39,7 @@
  * monitor does.  For an adopted domain the stored config is libxl's own
  * "libxl-json" userdata of the running domain.
  *
- * Watching (§2, §5).  One XenStore watch on @releaseDomain; each firing
+ * Watching (doc/xen-facts.md §2, §5).  One XenStore watch on @releaseDomain; each firing
  * re-lists the domains and diffs the watched ones by domid+UUID
  * (libxl_domdiff.c).  That replaces libxl's death evgens, which report a
  * shutdown once per evgen only and stay silent for a state reached before

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* libxl's osevent hooks on the daemon loop (libxl_osevent.h). */
 #include "hv/libxl/libxl_osevent.h"
 
@@ -109,7 +110,7 @@ static void timeout_drop(struct xlb_osev *o, struct xlb_osev_timeout *r)
 /*
  * libxl's own loop handles ready fds before due timeouts.  Ours runs
  * timers first, and a timeout may be late because the loop was blocked
- * (a synchronous domain build takes seconds, xen-notes §9): what libxl
+ * (a synchronous domain build takes seconds, doc/xen-facts.md §9): what libxl
  * waits for (xenconsoled writing console/tty, say) may have arrived
  * meanwhile, and firing the timeout first fails the create.  So before a
  * timeout is delivered, every fd libxl registered is polled without

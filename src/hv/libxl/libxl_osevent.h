@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: ISC */
 /*
- * libxl's osevent hooks (xen-notes §1.2) on the daemon's poll loop.
+ * libxl's osevent hooks (doc/xen-facts.md §1.2) on the daemon's poll loop.
  *
  * libxl registers fds (possibly the same fd twice, with different events;
  * the loop registers by handle, so that just works) and absolute

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Pure helpers of the libxl backend (libxl_util.h). */
 #include "hv/libxl/libxl_util.h"
 

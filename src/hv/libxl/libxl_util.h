@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Small pure helpers of the libxl backend, kept apart so they are tested
  * off-Xen: the recent-errors ring that turns libxl's log into failure
@@ -14,7 +15,7 @@
 
 /*
  * libxl reports why an operation failed only in its log (an ao completes
- * with a bare ERROR_FAIL, xen-notes §9).  The logger keeps the last error
+ * with a bare ERROR_FAIL, doc/xen-facts.md §9).  The logger keeps the last error
  * lines here with the domid libxl names in them ("Domain 7:..."), and a
  * failed op picks the newest line about its domain, or else the newest
  * line logged since it started.

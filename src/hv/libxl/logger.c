@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* libxl's xentoollog messages into util/log.h; error lines also feed the
  * recent-errors ring that failed ops take their reason from (libxl_int.h). */
 #include "hv/libxl/libxl_int.h"

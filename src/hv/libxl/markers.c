@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Create markers in state_dir, and the half-built domains a dead daemon
  * left (libxl_int.h). */
 #include "hv/libxl/libxl_int.h"
@@ -14,7 +15,7 @@
  * <state_dir>/libxl-creating, removed when the create ends.  A marker left
  * by a daemon that died (SIGKILL) mid-create names a half-built domain,
  * still paused: the next daemon destroys it instead of adopting it, and
- * the engine creates the domain again (xen-notes §8, issue 5 item 8).
+ * the engine creates the domain again (doc/xen-facts.md §8.7, issue 5 item 8).
  */
 static void marker_path(const struct hv_libxl *x, const libxl_uuid *u, char *buf, size_t len)
 {

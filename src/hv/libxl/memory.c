@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Memory admission for creates and ballooning dom0; xl.conf's autoballoon
  * (libxl_int.h). */
 #include "hv/libxl/libxl_int.h"
@@ -142,7 +143,7 @@ int xlb_mem_free(struct hv *hv, uint64_t *kb)
 	return 0;
 }
 
-/* xl.conf's autoballoon, as xl reads it (xen-notes §4.4). */
+/* xl.conf's autoballoon, as xl reads it (doc/xen-facts.md §4.4). */
 int xlb_read_autoballoon(struct hv_libxl *x, char *err, size_t errlen)
 {
 	const char *value = NULL;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The op records and their end, the kick that advances them from the loop,
  * and the one-call ops (unpause, shutdown, destroy, ...) (libxl_int.h). */
 #include "hv/libxl/libxl_int.h"
@@ -225,7 +226,7 @@ int xlb_unpause(struct hv *hv, uint32_t domid, uint64_t id)
 	return simple_op(X(hv), K_UNPAUSE, domid, id, NULL);
 }
 
-/* ERROR_NOPARAVIRT comes back at once as HV_ENOPV (xen-notes §4.1). */
+/* ERROR_NOPARAVIRT comes back at once as HV_ENOPV (doc/xen-facts.md §4.1). */
 int xlb_shutdown(struct hv *hv, uint32_t domid, uint64_t id)
 {
 	return simple_op(X(hv), K_SHUTDOWN, domid, id, NULL);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Save into a save file, and resume the guest when the save failed
  * (libxl_int.h). */
 #include "hv/libxl/libxl_int.h"

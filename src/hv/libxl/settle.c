@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Settling before the daemon exits after a host shutdown (hv_libxl.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Watching: @releaseDomain and the domain list diff, readiness keys,
  * listing domains (libxl_int.h). */
 #include "hv/libxl/libxl_int.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The simulated domains and what a guest does by itself. */
 #include "hv/sim/sim_int.h"
 

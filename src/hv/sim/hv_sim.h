@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The simulated hypervisor: an in-process backend of the port in
  * core/hv_port.h for tests, demos and benchmarks.  It runs on the caller's

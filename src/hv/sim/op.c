@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The simulated operations: started by the port, completed from a timer. */
 #include "hv/sim/sim_int.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The port: the hv_ops of the simulated hypervisor. */
 #include "hv/sim/sim_int.h"
 

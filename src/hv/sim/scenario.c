@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The scenario file (its format is documented in hv_sim.h). */
 #include "hv/sim/sim_int.h"
 

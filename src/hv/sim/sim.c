@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The simulated host: new/free, the per-name profiles, the test-facing queries. */
 #include "hv/sim/sim_int.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Private to src/hv/sim: the simulated host's state and the calls its
  * files make into each other.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The scenario's scripted XenStore writes: a guest that rewrites one of
  * its keys at xs_write_hz, with a value of any length and bytes, and/or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Each simulated domain's XenStore directory: keys, watches, the guest's writes. */
 #include "hv/sim/sim_int.h"
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # /usr/lib/xenlab/lib.sh - helpers for the lab's dom0 init and scenarios.
 # POSIX sh (busybox ash runs the init; scenarios run under bash).
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Baseline: Debian's own /etc/init.d/xendomains (xen-utils-common, default
 # settings except XENDOMAINS_SAVE="") starts the 4 lab guests from
 # /etc/xen/auto and stops them.  Figures:

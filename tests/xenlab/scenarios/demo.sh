@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The real-Xen part of the demo (etc/examples/demo): xendomd on the libxl
 # backend boots four PV guests on Xen 4.17 (emulated) in dependency order,
 # with readiness from a guest agent, shows them, and halts them in reverse

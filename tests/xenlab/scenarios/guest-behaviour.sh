@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The lab guests do what scenarios rely on (guest/init, flags in dom0/lib.sh):
 #   gd  xenlab.ready_delay=6      data/ready=1 written >= 6 s after init started
 #   gc  xenlab.crash=1            panics; on_crash=preserve keeps it crashed

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Issue 5 (f), item 8: xendomd (libxl backend) is killed with SIGKILL in the
 # middle of booting 4 guests, one at a time, while k2's create is in flight,
 # and started again: it adopts what runs, throws away the half-built k2,

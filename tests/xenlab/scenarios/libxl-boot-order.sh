@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Issue 5 (a) and (d, clean part): xendomd on the libxl backend boots 4
 # guests with requires/after and ready = xenstore:data/ready=1 in dependency
 # order, the independent ones in parallel; then the host-shutdown sequence

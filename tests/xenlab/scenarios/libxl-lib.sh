@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Shared by the libxl-*.sh scenarios: xendomd on the libxl backend in the lab.
 # Sourced after /usr/lib/xenlab/lib.sh.
 
@@ -5,7 +6,7 @@ XD_CONF=/etc/xendomd/xendomd.conf
 XD_LOG=/root/xendomd.log
 
 # A guest-less dom0 has no entropy: xl's libuuid then spins on getrandom()
-# (xen-notes §9), starving xenconsoled until libxl's 10 s console wait
+# (doc/xen-facts.md §9), starving xenconsoled until libxl's 10 s console wait
 # fails creates.  A blocking read makes the kernel seed its CRNG (jitter).
 head -c 1 /dev/random >/dev/null
 
@@ -62,7 +63,7 @@ xd_reason() {
         python3 -c 'import json, sys; print(json.load(sys.stdin)["domains"][0]["reason"])'
 }
 
-# xd_state NAME: the SPEC §4 state word of NAME ("" if the daemon does not
+# xd_state NAME: the xendomd(8) state word of NAME ("" if the daemon does not
 # answer); the table's second column (no python: it starts slowly here)
 xd_state() { xdctl status "$1" 2>/dev/null | awk 'NR == 2 { print $2 }'; }
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Issue 5 (c): xendomd (libxl backend) is the guests' monitor.
 #   lr  reboots itself 2 s after each boot (on_reboot = restart, xl's
 #       default): re-created under the same name with a new domid

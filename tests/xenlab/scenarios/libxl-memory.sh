@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Issue 5 item 7: memory admission on real Xen (libxl_domain_need_memory,
 # libxl_get_free_memory; the lab's dom0_mem=512M,max:512M makes xl.conf's
 # autoballoon "auto" mean off, so nothing is ballooned).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Issue 13: builds in parallel (xendomd-build helpers) and a daemon that
 # never goes deaf.  4 guests without dependencies, max_parallel_starts = 4;
 # a client polls `xendomctl --json status` every 50 ms through the whole

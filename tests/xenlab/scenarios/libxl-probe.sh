@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The libxl backend alone on real Xen (tests/hvlibxl/probe.c, installed as
 # /usr/sbin/xendomd-libxl-probe): three guests created at once from their
 # xl cfgs (xl --dryrun JSON), a fourth whose kernel does not exist must fail
@@ -10,7 +11,7 @@
 
 command -v xendomd-libxl-probe >/dev/null || fail "xendomd-libxl-probe not in the image (--extra)"
 # A guest-less dom0 has no entropy: xl's libuuid then spins on getrandom()
-# (xen-notes §9) and starves xenconsoled, so libxl's 10 s console wait
+# (doc/xen-facts.md §9) and starves xenconsoled, so libxl's 10 s console wait
 # times out.  A blocking read makes the kernel seed its CRNG from jitter.
 head -c 1 /dev/random >/dev/null
 guest_cfg p1

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Issue 5 (b): a guest whose kernel only appears after its first create
 # failed is retried (start_retries, retry_delay) and starts; the failed
 # attempt leaves no half-built domain behind.

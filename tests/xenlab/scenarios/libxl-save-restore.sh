@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Issue 5 (e), item 6, across two lab boots on the persistent disk:
 # boot 1  xendomd (libxl) runs s1 (on_host_shutdown = save) and s2
 #         (shutdown); s3 and s4 are started and saved by `xl` itself

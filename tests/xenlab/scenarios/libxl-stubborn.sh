@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Issue 5 (d): at halt a guest that ignores the PV shutdown request is
 # destroyed after its shutdown_timeout; the others power off cleanly, in
 # reverse dependency order (n1 only after si and n2, which need it).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Issue 5 (g): xendomd (libxl backend) and Debian's xendomains side by side,
 # in one lab boot, on the same 4 guests (g1..g4 of baseline-xendomains.sh,
 # no dependencies, ready = data/ready=1).  Figures:

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The persistent disk carries state across two lab boots: a guest saved to
 # /var/lib/xen/save at the end of boot 1 is restored in boot 2 and still
 # answers a PV shutdown.  persist.disk/ seeds the disk (checked in boot 1).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Harness self-test (meson: should_fail): waits forever for something that
 # never comes, so xenlab-run must kill it at its timeout and fail loudly with
 # the serial log tail.  It must never pass.
