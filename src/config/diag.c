@@ -9,36 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*
- * Length of the well-formed UTF-8 sequence of a printable character at p
- * (2 to 4 bytes), or 0: a stray byte, an overlong form, a surrogate,
- * beyond U+10FFFF, or a C1 control (U+0080-U+009F, which terminals obey
- * like ESC).
- */
-size_t xd_utf8_printable(const unsigned char *p)
-{
-	size_t n = p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : p[0] >= 0xe0 && p[0] <= 0xef ? 3
-		 : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (p[0] == 0xe0)
-		lo = 0xa0;               /* overlong */
-	else if (p[0] == 0xed)
-		hi = 0x9f;               /* surrogates */
-	else if (p[0] == 0xf0)
-		lo = 0x90;               /* overlong */
-	else if (p[0] == 0xf4)
-		hi = 0x8f;               /* above U+10FFFF */
-	else if (p[0] == 0xc2)
-		lo = 0xa0;               /* C1 controls */
-	if (!n || p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return n;
-}
-
 void xd_diag_vadd_sev(struct xd_diags *d, enum xd_diag_severity sev, const char *file, int line,
 		      const char *fmt, va_list ap)
 {

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "util/alloc.h"
+#include "util/escape.h"
 
 /* Xen domain names as xendomd accepts them: what xl accepts, except what
  * cannot be a file name in save_dir/state_dir or would be unsafe in logs
@@ -14,10 +15,6 @@
  * included), no '/', not "." or "..", and not "Domain-0" (the control
  * domain already has it).  Returns NULL if fine, else why not. */
 const char *xd_domain_name_problem(const char *name);
-
-/* Length (2-4) of the well-formed UTF-8 sequence of a printable character
- * at p, or 0 (stray byte, overlong form, surrogate, > U+10FFFF, C1). */
-size_t xd_utf8_printable(const unsigned char *p);
 
 /* Levenshtein distance, for "did you mean" suggestions. */
 size_t xd_edit_distance(const char *a, const char *b);

@@ -12,7 +12,7 @@
  * beyond U+10FFFF, or a C1 control (U+0080-U+009F, which terminals obey
  * like ESC).
  */
-static size_t utf8_printable(const unsigned char *p)
+size_t xd_utf8_printable(const unsigned char *p)
 {
 	size_t n = p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : p[0] >= 0xe0 && p[0] <= 0xef ? 3
 		 : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
@@ -40,7 +40,7 @@ static size_t utf8_printable(const unsigned char *p)
  * *used gets how many input bytes it took. */
 static size_t escape_one(const unsigned char *p, char *piece, size_t *used)
 {
-	size_t n = *p >= 0x80 ? utf8_printable(p) : 0;
+	size_t n = *p >= 0x80 ? xd_utf8_printable(p) : 0;
 	*used = n ? n : 1;
 	if (n) {
 		memcpy(piece, p, n);

@@ -11,6 +11,10 @@
 #include <stddef.h>
 
 /* A malloc'ed escaped copy (xd_oom on failure). */
+/* Length (2-4) of the well-formed UTF-8 sequence of a printable character
+ * at p, or 0 (a stray byte, an overlong form, a surrogate, beyond
+ * U+10FFFF, or a C1 control). */
+size_t xd_utf8_printable(const unsigned char *p);
 char *xd_escape(const char *s);
 /* The same into out (cap bytes, NUL included), cut before a partial
  * escape or character. */
