@@ -26,7 +26,7 @@ import xml.etree.ElementTree as ET
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "daemon"))
-from xdtest import Daemon, Failure, Host, check  # noqa: E402
+from xdtest import Daemon, Failure, check, run_ctl_case  # noqa: E402
 
 BOOT_DONE = r"^boot done in [0-9.]+ s: "
 
@@ -454,21 +454,7 @@ CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case
 
 
 def main():
-    if len(sys.argv) != 4 or sys.argv[3] not in CASES:
-        print(f"usage: {sys.argv[0]} XENDOMD XENDOMCTL CASE ({', '.join(CASES)})",
-              file=sys.stderr)
-        return 2
-    exe_d, exe_c, name = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), sys.argv[3]
-    host = Host("ctl-" + name)
-    try:
-        CASES[name](exe_d, exe_c, host)
-    except Failure as e:
-        print(f"FAIL {name}: {e}", file=sys.stderr)
-        return 1
-    finally:
-        host.cleanup()
-    print(f"ok {name}")
-    return 0
+    return run_ctl_case(CASES, "ctl-", sys.argv)
 
 
 if __name__ == "__main__":

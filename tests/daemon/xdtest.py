@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import signal
+import sys
 import subprocess
 import tempfile
 import threading
@@ -205,3 +206,22 @@ class Daemon:
 
     def messages(self, dom=None):
         return [l.msg for l in self.lines if dom is None or l.dom == dom]
+
+
+def run_ctl_case(cases, prefix, argv, ok_line=lambda name: f"ok {name}"):
+    """main() of a test file whose cases take (XENDOMD, XENDOMCTL, host):
+    argv is XENDOMD XENDOMCTL CASE; 0 passed, 1 failed, 2 usage."""
+    if len(argv) != 4 or argv[3] not in cases:
+        print(f"usage: {argv[0]} XENDOMD XENDOMCTL CASE ({', '.join(cases)})", file=sys.stderr)
+        return 2
+    exe_d, exe_c, name = os.path.abspath(argv[1]), os.path.abspath(argv[2]), argv[3]
+    host = Host(prefix + name)
+    try:
+        cases[name](exe_d, exe_c, host)
+    except Failure as e:
+        print(f"FAIL {name}: {e}", file=sys.stderr)
+        return 1
+    finally:
+        host.cleanup()
+    print(ok_line(name))
+    return 0

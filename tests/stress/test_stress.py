@@ -26,7 +26,7 @@ from stresslib import (BOOT_DONE, DOWN, HALT_DONE, MEMBER, OTHER_MEMBER, SCALE, 
                        check_log_invariants, many_domains, prepare, raw_connect, read_line,
                        scaled, vm_hwm_kib)
 from test_xendomctl import Ctl  # noqa: E402
-from xdtest import Host  # noqa: E402
+from xdtest import run_ctl_case  # noqa: E402
 
 SKIP = 77
 
@@ -369,25 +369,12 @@ CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case
 
 
 def main():
-    if len(sys.argv) != 4 or sys.argv[3] not in CASES:
-        print(f"usage: {sys.argv[0]} XENDOMD XENDOMCTL CASE ({', '.join(CASES)})",
-              file=sys.stderr)
-        return 2
     if os.geteuid() != 0:
         print("skipped: the stress suite runs clients as other users (needs root)")
         return SKIP
-    exe_d, exe_c, name = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), sys.argv[3]
-    host = Host("stress-" + name)
     t0 = time.monotonic()
-    try:
-        CASES[name](exe_d, exe_c, host)
-    except Failure as e:
-        print(f"FAIL {name}: {e}", file=sys.stderr)
-        return 1
-    finally:
-        host.cleanup()
-    print(f"ok {name} in {time.monotonic() - t0:.1f} s (scale {SCALE})")
-    return 0
+    return run_ctl_case(CASES, "stress-", sys.argv,
+                        lambda name: f"ok {name} in {time.monotonic() - t0:.1f} s (scale {SCALE})")
 
 
 if __name__ == "__main__":
