@@ -1239,6 +1239,129 @@ static void test_backlog_budget_drops_slowest_first(void **state)
 		close(late[i]);
 }
 
+/* sendmsg() as the control layer calls it, counted (meson.build links
+ * this test with --wrap=sendmsg). */
+static unsigned long sendmsg_calls;
+ssize_t __real_sendmsg(int fd, const struct msghdr *msg, int flags);
+ssize_t __wrap_sendmsg(int fd, const struct msghdr *msg, int flags);
+ssize_t __wrap_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	sendmsg_calls++;
+	return __real_sendmsg(fd, msg, flags);
+}
+
+static bool subscriber_blocked(void *arg)
+{
+	struct fixture *f = arg;
+	struct xd_control_stats st;
+	xd_control_stats(f->ctl, &st);
+	return st.backlog > 0;
+}
+
+/* Once a subscriber's socket is full, events are queued without another
+ * system call until poll() says it has room; when it has read them all
+ * the queue's memory is given back (the budget counts memory, not only
+ * unsent bytes). */
+static void test_full_subscriber_costs_no_syscall_per_event(void **state)
+{
+	struct fixture *f = *state;
+	size_t peak = 0;
+	int fd = subscribe_raw(f);
+	run_for(f, 50);
+	for (int i = 0; i < 20000 && !subscriber_blocked(f); i++)
+		(void)churn(f, 1, &peak);
+	assert_true(subscriber_blocked(f));
+	unsigned long before = sendmsg_calls;
+	assert_int_equal(churn(f, 1000, &peak), 1);
+	assert_int_equal(sendmsg_calls, before);     /* queued, not tried */
+	struct xd_control_stats st;
+	xd_control_stats(f->ctl, &st);
+	assert_true(st.backlog >= 100 * 1000);       /* ~200 bytes an event */
+	assert_int_equal(st.backlog % 4096, 0);      /* whole chunks */
+	struct tclient *c = tclient_adopt(f, fd);    /* now it reads */
+	for (int i = 0; i < 200 && st.backlog; i++) {
+		run_for(f, 10);
+		xd_control_stats(f->ctl, &st);
+	}
+	assert_int_equal(st.backlog, 0);
+	assert_int_equal(st.subscribers, 1);
+	assert_true(sendmsg_calls > before);
+	assert_false(c->eof);
+	tclient_free(c);
+}
+
+#define TINY_BUDGET (128 * 1024)
+
+static int setup_tiny_budget(void **state)
+{
+	test_backlog_max = TINY_BUDGET;
+	int r = setup_with(state, base_conf, 0);
+	test_backlog_max = 0;
+	return r;
+}
+
+/* A status naming "db" 4096 times: a reply of several hundred KB. */
+static char *big_status_request(void)
+{
+	size_t cap = 16 * XD_PROTO_NAMES_MAX + 64, len = 0;
+	char *req = malloc(cap);
+	assert_non_null(req);
+	len += (size_t)snprintf(req, cap, "{\"cmd\":\"status\",\"names\":[");
+	for (int i = 0; i < XD_PROTO_NAMES_MAX; i++)
+		len += (size_t)snprintf(req + len, cap - len, "%s\"db\"", i ? "," : "");
+	snprintf(req + len, cap - len, "]}\n");
+	return req;
+}
+
+static size_t backlog_of(struct fixture *f)
+{
+	struct xd_control_stats st;
+	xd_control_stats(f->ctl, &st);
+	return st.backlog;
+}
+
+/* Replies count against the budget too: a subscriber holding output goes
+ * first; then a reply that does not fit while another client's unread
+ * reply holds memory is refused with a short error (one reply alone may
+ * be larger than the budget); once read, everything is answered again. */
+static void test_budget_bounds_unread_replies(void **state)
+{
+	struct fixture *f = *state;
+	size_t peak = 0;
+	int sub = subscribe_raw(f);
+	run_for(f, 50);
+	for (int i = 0; i < 20000 && !subscriber_blocked(f); i++)
+		(void)churn(f, 1, &peak);
+	assert_true(subscriber_blocked(f) && backlog_of(f) < TINY_BUDGET);
+	char *req = big_status_request();
+	int a = raw_connect(f->sock);
+	assert_true(a >= 0);
+	assert_int_equal(send(a, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
+	run_for(f, 100);
+	assert_true(closed_by_daemon(sub));          /* dropped for the reply */
+	size_t held = backlog_of(f);
+	assert_true(held > TINY_BUDGET);             /* alone, it may be larger */
+	struct tclient *b = tclient_new(f);
+	json_t *r = ask(b, req, 2000);
+	assert_error(r, 1);
+	assert_non_null(strstr(json_string_value(json_object_get(r, "error")),
+			       "output budget"));
+	json_decref(r);
+	assert_int_equal(backlog_of(f), held);       /* nothing added */
+	struct tclient *ra = tclient_adopt(f, a);
+	r = tclient_line(ra, 5000);
+	assert_ok(r);
+	assert_int_equal(json_array_size(json_object_get(r, "domains")), XD_PROTO_NAMES_MAX);
+	json_decref(r);
+	assert_int_equal(backlog_of(f), 0);
+	r = ask(b, req, 5000);
+	assert_ok(r);
+	json_decref(r);
+	tclient_free(ra);
+	tclient_free(b);
+	free(req);
+}
+
 enum { UIDS = 16, TRIES = 70 };     /* 1120 attempts > XD_CTL_CLIENTS_MAX */
 
 /* A child as uid (group nogroup): TRIES connections held open until
@@ -1524,6 +1647,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wrong_field_types_are_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_control_bytes_escaped_in_replies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backlog_budget_drops_slowest_first, setup_small_budget, teardown),
+		cmocka_unit_test_setup_teardown(test_full_subscriber_costs_no_syscall_per_event,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_budget_bounds_unread_replies,
+						setup_tiny_budget, teardown),
 		cmocka_unit_test_setup_teardown(test_uid_quota_and_root_reserve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ready_after_boot_and_status_lines, setup_notify, teardown_notify),
 		cmocka_unit_test_setup_teardown(test_ready_immediately, setup_notify_immediately, teardown_notify),
