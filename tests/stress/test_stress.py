@@ -204,23 +204,39 @@ def case_subscribers(exe_d, exe_c, host):
 
 # ------------------------------------------------------------ (c) SIGHUP storms
 
+def launch_under_storm(exe_d, host, i):
+    """One launch: SIGHUP every 0.5 ms from the moment main() has blocked
+    it, through the boot, the halt and the exit.  Returns (signals sent,
+    reloads logged)."""
+    d = FileDaemon(exe_d, host)
+    storm = Storm(d.pid, interval=0.0005, from_main=True)
+    d.wait_for(BOOT_DONE, 60)
+    d.proc.send_signal(signal.SIGTERM)
+    rc = d.wait_exit(120)
+    sent = storm.stop()
+    check(sent > 0, f"launch {i}: main() never blocked SIGHUP (no signal sent)", d)
+    check(rc == 0, f"launch {i}: exit code {rc} under a SIGHUP storm "
+          f"({'killed by SIGHUP' if rc == -signal.SIGHUP else 'failed'})", d)
+    done = d.wait_for(HALT_DONE, 1)
+    check(done.msg.endswith("50 inactive"), f"launch {i}: halt: {done.msg}", d)
+    return sent, len(d.messages(r"^reloaded "))
+
+
 def case_sighup(exe_d, exe_c, host):
-    """SIGHUP storms from the first instant, during a boot and during the halt."""
+    """SIGHUP storms from the moment main() has blocked the signal (what
+    comes before is the dynamic loader's, no program's to guard), during
+    a boot and during the halt: the daemon survives and reloads, the boot
+    completes, the halt completes and leaves nothing running."""
     small, _ = many_domains(host, "h", 50)
     host.write_conf(small, max_parallel_starts=8)
     host.write_scenario({})
-    sent = 0
-    for i in range(5):               # the storm starts as the process does
-        d = FileDaemon(exe_d, host)
-        storm = Storm(d.pid, interval=0.0005)
-        d.wait_for(BOOT_DONE, 60)
-        d.proc.send_signal(signal.SIGTERM)
-        rc = d.wait_exit(120)
-        sent += storm.stop()
-        check(rc == 0, f"launch {i}: exit code {rc} under a SIGHUP storm "
-              f"({'killed by SIGHUP' if rc == -signal.SIGHUP else 'failed'})", d)
-        d.wait_for(HALT_DONE, 1)
-    print(f"sighup: 5 launches under a storm from exec to exit ({sent} SIGHUPs): none died")
+    sent = reloads = 0
+    for i in range(5):
+        s, r = launch_under_storm(exe_d, host, i)
+        sent, reloads = sent + s, reloads + r
+    print(f"sighup: 5 launches of 50 domains under a storm from main() to exit "
+          f"({sent} SIGHUPs, {reloads} reloads): none died, every halt complete")
+    check(reloads > 0, "no reload under the storms", None)
 
     n = scaled(2000, 100)
     conf, scen = many_domains(host, "b", n, scen_keys={"create_ms": 5})
@@ -229,13 +245,15 @@ def case_sighup(exe_d, exe_c, host):
     host.write_conf(conf, max_parallel_starts=16, max_parallel_stops=0)
     host.write_scenario(scen)
     d = FileDaemon(exe_d, host)
-    d.wait_socket()
-    storm = Storm(d.pid)
+    storm = Storm(d.pid, from_main=True)
+    t0 = time.monotonic()
     d.wait_for(BOOT_DONE, 300)
     boot_sent = storm.stop()
+    boot_s = time.monotonic() - t0
     reloads = len(d.messages(r"^reloaded "))
     boot = d.messages(BOOT_DONE)[0]
     check(boot.msg.endswith(f"{n} running"), f"boot under the storm: {boot.msg}", d)
+    check(reloads > 0, f"no reload during a boot under {boot_sent} SIGHUPs", d)
     t0 = time.monotonic()
     d.proc.send_signal(signal.SIGTERM)
     storm = Storm(d.pid)
@@ -245,10 +263,14 @@ def case_sighup(exe_d, exe_c, host):
     check(rc == 0, f"exit code {rc} after a halt under a SIGHUP storm", d)
     done = d.wait_for(HALT_DONE, 1)
     print(f"sighup: {n}-domain boot under {boot_sent} SIGHUPs ({reloads} reloads): "
-          f"{boot.msg}; halt under {halt_sent} SIGHUPs: {done.msg} ({halt_s:.1f} s)")
+          f"{boot.msg} ({boot_s:.1f} s); halt under {halt_sent} SIGHUPs: {done.msg} "
+          f"({halt_s:.1f} s)")
+    check(halt_sent > 0, "no SIGHUP reached the halt", d)
     check(done.msg.endswith(f"{n} inactive"), f"halt: {done.msg}", d)
     created = check_log_invariants(d)
     check(created == n, f"{created} domains created for {n}", d)
+    left = {k: v for k, v in d.final_states().items() if v not in DOWN}
+    check(not left, f"not down after the halt: {dict(list(left.items())[:5])}", d)
 
 
 # ------------------------------------------------------------ (d) command storms
