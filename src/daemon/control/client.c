@@ -160,11 +160,21 @@ void ctl_client_close(struct client *cl)
 		ctl_resume_accept(c);
 }
 
+/* What the kernel may hold of one subscriber's unread stream (it
+ * doubles the value for its own bookkeeping): the rest waits in the
+ * daemon's queue, under the budget.  The default, about 200 KB, would let
+ * 1000 subscribers that never read pin 200 MB of kernel memory, and take
+ * some 300 events each, one sendmsg() apiece, before their sockets fill. */
+#define EVENTS_SNDBUF (16 * 1024)
+
 void ctl_client_subscribe(struct client *cl)
 {
-	if (!cl->subscribed)
-		cl->ctl->n_subscribers++;
+	if (cl->subscribed)
+		return;
+	cl->ctl->n_subscribers++;
 	cl->subscribed = true;
+	int size = EVENTS_SNDBUF;
+	(void)setsockopt(cl->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 }
 
 void ctl_free_graveyard(struct xd_control *c)
