@@ -31,8 +31,8 @@
 /* The memory one subscriber's unread events may hold before it is dropped. */
 #define XD_CTL_EVENTS_MAX    (1024 * 1024)
 /* The memory all clients' unsent output may hold together (their queues'
- * chunks, control/outq.h); past it the `events` subscribers holding the
- * most are dropped first, then a reply that does not fit while others
+ * chunks, control/outq.h); past it the `events` subscribers furthest
+ * behind are dropped first, then a reply that does not fit while others
  * hold output is refused with a short error (control/client.c). */
 #define XD_CTL_BACKLOG_TOTAL (64 * 1024 * 1024)
 #define XD_CTL_CLIENTS_MAX   1024                 /* connections at once */

@@ -1178,6 +1178,23 @@ static int subscribe_raw(struct fixture *f)
 	return fd;
 }
 
+static size_t want_subscribers;
+
+static bool has_subscribers(void *arg)
+{
+	struct xd_control_stats st;
+	xd_control_stats(((struct fixture *)arg)->ctl, &st);
+	return st.subscribers == want_subscribers;
+}
+
+/* Until the daemon has taken n `events` requests (a loaded machine may
+ * take longer than any fixed wait). */
+static void wait_subscribers(struct fixture *f, size_t n)
+{
+	want_subscribers = n;
+	assert_true(run_until(f, has_subscribers, f, 10000));
+}
+
 /* Drain what is there; true at EOF (the daemon closed us). */
 static bool closed_by_daemon(int fd)
 {
@@ -1211,12 +1228,12 @@ static void test_backlog_budget_drops_slowest_first(void **state)
 	enum { LATE = 6 };
 	size_t peak = 0;
 	int early = subscribe_raw(f);
-	run_for(f, 50);
+	wait_subscribers(f, 1);
 	assert_int_equal(churn(f, 2000, &peak), 1);  /* ~600 KB head start */
 	int late[LATE];
 	for (int i = 0; i < LATE; i++)
 		late[i] = subscribe_raw(f);
-	run_for(f, 50);
+	wait_subscribers(f, 1 + LATE);
 	size_t left = 1 + LATE;
 	for (int i = 0; i < 4000 && left == 1 + LATE; i++)
 		left = churn(f, 1, &peak);
@@ -1267,7 +1284,7 @@ static void test_full_subscriber_costs_no_syscall_per_event(void **state)
 	struct fixture *f = *state;
 	size_t peak = 0;
 	int fd = subscribe_raw(f);
-	run_for(f, 50);
+	wait_subscribers(f, 1);
 	unsigned long first = sendmsg_calls;
 	int taken = 0;
 	for (; taken < 20000 && !subscriber_blocked(f); taken++)
@@ -1307,6 +1324,29 @@ static int setup_tiny_budget(void **state)
 	return r;
 }
 
+/* Two subscribers whose sockets filled at the same event hold the same:
+ * the one connected first goes first.  (Dropping the first of equals in
+ * the newest-first list dropped, in stress-subscribers on a loaded
+ * machine, the one subscriber that reads: it connects last, and a burst
+ * while its reader thread waited for a CPU made its queue equal.) */
+static void test_budget_ties_drop_the_oldest_subscriber(void **state)
+{
+	struct fixture *f = *state;
+	size_t peak = 0;
+	int older = subscribe_raw(f);
+	int newer = subscribe_raw(f);
+	wait_subscribers(f, 2);
+	size_t left = 2;
+	for (int i = 0; i < 40000 && left == 2; i++)
+		left = churn(f, 1, &peak);
+	assert_int_equal(left, 1);
+	run_for(f, 20);
+	assert_true(closed_by_daemon(older));
+	assert_false(closed_by_daemon(newer));
+	close(older);
+	close(newer);
+}
+
 /* A status naming "db" 4096 times: a reply of several hundred KB. */
 static char *big_status_request(void)
 {
@@ -1336,7 +1376,7 @@ static void test_budget_bounds_unread_replies(void **state)
 	struct fixture *f = *state;
 	size_t peak = 0;
 	int sub = subscribe_raw(f);
-	run_for(f, 50);
+	wait_subscribers(f, 1);
 	for (int i = 0; i < 20000 && !subscriber_blocked(f); i++)
 		(void)churn(f, 1, &peak);
 	assert_true(subscriber_blocked(f) && backlog_of(f) < TINY_BUDGET);
@@ -1654,6 +1694,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wrong_field_types_are_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_control_bytes_escaped_in_replies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backlog_budget_drops_slowest_first, setup_small_budget, teardown),
+		cmocka_unit_test_setup_teardown(test_budget_ties_drop_the_oldest_subscriber,
+						setup_tiny_budget, teardown),
 		cmocka_unit_test_setup_teardown(test_full_subscriber_costs_no_syscall_per_event,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_budget_bounds_unread_replies,

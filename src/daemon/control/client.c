@@ -173,6 +173,7 @@ void ctl_client_subscribe(struct client *cl)
 		return;
 	cl->ctl->n_subscribers++;
 	cl->subscribed = true;
+	cl->progress = cl->ctl->n_events;
 	int size = EVENTS_SNDBUF;
 	(void)setsockopt(cl->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 }
@@ -197,10 +198,13 @@ void ctl_on_reap(struct xd_timer *t, void *arg)
  * tried again until poll says it has room) or on POLLOUT. */
 static void client_flush(struct client *cl)
 {
+	size_t before = cl->out.bytes;
 	if (outq_send(&cl->out, cl->fd) == OUTQ_ERROR) {
 		ctl_client_close(cl);
 		return;
 	}
+	if (cl->out.bytes < before || !cl->out.bytes)
+		cl->progress = cl->ctl->n_events;   /* it reads */
 	if (!cl->out.bytes && cl->closing) {
 		ctl_client_close(cl);
 		return;
@@ -214,17 +218,26 @@ static size_t backlog_budget(const struct xd_control *c)
 	return c->env.backlog_total_max ? c->env.backlog_total_max : XD_CTL_BACKLOG_TOTAL;
 }
 
+/* The subscriber furthest behind: the one whose socket took nothing for
+ * the most events; of those, the one holding the most; of those, the
+ * longest connected (the list is newest first).  Memory alone would pick
+ * a subscriber that reads as readily as one that never does whenever a
+ * burst of events fills both queues alike. */
 static struct client *slowest_subscriber(struct xd_control *c)
 {
 	struct client *worst = NULL;
-	for (struct client *cl = c->clients; cl; cl = cl->next)
-		if (cl->subscribed && cl->counted && (!worst || cl->counted > worst->counted))
+	for (struct client *cl = c->clients; cl; cl = cl->next) {
+		if (!cl->subscribed || !cl->counted)
+			continue;
+		if (!worst || cl->progress < worst->progress ||
+		    (cl->progress == worst->progress && cl->counted >= worst->counted))
 			worst = cl;
+	}
 	return worst;
 }
 
-/* Drop the subscribers holding the most output until all clients' output
- * and `more` fit the budget; false if they do not even without any. */
+/* Drop the subscribers furthest behind until all clients' output and
+ * `more` fit the budget; false if they do not even without any. */
 static bool make_room(struct xd_control *c, size_t more)
 {
 	while (c->backlog + more > backlog_budget(c)) {
@@ -232,8 +245,9 @@ static bool make_room(struct xd_control *c, size_t more)
 		if (!cl)
 			return false;
 		xd_log(XD_LOG_NOTICE, NULL, -1, "control: events client (uid %u, pid %ld) "
-		       "dropped: %zu bytes of its output unread while all clients' output "
-		       "exceeds the budget of %zu bytes", cl->uid, cl->pid, cl->out.bytes,
+		       "dropped: %zu bytes unread, nothing read for %llu events, while all "
+		       "clients' output exceeds the budget of %zu bytes", cl->uid, cl->pid,
+		       cl->out.bytes, (unsigned long long)(c->n_events - cl->progress),
 		       backlog_budget(c));
 		ctl_client_close(cl);
 	}
@@ -447,6 +461,7 @@ void ctl_broadcast_event(struct xd_control *c, const struct xd_dom_status *st)
 		return;
 	size_t len = strlen(text);
 	text[len] = '\n';
+	c->n_events++;
 	/* No client but the one written to may close inside the fan-out
 	 * (next must stay valid): the budget is enforced after it. */
 	struct client *next;

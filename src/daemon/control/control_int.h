@@ -26,6 +26,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "daemon/control.h"
 #include "daemon/control/outq.h"
@@ -47,6 +48,7 @@ struct client {
 	char *in;                        /* request bytes, up to REQUEST_MAX + 1 */
 	size_t in_len, in_cap;           /* in is freed whenever it empties */
 	struct outq out;                 /* output not yet sent (freed as it goes) */
+	uint64_t progress;               /* ctl->n_events when its socket last took bytes */
 	bool busy;                       /* a --wait job will reply */
 	bool subscribed;                 /* `events` stream */
 	bool closing;                    /* close once out is flushed */
@@ -88,6 +90,7 @@ struct xd_control {
 	struct client *clients;
 	size_t n_clients;
 	size_t n_subscribers;
+	uint64_t n_events;               /* events broadcast so far */
 	size_t backlog;                  /* memory of all clients' output queues */
 	struct client *graveyard;
 	struct xd_timer reap;            /* 0 ms: free the graveyard */
