@@ -138,17 +138,15 @@ def boot_with_subscribers(exe_d, host, n_doms, n_sub, gate_ms):
     d.wait_socket()
     subs = [subscribe(d.sock) for _ in range(n_sub)]   # never read
     reader = subscribe(d.sock)
-    seen = set()
+    chunks = []
 
-    def read_events():
+    def read_events():               # as fast as it can; parsed at the end
         reader.settimeout(None)
-        f = reader.makefile("rb")
-        for line in f:
-            if not line.endswith(b"\n"):
-                break                # cut by the daemon's exit at the halt
-            ev = json.loads(line)
-            if ev.get("state") == "running":
-                seen.add(ev["name"])
+        while True:
+            data = reader.recv(1 << 20)
+            if not data:
+                return               # the daemon closed it at the halt
+            chunks.append(data)
     t = threading.Thread(target=read_events, daemon=True)
     t.start()
     d.read_log()
@@ -161,10 +159,16 @@ def boot_with_subscribers(exe_d, host, n_doms, n_sub, gate_ms):
     for s in subs:
         s.close()
     halt(d)
+    t.join(30)
     reader.close()
+    seen = set()
+    for line in b"".join(chunks).split(b"\n")[:-1]:   # the last may be cut by the exit
+        ev = json.loads(line)
+        if ev.get("state") == "running":
+            seen.add(ev["name"])
     drops = sum(1 for raw in d.all_raw
                 if re.search(r"control: events client .*(does not read|dropped)", raw))
-    return done.t - gate.t, hwm, drops, set(seen)
+    return done.t - gate.t, hwm, drops, seen
 
 
 # The memory all clients' unsent output may hold (XD_CTL_BACKLOG_TOTAL in
