@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctl/safe.h"
+#include "util/escape.h"
+
 int table_init(struct table *t, size_t ncols, const char *const *header)
 {
 	*t = (struct table){ .ncols = ncols };
@@ -19,7 +22,7 @@ int table_add(struct table *t, const char *const *row)
 	t->cells = cells;
 	char **dst = cells + t->nrows * t->ncols;
 	for (size_t c = 0; c < t->ncols; c++) {
-		dst[c] = strdup(row[c] ? row[c] : "-");
+		dst[c] = xd_escape(row[c] ? row[c] : "-");
 		if (!dst[c]) {
 			while (c--)
 				free(dst[c]);
@@ -37,17 +40,16 @@ void table_print(const struct table *t, FILE *out)
 		return;
 	for (size_t r = 0; r < t->nrows; r++)
 		for (size_t c = 0; c < t->ncols; c++) {
-			size_t w = strlen(t->cells[r * t->ncols + c]);
+			size_t w = safe_width(t->cells[r * t->ncols + c]);
 			if (w > width[c])
 				width[c] = w;
 		}
 	for (size_t r = 0; r < t->nrows; r++) {
 		for (size_t c = 0; c < t->ncols; c++) {
 			const char *cell = t->cells[r * t->ncols + c];
-			if (c + 1 == t->ncols)
-				fprintf(out, "%s", cell);
-			else
-				fprintf(out, "%-*s  ", (int)width[c], cell);
+			fputs(cell, out);
+			if (c + 1 < t->ncols)
+				fprintf(out, "%*s", (int)(width[c] - safe_width(cell) + 2), "");
 		}
 		fputc('\n', out);
 	}

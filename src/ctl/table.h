@@ -17,9 +17,12 @@ struct table {
 
 /* Columns are named by the header row. */
 int table_init(struct table *t, size_t ncols, const char *const *header);
-/* One row of ncols strings (NULL prints as "-"). Returns -1 on ENOMEM. */
+/* One row of ncols strings (NULL prints as "-"), kept escaped
+ * (util/escape.h: no control character reaches the terminal). Returns -1
+ * on ENOMEM. */
 int table_add(struct table *t, const char *const *row);
-/* Two spaces between columns, no trailing blanks. */
+/* Two spaces between columns, no trailing blanks; widths count
+ * characters, not bytes. */
 void table_print(const struct table *t, FILE *out);
 void table_free(struct table *t);
 

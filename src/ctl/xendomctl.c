@@ -16,9 +16,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ctl/safe.h"
 #include "ctl/svg.h"
 #include "ctl/table.h"
 #include "proto/proto.h"
+#include "util/escape.h"
 #include "xd_build.h"
 
 struct opts {
@@ -256,7 +258,7 @@ static const char *str(json_t *obj, const char *key)
 
 static void print_json(json_t *j)
 {
-	char *text = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	char *text = safe_json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	if (text)
 		puts(text);
 	free(text);
@@ -354,23 +356,30 @@ static void print_timeline(json_t *reply)
 	table_free(&t);
 }
 
-/* "a, b, c" of a JSON array of strings, or NULL when it is empty. */
+/* "a, b, c" of a JSON array of strings (each escaped), or NULL when it
+ * is empty. */
 static char *joined(json_t *names)
 {
 	size_t n = json_array_size(names), len = 1, i;
 	json_t *v;
 	if (!n)
 		return NULL;
-	json_array_foreach(names, i, v)
-		len += strlen(json_string_value(v) ? json_string_value(v) : "") + 2;
-	char *out = calloc(1, len);
+	char **parts = calloc(n, sizeof(*parts));
+	if (!parts)
+		return NULL;
 	json_array_foreach(names, i, v) {
-		if (!out)
-			break;
-		if (i)
-			strcat(out, ", ");
-		strcat(out, json_string_value(v) ? json_string_value(v) : "");
+		parts[i] = xd_escape(json_string_value(v) ? json_string_value(v) : "");
+		len += strlen(parts[i]) + 2;
 	}
+	char *out = calloc(1, len);
+	for (i = 0; i < n; i++) {
+		if (out && i)
+			strcat(out, ", ");
+		if (out)
+			strcat(out, parts[i]);
+		free(parts[i]);
+	}
+	free(parts);
 	return out;
 }
 
@@ -417,11 +426,14 @@ static void print_event(json_t *ev)
 	char domid[24];
 	format_int(json_object_get(ev, "domid"), domid, sizeof(domid));
 	const char *reason = str(ev, "reason");
-	printf("%10.3f  %-20s %-10s domid %-5s%s%s\n",
-	       json_number_value(json_object_get(ev, "time")),
-	       str(ev, "name") ? str(ev, "name") : "?",
-	       str(ev, "state") ? str(ev, "state") : "?", domid,
-	       reason ? "  " : "", reason ? reason : "");
+	char *name = xd_escape(str(ev, "name") ? str(ev, "name") : "?");
+	char *state = xd_escape(str(ev, "state") ? str(ev, "state") : "?");
+	printf("%10.3f  %-20s %-10s domid %-5s%s", json_number_value(json_object_get(ev, "time")),
+	       name, state, domid, reason ? "  " : "");
+	safe_put(stdout, reason);
+	putchar('\n');
+	free(name);
+	free(state);
 }
 
 /* ------------------------------------------------------------------ */
@@ -452,7 +464,7 @@ static void print_human(const struct opts *o, json_t *reply)
 		print_timeline(reply);
 	} else if (strcmp(cmd, "plan") == 0) {
 		const char *text = str(reply, "text");
-		fputs(text ? text : "", stdout);
+		safe_put_lines(stdout, text);
 		if (text && *text && text[strlen(text) - 1] != '\n')
 			putchar('\n');
 	} else if (strcmp(cmd, "reload") == 0) {
@@ -477,11 +489,15 @@ static int report_error(const struct opts *o, json_t *reply)
 		return (int)code;
 	}
 	const char *msg = str(reply, "error");
-	fprintf(stderr, "xendomctl: %s: %s\n", o->cmd, msg ? msg : "failed");
+	fprintf(stderr, "xendomctl: %s: ", o->cmd);
+	safe_put(stderr, msg ? msg : "failed");
+	fputc('\n', stderr);
 	size_t i;
 	json_t *v;
-	json_array_foreach(json_object_get(reply, "errors"), i, v)
-		fprintf(stderr, "%s\n", json_string_value(v) ? json_string_value(v) : "?");
+	json_array_foreach(json_object_get(reply, "errors"), i, v) {
+		safe_put(stderr, json_string_value(v) ? json_string_value(v) : "?");
+		fputc('\n', stderr);
+	}
 	if (json_object_get(reply, "domains"))
 		print_domain_table(reply);
 	return (int)code;

@@ -28,9 +28,12 @@
 #include "evloop/loop.h"
 
 #define XD_CTL_IDLE_MS       30000                /* default idle timeout */
-#define XD_CTL_EVENTS_MAX    (1024 * 1024)        /* unread events before a drop */
-/* All clients' unsent output together; past it the `events` subscribers
- * with the largest backlog are dropped first. */
+/* The memory one subscriber's unread events may hold before it is dropped. */
+#define XD_CTL_EVENTS_MAX    (1024 * 1024)
+/* The memory all clients' unsent output may hold together (their queues'
+ * chunks, control/outq.h); past it the `events` subscribers furthest
+ * behind are dropped first, then a reply that does not fit while others
+ * hold output is refused with a short error (control/client.c). */
 #define XD_CTL_BACKLOG_TOTAL (64 * 1024 * 1024)
 #define XD_CTL_CLIENTS_MAX   1024                 /* connections at once */
 /* Connections one uid other than root (and the daemon's own) may hold,
@@ -91,7 +94,7 @@ enum xd_access xd_control_access(const struct xd_peer *peer, unsigned self_uid,
 struct xd_control_stats {
 	size_t clients;                  /* connected */
 	size_t subscribers;              /* of those, on the `events` stream */
-	size_t backlog;                  /* unsent output bytes, all clients */
+	size_t backlog;                  /* memory of all clients' unsent output */
 };
 void xd_control_stats(const struct xd_control *c, struct xd_control_stats *st);
 

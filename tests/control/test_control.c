@@ -1178,6 +1178,23 @@ static int subscribe_raw(struct fixture *f)
 	return fd;
 }
 
+static size_t want_subscribers;
+
+static bool has_subscribers(void *arg)
+{
+	struct xd_control_stats st;
+	xd_control_stats(((struct fixture *)arg)->ctl, &st);
+	return st.subscribers == want_subscribers;
+}
+
+/* Until the daemon has taken n `events` requests (a loaded machine may
+ * take longer than any fixed wait). */
+static void wait_subscribers(struct fixture *f, size_t n)
+{
+	want_subscribers = n;
+	assert_true(run_until(f, has_subscribers, f, 10000));
+}
+
 /* Drain what is there; true at EOF (the daemon closed us). */
 static bool closed_by_daemon(int fd)
 {
@@ -1211,12 +1228,12 @@ static void test_backlog_budget_drops_slowest_first(void **state)
 	enum { LATE = 6 };
 	size_t peak = 0;
 	int early = subscribe_raw(f);
-	run_for(f, 50);
+	wait_subscribers(f, 1);
 	assert_int_equal(churn(f, 2000, &peak), 1);  /* ~600 KB head start */
 	int late[LATE];
 	for (int i = 0; i < LATE; i++)
 		late[i] = subscribe_raw(f);
-	run_for(f, 50);
+	wait_subscribers(f, 1 + LATE);
 	size_t left = 1 + LATE;
 	for (int i = 0; i < 4000 && left == 1 + LATE; i++)
 		left = churn(f, 1, &peak);
@@ -1237,6 +1254,159 @@ static void test_backlog_budget_drops_slowest_first(void **state)
 	close(early);
 	for (int i = 0; i < LATE; i++)
 		close(late[i]);
+}
+
+/* sendmsg() as the control layer calls it, counted (meson.build links
+ * this test with --wrap=sendmsg). */
+static unsigned long sendmsg_calls;
+ssize_t __real_sendmsg(int fd, const struct msghdr *msg, int flags);
+ssize_t __wrap_sendmsg(int fd, const struct msghdr *msg, int flags);
+ssize_t __wrap_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	sendmsg_calls++;
+	return __real_sendmsg(fd, msg, flags);
+}
+
+static bool subscriber_blocked(void *arg)
+{
+	struct fixture *f = arg;
+	struct xd_control_stats st;
+	xd_control_stats(f->ctl, &st);
+	return st.backlog > 0;
+}
+
+/* Once a subscriber's socket is full, events are queued without another
+ * system call until poll() says it has room; when it has read them all
+ * the queue's memory is given back (the budget counts memory, not only
+ * unsent bytes). */
+static void test_full_subscriber_costs_no_syscall_per_event(void **state)
+{
+	struct fixture *f = *state;
+	size_t peak = 0;
+	int fd = subscribe_raw(f);
+	wait_subscribers(f, 1);
+	unsigned long first = sendmsg_calls;
+	int taken = 0;
+	for (; taken < 20000 && !subscriber_blocked(f); taken++)
+		(void)churn(f, 1, &peak);
+	assert_true(subscriber_blocked(f));
+	/* A small socket buffer: the kernel holds little of a stream nobody
+	 * reads (the default, net.core.wmem_default, took 167 here). */
+	print_message("the socket took %d events (%lu sendmsg) before it was full\n", taken,
+		      sendmsg_calls - first);
+	assert_true(taken < 80);
+	unsigned long before = sendmsg_calls;
+	assert_int_equal(churn(f, 1000, &peak), 1);
+	assert_int_equal(sendmsg_calls, before);     /* queued, not tried */
+	struct xd_control_stats st;
+	xd_control_stats(f->ctl, &st);
+	assert_true(st.backlog >= 100 * 1000);       /* ~200 bytes an event */
+	assert_int_equal(st.backlog % 4096, 0);      /* whole chunks */
+	struct tclient *c = tclient_adopt(f, fd);    /* now it reads */
+	for (int i = 0; i < 200 && st.backlog; i++) {
+		run_for(f, 10);
+		xd_control_stats(f->ctl, &st);
+	}
+	assert_int_equal(st.backlog, 0);
+	assert_int_equal(st.subscribers, 1);
+	assert_true(sendmsg_calls > before);
+	assert_false(c->eof);
+	tclient_free(c);
+}
+
+#define TINY_BUDGET (128 * 1024)
+
+static int setup_tiny_budget(void **state)
+{
+	test_backlog_max = TINY_BUDGET;
+	int r = setup_with(state, base_conf, 0);
+	test_backlog_max = 0;
+	return r;
+}
+
+/* Two subscribers whose sockets filled at the same event hold the same:
+ * the one connected first goes first.  (Dropping the first of equals in
+ * the newest-first list dropped, in stress-subscribers on a loaded
+ * machine, the one subscriber that reads: it connects last, and a burst
+ * while its reader thread waited for a CPU made its queue equal.) */
+static void test_budget_ties_drop_the_oldest_subscriber(void **state)
+{
+	struct fixture *f = *state;
+	size_t peak = 0;
+	int older = subscribe_raw(f);
+	int newer = subscribe_raw(f);
+	wait_subscribers(f, 2);
+	size_t left = 2;
+	for (int i = 0; i < 40000 && left == 2; i++)
+		left = churn(f, 1, &peak);
+	assert_int_equal(left, 1);
+	run_for(f, 20);
+	assert_true(closed_by_daemon(older));
+	assert_false(closed_by_daemon(newer));
+	close(older);
+	close(newer);
+}
+
+/* A status naming "db" 4096 times: a reply of several hundred KB. */
+static char *big_status_request(void)
+{
+	size_t cap = 16 * XD_PROTO_NAMES_MAX + 64, len = 0;
+	char *req = malloc(cap);
+	assert_non_null(req);
+	len += (size_t)snprintf(req, cap, "{\"cmd\":\"status\",\"names\":[");
+	for (int i = 0; i < XD_PROTO_NAMES_MAX; i++)
+		len += (size_t)snprintf(req + len, cap - len, "%s\"db\"", i ? "," : "");
+	snprintf(req + len, cap - len, "]}\n");
+	return req;
+}
+
+static size_t backlog_of(struct fixture *f)
+{
+	struct xd_control_stats st;
+	xd_control_stats(f->ctl, &st);
+	return st.backlog;
+}
+
+/* Replies count against the budget too: a subscriber holding output goes
+ * first; then a reply that does not fit while another client's unread
+ * reply holds memory is refused with a short error (one reply alone may
+ * be larger than the budget); once read, everything is answered again. */
+static void test_budget_bounds_unread_replies(void **state)
+{
+	struct fixture *f = *state;
+	size_t peak = 0;
+	int sub = subscribe_raw(f);
+	wait_subscribers(f, 1);
+	for (int i = 0; i < 20000 && !subscriber_blocked(f); i++)
+		(void)churn(f, 1, &peak);
+	assert_true(subscriber_blocked(f) && backlog_of(f) < TINY_BUDGET);
+	char *req = big_status_request();
+	int a = raw_connect(f->sock);
+	assert_true(a >= 0);
+	assert_int_equal(send(a, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
+	run_for(f, 100);
+	assert_true(closed_by_daemon(sub));          /* dropped for the reply */
+	size_t held = backlog_of(f);
+	assert_true(held > TINY_BUDGET);             /* alone, it may be larger */
+	struct tclient *b = tclient_new(f);
+	json_t *r = ask(b, req, 2000);
+	assert_error(r, 1);
+	assert_non_null(strstr(json_string_value(json_object_get(r, "error")),
+			       "output budget"));
+	json_decref(r);
+	assert_int_equal(backlog_of(f), held);       /* nothing added */
+	struct tclient *ra = tclient_adopt(f, a);
+	r = tclient_line(ra, 5000);
+	assert_ok(r);
+	assert_int_equal(json_array_size(json_object_get(r, "domains")), XD_PROTO_NAMES_MAX);
+	json_decref(r);
+	assert_int_equal(backlog_of(f), 0);
+	r = ask(b, req, 5000);
+	assert_ok(r);
+	json_decref(r);
+	tclient_free(ra);
+	tclient_free(b);
+	free(req);
 }
 
 enum { UIDS = 16, TRIES = 70 };     /* 1120 attempts > XD_CTL_CLIENTS_MAX */
@@ -1524,6 +1694,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wrong_field_types_are_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_control_bytes_escaped_in_replies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backlog_budget_drops_slowest_first, setup_small_budget, teardown),
+		cmocka_unit_test_setup_teardown(test_budget_ties_drop_the_oldest_subscriber,
+						setup_tiny_budget, teardown),
+		cmocka_unit_test_setup_teardown(test_full_subscriber_costs_no_syscall_per_event,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_budget_bounds_unread_replies,
+						setup_tiny_budget, teardown),
 		cmocka_unit_test_setup_teardown(test_uid_quota_and_root_reserve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ready_after_boot_and_status_lines, setup_notify, teardown_notify),
 		cmocka_unit_test_setup_teardown(test_ready_immediately, setup_notify_immediately, teardown_notify),

@@ -310,6 +310,66 @@ def case_events(exe_d, exe_c, host):
         human.wait()
 
 
+# File names of save images: a terminal's escape sequence, BEL, DEL and
+# the C1 CSI (U+009B) in UTF-8; and one with a byte that is not UTF-8.
+HOSTILE_UTF8 = "gh\x1b[2J\x07\x7f\u009bost"
+HOSTILE_BYTES = b"sp\xff\x1b[31mook"
+
+
+def raw_controls(data):
+    """The control bytes of output: C0 but newline, DEL, C1 in UTF-8."""
+    return sorted({b for b in data if b < 0x20 and b != 0x0a or b == 0x7f} |
+                  ({0x9b} if b"\xc2\x9b" in data else set()))
+
+
+def case_hostile_text(exe_d, exe_c, host):
+    """A reason quoting untrusted bytes (save images' file names, restored
+    as unmanaged domains) reaches the terminal with no raw control byte:
+    status and events escape them (\\xNN) for humans; --json keeps the
+    text (JSON escapes); bytes that are not UTF-8 come escaped."""
+    d, ctl = start(exe_d, exe_c, host, [("ghost", {"on_host_shutdown": "save"}),
+                                        ("spook", {"on_host_shutdown": "save"})])
+    check(d.stop() == 0, "halt", d)
+    save = host.path("save").encode()
+    os.rename(save + b"/ghost", save + b"/" + HOSTILE_UTF8.encode())
+    os.rename(save + b"/spook", save + b"/" + HOSTILE_BYTES)
+    host.write_conf([("conf", {})])
+    host.write_scenario({"conf": {"create_ms": 1500}, "ghost": {"restore_ms": 300},
+                         "spook": {"restore_ms": 300}})
+    d = Daemon(exe_d, host, "-s", ctl.sock)
+    deadline = time.monotonic() + 10
+    while not os.path.exists(ctl.sock):
+        check(time.monotonic() < deadline, "no control socket", d)
+        time.sleep(0.02)
+    human = subprocess.Popen([ctl.exe, "-s", ctl.sock, "events"], stdout=subprocess.PIPE)
+    try:
+        d.wait_for(BOOT_DONE)
+        deadline = time.monotonic() + 10
+        while {ctl.states().get(n, {}).get("state") for n in ("ghost", "spook")} != {"running"}:
+            check(time.monotonic() < deadline, f"not restored: {ctl.states()}", d)
+            time.sleep(0.05)
+        time.sleep(0.3)
+    finally:
+        human.kill()
+        events = human.communicate()[0]
+    table = subprocess.run([ctl.exe, "-s", ctl.sock, "status"], capture_output=True).stdout
+    js = subprocess.run([ctl.exe, "-s", ctl.sock, "--json", "status"], capture_output=True).stdout
+    for what, out in (("status", table), ("events", events), ("--json status", js)):
+        check(not raw_controls(out), f"{what}: raw control bytes {raw_controls(out)}: {out!r}", d)
+    check(b"gh\\x1b[2J\\x07\\x7f\\xc2\\x9bost" in table and b"sp\\xff\\x1b[31mook" in table,
+          f"status shows the names escaped: {table!r}", d)
+    check(b"restoring unmanaged domain from " in events and b"gh\\x1b[2J" in events,
+          f"events show the reason escaped: {events!r}", d)
+    rows = [r for r in table.decode().splitlines() if r.startswith(("ghost", "spook"))]
+    cols = columns(table.decode().splitlines()[0])
+    check(len(rows) == 2 and all(r[c - 1] == " " and r[c] != " " for r in rows for c in cols[1:5]),
+          f"rows aligned: {rows}", d)
+    reasons = {x["name"]: x["reason"] for x in json.loads(js)["domains"]}
+    check(HOSTILE_UTF8 in reasons["ghost"], f"--json keeps UTF-8 text as it is: {reasons}", d)
+    check("sp\\xff\\x1b[31mook" in reasons["spook"],
+          f"--json: text that is not UTF-8 comes escaped: {reasons}", d)
+
+
 def case_shutdown_host(exe_d, exe_c, host):
     """shutdown-host --wait: everything down, the daemon stays up and starts nothing."""
     d, ctl = start(exe_d, exe_c, host, THREE, SCEN)

@@ -16,7 +16,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from xdtest import Daemon, Failure, Host, check  # noqa: E402
+from xdtest import Daemon, Failure, Host, check, in_main  # noqa: E402
 
 BOOT_DONE = r"^boot done in [0-9.]+ s: "
 HALT_DONE = r"^host shutdown done in [0-9.]+ s: "
@@ -315,21 +315,6 @@ echo "pre domain=$XENDOMD_DOMAIN reason=$XENDOMD_REASON domid=${{XENDOMD_DOMID:-
     halt(d)
     check(f"hook db-post: post domain=db reason=host-shutdown domid={domid}" in d.messages("db"),
           "post hook ran with the old domid", d)
-
-
-def in_main(pid):
-    """Whether pid runs xendomd's main(): it blocks SIGHUP (the first thing main
-    does) or ignores SIGPIPE (done before the loop exists, in any version)."""
-    masks = {}
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith(("SigBlk:", "SigIgn:")):
-                    masks[line[:6]] = int(line.split()[1], 16)
-    except OSError:
-        return False
-    return bool(masks.get("SigBlk", 0) & (1 << (signal.SIGHUP - 1)) or
-                masks.get("SigIgn", 0) & (1 << (signal.SIGPIPE - 1)))
 
 
 def hup_storm(proc, stop, wait_main=False):

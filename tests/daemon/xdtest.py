@@ -208,6 +208,24 @@ class Daemon:
         return [l.msg for l in self.lines if dom is None or l.dom == dom]
 
 
+def in_main(pid):
+    """Whether pid runs xendomd's main(): SIGHUP blocked (the first thing
+    main does) or caught (the loop owns it), or SIGPIPE ignored (done
+    before the loop exists).  Before that the process is the dynamic
+    loader's, where no code of the daemon can guard a signal."""
+    masks = {}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(("SigBlk:", "SigIgn:", "SigCgt:")):
+                    masks[line[:6]] = int(line.split()[1], 16)
+    except OSError:
+        return False
+    hup, pipe = 1 << (signal.SIGHUP - 1), 1 << (signal.SIGPIPE - 1)
+    return bool((masks.get("SigBlk", 0) | masks.get("SigCgt", 0)) & hup or
+                masks.get("SigIgn", 0) & pipe)
+
+
 def run_ctl_case(cases, prefix, argv, ok_line=lambda name: f"ok {name}"):
     """main() of a test file whose cases take (XENDOMD, XENDOMCTL, host):
     argv is XENDOMD XENDOMCTL CASE; 0 passed, 1 failed, 2 usage."""

@@ -16,7 +16,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "daemon"))
 sys.path.insert(0, os.path.join(HERE, "..", "control"))
-from xdtest import LINE_RE, Failure, Line  # noqa: E402,F401
+from xdtest import LINE_RE, Failure, Line, in_main  # noqa: E402,F401
 
 # The states of xendomctl status and the log (xendomd(8), States).
 STATES = {"inactive", "waiting", "starting", "restoring", "booting", "running",
@@ -190,19 +190,28 @@ def read_line(s, limit=64 << 20):
 
 class Storm:
     """A thread sending signo to pid every interval seconds until stopped
-    or the process is gone."""
+    or the process is gone.  Through a pidfd: once the process is reaped
+    the signal fails, it never reaches another process given the same
+    pid.  With from_main, it begins only once main() runs (in_main)."""
 
-    def __init__(self, pid, signo=signal.SIGHUP, interval=0.001):
+    def __init__(self, pid, signo=signal.SIGHUP, interval=0.001, from_main=False):
         self.pid, self.signo, self.interval = pid, signo, interval
         self.sent = 0
+        self.waited = 0.0            # seconds until main() ran
+        self.pidfd = os.pidfd_open(pid)
         self.stopped = threading.Event()
-        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t = threading.Thread(target=self._run, args=(from_main,), daemon=True)
         self.t.start()
 
-    def _run(self):
+    def _run(self, from_main):
+        t0 = time.monotonic()
+        while from_main and not in_main(self.pid) and not self.stopped.is_set():
+            if time.monotonic() - t0 > 10:
+                return               # never got there: the test sees sent == 0
+        self.waited = time.monotonic() - t0
         while not self.stopped.is_set():
             try:
-                os.kill(self.pid, self.signo)
+                signal.pidfd_send_signal(self.pidfd, self.signo)
             except ProcessLookupError:
                 return
             self.sent += 1
@@ -211,6 +220,7 @@ class Storm:
     def stop(self):
         self.stopped.set()
         self.t.join(5)
+        os.close(self.pidfd)
         return self.sent
 
 

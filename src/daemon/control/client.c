@@ -108,7 +108,7 @@ void ctl_add_client(struct xd_control *c, int fd)
 static void client_set_events(struct client *cl)
 {
 	short ev = 0;
-	if (cl->out_len > cl->out_off)
+	if (cl->out.bytes)
 		ev |= POLLOUT;
 	else if (cl->subscribed || (!cl->busy && !cl->closing))
 		ev |= POLLIN;
@@ -117,12 +117,19 @@ static void client_set_events(struct client *cl)
 	xd_loop_mod_io(cl->ctl->env.loop, cl->io, ev);
 }
 
-/* Keep ctl->backlog the sum of every open client's unsent bytes. */
+/* Keep ctl->backlog the sum of every open client's output memory. */
 static void account(struct client *cl)
 {
-	size_t pending = cl->closed ? 0 : cl->out_len - cl->out_off;
-	cl->ctl->backlog = cl->ctl->backlog - cl->counted + pending;
-	cl->counted = pending;
+	size_t mem = cl->closed ? 0 : cl->out.mem;
+	cl->ctl->backlog = cl->ctl->backlog - cl->counted + mem;
+	cl->counted = mem;
+}
+
+static void free_input(struct client *cl)
+{
+	free(cl->in);
+	cl->in = NULL;
+	cl->in_len = cl->in_cap = 0;
 }
 
 void ctl_client_close(struct client *cl)
@@ -131,7 +138,10 @@ void ctl_client_close(struct client *cl)
 		return;
 	struct xd_control *c = cl->ctl;
 	cl->closed = true;
+	outq_clear(&cl->out);            /* now: the budget counts it no more */
+	free_input(cl);
 	account(cl);
+	c->n_subscribers -= cl->subscribed;
 	xd_loop_del_io(c->env.loop, cl->io);
 	close(cl->fd);
 	xd_timer_disarm(ctl_timers(c), &cl->idle);
@@ -150,13 +160,29 @@ void ctl_client_close(struct client *cl)
 		ctl_resume_accept(c);
 }
 
+/* What the kernel may hold of one subscriber's unread stream (it
+ * doubles the value for its own bookkeeping): the rest waits in the
+ * daemon's queue, under the budget.  The default, about 200 KB, would let
+ * 1000 subscribers that never read pin 200 MB of kernel memory, and take
+ * some 300 events each, one sendmsg() apiece, before their sockets fill. */
+#define EVENTS_SNDBUF (16 * 1024)
+
+void ctl_client_subscribe(struct client *cl)
+{
+	if (cl->subscribed)
+		return;
+	cl->ctl->n_subscribers++;
+	cl->subscribed = true;
+	cl->progress = cl->ctl->n_events;
+	int size = EVENTS_SNDBUF;
+	(void)setsockopt(cl->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
 void ctl_free_graveyard(struct xd_control *c)
 {
 	while (c->graveyard) {
 		struct client *cl = c->graveyard;
 		c->graveyard = cl->next;
-		free(cl->in);
-		free(cl->out);
 		free(cl);
 	}
 }
@@ -167,29 +193,21 @@ void ctl_on_reap(struct xd_timer *t, void *arg)
 	ctl_free_graveyard(arg);
 }
 
-/* Send what we can now; the rest waits for POLLOUT. */
+/* Send what the socket takes now; the rest waits for POLLOUT.  Called
+ * only when the queue was empty before (a socket known to be full is not
+ * tried again until poll says it has room) or on POLLOUT. */
 static void client_flush(struct client *cl)
 {
-	while (cl->out_off < cl->out_len) {
-		ssize_t n = send(cl->fd, cl->out + cl->out_off, cl->out_len - cl->out_off,
-				 MSG_NOSIGNAL);
-		if (n > 0) {
-			cl->out_off += (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
+	size_t before = cl->out.bytes;
+	if (outq_send(&cl->out, cl->fd) == OUTQ_ERROR) {
 		ctl_client_close(cl);
 		return;
 	}
-	if (cl->out_off == cl->out_len) {
-		cl->out_off = cl->out_len = 0;
-		if (cl->closing) {
-			ctl_client_close(cl);
-			return;
-		}
+	if (cl->out.bytes < before || !cl->out.bytes)
+		cl->progress = cl->ctl->n_events;   /* it reads */
+	if (!cl->out.bytes && cl->closing) {
+		ctl_client_close(cl);
+		return;
 	}
 	account(cl);
 	client_set_events(cl);
@@ -200,91 +218,105 @@ static size_t backlog_budget(const struct xd_control *c)
 	return c->env.backlog_total_max ? c->env.backlog_total_max : XD_CTL_BACKLOG_TOTAL;
 }
 
+/* The subscriber furthest behind: the one whose socket took nothing for
+ * the most events; of those, the one holding the most; of those, the
+ * longest connected (the list is newest first).  Memory alone would pick
+ * a subscriber that reads as readily as one that never does whenever a
+ * burst of events fills both queues alike. */
 static struct client *slowest_subscriber(struct xd_control *c)
 {
 	struct client *worst = NULL;
-	for (struct client *cl = c->clients; cl; cl = cl->next)
-		if (cl->subscribed && cl->counted && (!worst || cl->counted > worst->counted))
+	for (struct client *cl = c->clients; cl; cl = cl->next) {
+		if (!cl->subscribed || !cl->counted)
+			continue;
+		if (!worst || cl->progress < worst->progress ||
+		    (cl->progress == worst->progress && cl->counted >= worst->counted))
 			worst = cl;
+	}
 	return worst;
 }
 
-/* Over the budget for all clients together: drop the subscribers with
- * the largest backlog until it fits.  Replies are not dropped: a client
- * holds at most one, and its request was answered. */
-static void enforce_backlog_budget(struct xd_control *c)
+/* Drop the subscribers furthest behind until all clients' output and
+ * `more` fit the budget; false if they do not even without any. */
+static bool make_room(struct xd_control *c, size_t more)
 {
-	while (!c->broadcasting && c->backlog > backlog_budget(c)) {
+	while (c->backlog + more > backlog_budget(c)) {
 		struct client *cl = slowest_subscriber(c);
 		if (!cl)
-			return;
+			return false;
 		xd_log(XD_LOG_NOTICE, NULL, -1, "control: events client (uid %u, pid %ld) "
-		       "dropped: %zu bytes unread while all clients' output exceeds %zu bytes",
-		       cl->uid, cl->pid, cl->counted, backlog_budget(c));
+		       "dropped: %zu bytes unread, nothing read for %llu events, while all "
+		       "clients' output exceeds the budget of %zu bytes", cl->uid, cl->pid,
+		       cl->out.bytes, (unsigned long long)(c->n_events - cl->progress),
+		       backlog_budget(c));
 		ctl_client_close(cl);
 	}
+	return true;
 }
 
-static int reserve(char **buf, size_t *cap, size_t need)
+/* Queue q's bytes (taken over) for cl; try to send them if nothing was
+ * waiting for the socket to drain already. */
+static void client_enqueue(struct client *cl, struct outq *q)
 {
-	if (need <= *cap)
-		return 0;
-	size_t ncap = *cap ? *cap : 1024;
-	while (ncap < need)
-		ncap *= 2;
-	char *n = realloc(*buf, ncap);
-	if (!n)
-		return -1;
-	*buf = n;
-	*cap = ncap;
-	return 0;
+	bool idle = cl->out.bytes == 0;
+	outq_splice(&cl->out, q);
+	if (idle)
+		client_flush(cl);
+	else
+		account(cl);
 }
 
-void ctl_client_write(struct client *cl, const char *data, size_t len)
+static int dump_to_queue(const char *buf, size_t size, void *arg)
 {
-	if (cl->closed)
+	return outq_append(arg, buf, size);
+}
+
+/* A reply that would take the output past the budget while other
+ * clients' output holds memory (one alone may be larger) is refused with
+ * a short error instead: the requests of users who do not read their
+ * replies cannot add up. */
+static void refuse_reply(struct client *cl, struct outq *q)
+{
+	struct xd_control *c = cl->ctl;
+	xd_log(XD_LOG_NOTICE, NULL, -1, "control: reply of %zu bytes to uid %u (pid %ld) "
+	       "refused: all clients' unsent output holds %zu bytes, the budget is %zu",
+	       q->bytes, cl->uid, cl->pid, c->backlog, backlog_budget(c));
+	char line[256];
+	int n = snprintf(line, sizeof(line), "{\"ok\":false,\"code\":%d,\"error\":\"the reply "
+			 "(%zu bytes) does not fit the daemon's output budget now: other "
+			 "clients have not read theirs; try again\"}\n", XD_EXIT_FAILED, q->bytes);
+	outq_clear(q);
+	if (n > 0 && (size_t)n < sizeof(line) && outq_append(q, line, (size_t)n) == 0)
 		return;
-	size_t pending = cl->out_len - cl->out_off;
-	if (cl->subscribed && pending + len > XD_CTL_EVENTS_MAX) {
-		xd_log(XD_LOG_NOTICE, NULL, -1, "control: events client (uid %u) "
-		       "does not read; dropped", cl->uid);
-		ctl_client_close(cl);
-		return;
-	}
-	if (cl->out_off) {           /* compact before growing */
-		memmove(cl->out, cl->out + cl->out_off, pending);
-		cl->out_off = 0;
-		cl->out_len = pending;
-	}
-	if (reserve(&cl->out, &cl->out_cap, cl->out_len + len) < 0) {
-		ctl_client_close(cl);
-		return;
-	}
-	memcpy(cl->out + cl->out_len, data, len);
-	cl->out_len += len;
-	account(cl);
-	client_flush(cl);
-	enforce_backlog_budget(cl->ctl);
+	ctl_client_close(cl);
 }
 
 void ctl_send_json(struct client *cl, json_t *reply)
 {
-	char *text = reply ? json_dumps(reply, CTL_JSON_FLAGS) : NULL;
+	struct outq q = { 0 };
+	if (cl->closed) {
+		json_decref(reply);
+		return;
+	}
+	int r = reply ? json_dump_callback(reply, dump_to_queue, &q, CTL_JSON_FLAGS) : -1;
 	json_decref(reply);
-	if (!text) {
+	if (r < 0 || outq_append(&q, "\n", 1) < 0) {
+		outq_clear(&q);
 		ctl_client_close(cl);
 		return;
 	}
-	size_t len = strlen(text);
-	text[len] = '\n';                /* replaces the NUL; length is known */
-	ctl_client_write(cl, text, len + 1);
-	free(text);
+	if (!make_room(cl->ctl, q.mem) && q.mem > OUTQ_CHUNK_MEM &&
+	    cl->ctl->backlog > cl->counted)
+		refuse_reply(cl, &q);
+	if (!cl->closed)
+		client_enqueue(cl, &q);
+	outq_clear(&q);
 }
 
 static void take_lines(struct client *cl)
 {
 	while (!cl->closed && !cl->busy && !cl->closing && !cl->subscribed &&
-	       cl->out_len == cl->out_off) {
+	       !cl->out.bytes && cl->in_len) {
 		char *nl = memchr(cl->in, '\n', cl->in_len);
 		if (!nl)
 			break;
@@ -299,7 +331,7 @@ static void take_lines(struct client *cl)
 			ctl_arm_idle(cl);
 	}
 	if (cl->subscribed)              /* the stream is one-way from here */
-		cl->in_len = 0;
+		free_input(cl);
 	if (cl->in_len > XD_PROTO_REQUEST_MAX && !cl->closing && !cl->busy) {
 		/* No way to find the next request's start: answer, then close. */
 		cl->in_len = 0;
@@ -309,7 +341,26 @@ static void take_lines(struct client *cl)
 	}
 }
 
-/* Read until EAGAIN, a full buffer, or a request to answer. */
+/* Room in cl->in for the next read: a request is at most REQUEST_MAX
+ * bytes and its newline, so that is all a client's input may take. */
+static int input_room(struct client *cl)
+{
+	size_t most = XD_PROTO_REQUEST_MAX + 1;
+	size_t need = cl->in_len + READ_CHUNK < most ? cl->in_len + READ_CHUNK : most;
+	if (need <= cl->in_cap)
+		return 0;
+	size_t ncap = cl->in_cap ? 2 * cl->in_cap : READ_CHUNK;
+	ncap = ncap < need ? need : ncap > most ? most : ncap;
+	char *n = realloc(cl->in, ncap);
+	if (!n)
+		return -1;
+	cl->in = n;
+	cl->in_cap = ncap;
+	return 0;
+}
+
+/* Read until EAGAIN, a full buffer, or a request to answer.  An empty
+ * input buffer is freed: an idle client holds no memory for it. */
 static void client_read(struct client *cl)
 {
 	for (;;) {
@@ -322,7 +373,7 @@ static void client_read(struct client *cl)
 				return;
 			continue;
 		}
-		if (reserve(&cl->in, &cl->in_cap, cl->in_len + READ_CHUNK) < 0) {
+		if (input_room(cl) < 0) {
 			ctl_client_close(cl);
 			return;
 		}
@@ -332,15 +383,18 @@ static void client_read(struct client *cl)
 		ssize_t n = recv(cl->fd, cl->in + cl->in_len, room, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (!cl->in_len)
+				free_input(cl);
 			return;
+		}
 		if (n <= 0) {
 			ctl_client_close(cl);
 			return;
 		}
 		cl->in_len += (size_t)n;
 		ctl_client_process(cl);
-		if (cl->closed || cl->busy || cl->closing || cl->out_len > cl->out_off)
+		if (cl->closed || cl->busy || cl->closing || cl->out.bytes)
 			return;
 	}
 }
@@ -370,17 +424,33 @@ static void on_client_io(struct xd_io *io, int fd, short revents, void *arg)
 		client_read(cl);
 }
 
-static bool anyone_subscribed(const struct xd_control *c)
+/* One event for one subscriber: dropped past its own limit, else queued
+ * and, if nothing was waiting for the socket to drain, sent at once.  A
+ * socket found full is not tried again before poll() says it has room:
+ * a subscriber that does not read costs no system call per event. */
+static void write_event(struct client *cl, const char *text, size_t len)
 {
-	for (const struct client *cl = c->clients; cl; cl = cl->next)
-		if (cl->subscribed)
-			return true;
-	return false;
+	if (cl->out.mem + OUTQ_CHUNK_MEM > XD_CTL_EVENTS_MAX) {
+		xd_log(XD_LOG_NOTICE, NULL, -1, "control: events client (uid %u, pid %ld) "
+		       "does not read; dropped with %zu bytes unread", cl->uid, cl->pid,
+		       cl->out.bytes);
+		ctl_client_close(cl);
+		return;
+	}
+	bool idle = cl->out.bytes == 0;
+	if (outq_append(&cl->out, text, len) < 0) {
+		ctl_client_close(cl);
+		return;
+	}
+	if (idle)
+		client_flush(cl);
+	else
+		account(cl);
 }
 
 void ctl_broadcast_event(struct xd_control *c, const struct xd_dom_status *st)
 {
-	if (!anyone_subscribed(c))
+	if (!c->n_subscribers)
 		return;          /* no JSON to build for nobody */
 	char *text = NULL;
 	json_t *ev = ctl_event_object(c, st);
@@ -391,23 +461,21 @@ void ctl_broadcast_event(struct xd_control *c, const struct xd_dom_status *st)
 		return;
 	size_t len = strlen(text);
 	text[len] = '\n';
+	c->n_events++;
 	/* No client but the one written to may close inside the fan-out
 	 * (next must stay valid): the budget is enforced after it. */
 	struct client *next;
-	c->broadcasting = true;
 	for (struct client *cl = c->clients; cl; cl = next) {
 		next = cl->next;
-		if (cl->subscribed)
-			ctl_client_write(cl, text, len + 1);
+		if (cl->subscribed && !cl->closed)
+			write_event(cl, text, len + 1);
 	}
-	c->broadcasting = false;
 	free(text);
-	enforce_backlog_budget(c);
+	(void)make_room(c, 0);
 }
 
 void xd_control_stats(const struct xd_control *c, struct xd_control_stats *st)
 {
-	*st = (struct xd_control_stats){ .clients = c->n_clients, .backlog = c->backlog };
-	for (const struct client *cl = c->clients; cl; cl = cl->next)
-		st->subscribers += cl->subscribed;
+	*st = (struct xd_control_stats){ .clients = c->n_clients, .backlog = c->backlog,
+					 .subscribers = c->n_subscribers };
 }

@@ -94,7 +94,7 @@ static json_t *cmd_events(struct xd_control *c, struct client *cl, json_t *req)
 {
 	(void)c;
 	(void)req;
-	cl->subscribed = true;
+	ctl_client_subscribe(cl);
 	xd_timer_disarm(ctl_timers(c), &cl->idle);
 	return json_pack("{s:b, s:b}", "ok", 1, "events", 1);
 }

@@ -5,8 +5,9 @@
  *   listener.c  the socket file, its permissions, accept() and its pause
  *               when descriptors run out; the control object's life
  *   peer.c      peer credentials and what they allow (socket_group)
- *   client.c    client buffers, line framing, the output backlog, idle
+ *   client.c    client buffers, line framing, the output budget, idle
  *               clients and the `events` stream
+ *   outq.c      a client's unsent output in fixed-size chunks (outq.h)
  *   names.c     names to engine slots and configuration indices, by hash
  *   reply.c     the JSON objects of replies and events
  *   commands.c  request dispatch and each command
@@ -25,8 +26,10 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "daemon/control.h"
+#include "daemon/control/outq.h"
 #include "proto/proto.h"
 #include "util/hash.h"
 
@@ -41,11 +44,11 @@ struct client {
 	enum xd_access access;
 	unsigned uid;
 	long pid;                        /* -1 if unknown */
-	size_t counted;                  /* of out, in ctl->backlog */
+	size_t counted;                  /* out.mem, as counted in ctl->backlog */
 	char *in;                        /* request bytes, up to REQUEST_MAX + 1 */
-	size_t in_len, in_cap;
-	char *out;                       /* reply bytes not yet sent */
-	size_t out_len, out_off, out_cap;
+	size_t in_len, in_cap;           /* in is freed whenever it empties */
+	struct outq out;                 /* output not yet sent (freed as it goes) */
+	uint64_t progress;               /* ctl->n_events when its socket last took bytes */
 	bool busy;                       /* a --wait job will reply */
 	bool subscribed;                 /* `events` stream */
 	bool closing;                    /* close once out is flushed */
@@ -86,8 +89,9 @@ struct xd_control {
 
 	struct client *clients;
 	size_t n_clients;
-	size_t backlog;                  /* unsent output of all clients */
-	bool broadcasting;               /* the budget is checked after the fan-out */
+	size_t n_subscribers;
+	uint64_t n_events;               /* events broadcast so far */
+	size_t backlog;                  /* memory of all clients' output queues */
 	struct client *graveyard;
 	struct xd_timer reap;            /* 0 ms: free the graveyard */
 
@@ -131,12 +135,13 @@ bool ctl_privileged(unsigned uid);
 /* client.c */
 void ctl_add_client(struct xd_control *c, int fd);
 void ctl_client_close(struct client *cl);
+/* From now on cl gets the `events` stream. */
+void ctl_client_subscribe(struct client *cl);
 void ctl_free_graveyard(struct xd_control *c);
 void ctl_on_reap(struct xd_timer *t, void *arg);
 void ctl_arm_idle(struct client *cl);
 /* Answer what is buffered (pipelined requests) and set the poll events. */
 void ctl_client_process(struct client *cl);
-void ctl_client_write(struct client *cl, const char *data, size_t len);
 /* One reply line (reply is taken over; NULL closes the client). */
 void ctl_send_json(struct client *cl, json_t *reply);
 void ctl_broadcast_event(struct xd_control *c, const struct xd_dom_status *st);
