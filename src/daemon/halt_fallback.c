@@ -101,14 +101,15 @@ unsigned xd_halt_fallback_bound_s(const struct xd_config *cfg)
 	return s > 86400 ? 86400 : (unsigned)s;
 }
 
-int xd_halt_fallback_prepare(const char *config_path, bool sim)
+int xd_halt_fallback_prepare(const char *config_path, bool explicit_path, bool sim)
 {
 	struct xd_config *cfg = NULL;
 	struct xd_diags diags = { 0 };
-	if (xd_config_load(config_path, &cfg, &diags) < 0) {
+	unsigned flags = XD_LOAD_DEGRADED | (explicit_path ? 0 : XD_LOAD_MISSING_OK);
+	if (xd_config_load_flags(config_path, flags, &cfg, &diags) < 0 || !cfg) {
 		xd_diags_print(&diags, stderr);
 		xd_diags_free(&diags);
-		fprintf(stderr, "xendomd --halt-fallback: %s is not valid: guests are left as they are\n",
+		fprintf(stderr, "xendomd --halt-fallback: cannot read %s: guests are left as they are\n",
 			config_path);
 		return 2;
 	}

@@ -45,10 +45,13 @@ bool xd_halt_fallback_needed(const struct xd_fallback_check *c, char *why, size_
  * shutdown_timeout one after the other, plus room for destroys. */
 unsigned xd_halt_fallback_bound_s(const struct xd_config *cfg);
 
-/* The --halt-fallback entry point before the daemon runs: loads config,
- * decides (messages on stderr, which the journal keeps for ExecStopPost).
- * Returns -1 when the sequence must run (an alarm(2) then bounds the
- * process), else the exit code: 0 nothing to do, 1 error, 2 bad config. */
-int xd_halt_fallback_prepare(const char *config_path, bool sim);
+/* The --halt-fallback entry point before the daemon runs: loads config
+ * as the daemon's start does (degraded: a domain with a configuration
+ * error fails alone, the others are still stopped; explicit_path: -c was
+ * given, so a missing file is an error), decides (messages on stderr,
+ * which the journal keeps for ExecStopPost).  Returns -1 when the
+ * sequence must run (an alarm(2) then bounds the process), else the exit
+ * code: 0 nothing to do, 1 error, 2 the configuration cannot be read. */
+int xd_halt_fallback_prepare(const char *config_path, bool explicit_path, bool sim);
 
 #endif

@@ -648,7 +648,8 @@ int main(int argc, char **argv)
 	case MODE_IMPORT:
 		return xd_import_xendomains_main(opt.import_file, stdout, stderr);
 	case MODE_HALT_FALLBACK:
-		rc = xd_halt_fallback_prepare(opt.config, strncmp(opt.backend, "sim:", 4) == 0);
+		rc = xd_halt_fallback_prepare(opt.config, opt.config_given,
+					      strncmp(opt.backend, "sim:", 4) == 0);
 		if (rc >= 0)
 			return rc;
 		opt.halt_only = true;

@@ -250,11 +250,28 @@ def case_halt_fallback(exe, host):
     rc, out = fallback(exe, host)
     check(rc == 0 and sum("-> stopping" in l for l in out) == 2,
           "a stale marker does not stop the fallback:\n" + "\n".join(out))
-    # a bad configuration: refused, exit 2, nothing done
+    # an error in one domain's section (the daemon booted the rest): the
+    # fallback still stops every running guest, as the daemon's halt would
+    with open(host.conf) as f:
+        good = f.read()
     with open(host.conf, "a") as f:
-        f.write("shutdown_timout = 3\n")
+        f.write("shutdown_timout = 3\n")          # in [domain app], the last section
+    with open(marker, "w") as f:
+        f.write("an-earlier-boot\n")
     rc, out = fallback(exe, host)
-    check(rc == 2 and not any("stopping" in l for l in out), f"bad config: rc {rc}")
+    text = "\n".join(out)
+    check(rc == 0 and "running it now" in text, f"a domain's configuration error: rc {rc}:\n{text}")
+    check(any("shutdown_timout" in l for l in out), f"the error is logged:\n{text}")
+    stops = [l for l in out if "-> stopping" in l]
+    check(len(stops) == 2 and "app" in stops[0] and "base" in stops[1],
+          f"app (running, its section broken) then base stopped:\n{text}")
+    # no main file, with -c FILE: refused, exit 2, nothing done
+    with open(host.conf, "w") as f:
+        f.write(good)
+    os.rename(host.conf, host.conf + ".gone")
+    rc, out = fallback(exe, host)
+    os.rename(host.conf + ".gone", host.conf)
+    check(rc == 2 and not any("stopping" in l for l in out), f"missing -c file: rc {rc}")
 
 
 def case_save_restore(exe, host):

@@ -167,10 +167,14 @@ static int open_xenstore(struct hv_libxl *x, char *err, size_t errlen)
 	return 0;
 }
 
+/* Not for a domain with a configuration error (degraded boot): it is
+ * never created, and its xl cfg may be the error. */
 static void prefetch_configs(struct hv_libxl *x, const struct xd_config *cfg)
 {
 	for (size_t i = 0; cfg && i < cfg->n_domains; i++) {
 		const struct xd_domain_cfg *d = &cfg->domains[i];
+		if (d->config_error)
+			continue;
 		if (d->xl_path && xlb_fetch_request(x, d->name, d->xl_path) < 0)
 			xd_log(XD_LOG_WARNING, d->name, -1, "cannot queue the config derivation");
 	}
