@@ -274,6 +274,9 @@ int xlb_image_check(struct hv *hv, const char *file, char *msg, size_t msglen);
 int xlb_image_name(struct hv *hv, const char *file, char *name, size_t namelen, char *msg,
 		   size_t msglen);
 
+/* migrate.c */
+int xlb_migrate(struct hv *hv, uint32_t domid, const char *host, const char *command, uint64_t id);
+
 /* watches.c */
 void xlb_recheck_domain(struct hv_libxl *x, uint32_t domid);
 int xlb_watch_domain(struct hv *hv, uint32_t domid);
