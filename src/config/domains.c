@@ -27,6 +27,7 @@ void ld_global_defaults(struct xd_global *g)
 	g->migrate_to = xd_strdup("");
 	g->migrate_command = xd_strdup("ssh");
 	g->migrate_timeout_ms = 600 * 1000;
+	g->migrate_live = true;
 	g->shutdown_fallback = XD_FALLBACK_DESTROY;
 	g->stop_unmanaged = true;
 	g->restore_on_boot = true;
@@ -133,6 +134,8 @@ void ld_inherit_global(struct xd_domain_cfg *d, const struct xd_global *g,
 		d->save_timeout_ms = g->save_timeout_ms;
 	if (!seen || !seen[KEY_MIGRATE_TIMEOUT].line)
 		d->migrate_timeout_ms = g->migrate_timeout_ms;
+	if (!seen || !seen[KEY_MIGRATE_LIVE].line)
+		d->migrate_live = g->migrate_live;
 	if (!d->migrate_to)      /* a string is NULL until set */
 		d->migrate_to = xd_strdup(g->migrate_to);
 	if (!d->migrate_command)

@@ -42,6 +42,7 @@ const struct key_def ld_keys[N_KEYS] = {
 	[KEY_MIGRATE_TO] = { "migrate_to", IN_GLOBAL | IN_DOMAIN, K_HOST, G(migrate_to), D(migrate_to), 0, 0, NULL },
 	[KEY_MIGRATE_COMMAND] = { "migrate_command", IN_GLOBAL | IN_DOMAIN, K_COMMAND, G(migrate_command), D(migrate_command), 0, 0, NULL },
 	[KEY_MIGRATE_TIMEOUT] = { "migrate_timeout", IN_GLOBAL | IN_DOMAIN, K_SECONDS, G(migrate_timeout_ms), D(migrate_timeout_ms), 1, XD_DAY_S, NULL },
+	[KEY_MIGRATE_LIVE] = { "migrate_live", IN_GLOBAL | IN_DOMAIN, K_BOOL, G(migrate_live), D(migrate_live), 0, 0, NULL },
 	[KEY_SHUTDOWN_FALLBACK] = { "shutdown_fallback", IN_GLOBAL, K_ENUM, G(shutdown_fallback), 0, 0, 0, fallback_names },
 	[KEY_STOP_UNMANAGED] = { "stop_unmanaged", IN_GLOBAL, K_BOOL, G(stop_unmanaged), 0, 0, 0, NULL },
 	[KEY_RESTORE_ON_BOOT] = { "restore_on_boot", IN_GLOBAL, K_BOOL, G(restore_on_boot), 0, 0, 0, NULL },

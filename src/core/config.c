@@ -69,6 +69,7 @@ static bool same_policy(const struct xd_domain_cfg *a, const struct xd_domain_cf
 	       same_string(a->migrate_to, b->migrate_to) &&
 	       same_string(a->migrate_command, b->migrate_command) &&
 	       a->migrate_timeout_ms == b->migrate_timeout_ms &&
+	       a->migrate_live == b->migrate_live &&
 	       same_string(a->exec_start_pre, b->exec_start_pre) &&
 	       same_string(a->exec_stop_post, b->exec_stop_post) &&
 	       a->hook_timeout_ms == b->hook_timeout_ms;

@@ -100,6 +100,7 @@ struct xd_domain_cfg {
 	char *migrate_to;                /* host for on_host_shutdown = migrate; "" = none */
 	char *migrate_command;           /* as `xl migrate -s`: runs `CMD HOST xl migrate-receive` */
 	uint64_t migrate_timeout_ms;     /* one migration, at halt or on demand */
+	bool migrate_live;               /* false: suspend first, then copy (no log-dirty) */
 	char *exec_start_pre;            /* NULL = none */
 	char *exec_stop_post;
 	uint64_t hook_timeout_ms;
@@ -134,6 +135,7 @@ struct xd_global {
 	char *migrate_to;                /* "" = none */
 	char *migrate_command;
 	uint64_t migrate_timeout_ms;
+	bool migrate_live;
 	enum xd_fallback shutdown_fallback;
 	bool stop_unmanaged;
 	bool restore_on_boot;

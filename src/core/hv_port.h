@@ -110,9 +110,11 @@ struct hv_ops {
 	 *                start it and gave it back: the guest was resumed here
 	 *                under its name and runs on.
 	 * cancel: before the go the transport is cut and the guest resumed
-	 * (HV_ECANCELED); after it the answer is HV_EINDOUBT. */
+	 * (HV_ECANCELED); after it the answer is HV_EINDOUBT.  live false:
+	 * the guest is suspended before its memory is copied (no log-dirty
+	 * tracking; longer downtime), the stream and protocol are the same. */
 	int (*migrate)(struct hv *, uint32_t domid, const char *host, const char *command,
-		       uint64_t op);
+		       bool live, uint64_t op);
 	/* rename-restart: rename the shut-down domain out of the way (sync). */
 	int (*rename)(struct hv *, uint32_t domid, const char *new_name);
 	/* Abort an op in flight; its OP_DONE still comes (HV_ECANCELED, or

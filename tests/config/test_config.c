@@ -1630,7 +1630,7 @@ static void migrate_defaults_and_inheritance(void **state)
 	xl("c");
 	struct xd_config *cfg = load_ok(HDR "on_host_shutdown = migrate\nmigrate_to = b.example\n"
 		"migrate_timeout = 90\n[domain a]\n[domain b]\nmigrate_to = [fd00::2]\n"
-		"migrate_command = ssh -p 2222\nmigrate_timeout = 30\n[domain c]\n"
+		"migrate_command = ssh -p 2222\nmigrate_timeout = 30\nmigrate_live = no\n[domain c]\n"
 		"on_host_shutdown = save\n");
 	assert_int_equal(cfg->global.on_host_shutdown, XD_HOST_MIGRATE);
 	assert_string_equal(cfg->global.migrate_command, "ssh");
@@ -1641,6 +1641,8 @@ static void migrate_defaults_and_inheritance(void **state)
 	assert_string_equal(dom(cfg, "b")->migrate_to, "[fd00::2]");
 	assert_string_equal(dom(cfg, "b")->migrate_command, "ssh -p 2222");
 	assert_int_equal(dom(cfg, "b")->migrate_timeout_ms, 30 * 1000);
+	assert_false(dom(cfg, "b")->migrate_live);
+	assert_true(dom(cfg, "a")->migrate_live);
 	assert_int_equal(dom(cfg, "c")->on_host_shutdown, XD_HOST_SAVE);
 	xd_config_free(cfg);
 	cfg = load_ok(HDR "[domain a]\n");

@@ -64,6 +64,7 @@ static const struct field fields[] = {
 	F(migrate_to, STRING),
 	F(migrate_command, STRING),
 	F(migrate_timeout_ms, SCALAR),
+	F(migrate_live, SCALAR),
 	F(exec_start_pre, STRING),
 	F(exec_stop_post, STRING),
 	F(hook_timeout_ms, SCALAR),

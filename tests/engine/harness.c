@@ -69,6 +69,7 @@ size_t h_dom(struct h *h, const char *name)
 	d->shutdown_timeout_ms = c->global.shutdown_timeout_ms;
 	d->save_timeout_ms = c->global.save_timeout_ms;
 	d->migrate_timeout_ms = 600000;
+	d->migrate_live = true;
 	d->hook_timeout_ms = 30000;
 	d->memory_mb = 128;
 	d->maxmem_mb = 128;

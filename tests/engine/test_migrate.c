@@ -73,13 +73,15 @@ static void migration_at_halt_leaves_the_host(void **state)
 	assert_int_equal(c.shutdowns, 0);
 	assert_int_equal(c.destroys, 1);
 	const char *host, *cmd;
-	assert_true(hv_sim_last_migration(h->hv, "m", &host, &cmd));
+	bool live;
+	assert_true(hv_sim_last_migration(h->hv, "m", &host, &cmd, &live));
 	assert_string_equal(host, "b.example");
 	assert_string_equal(cmd, "ssh");
+	assert_true(live);
 	h_free(h);
 }
 
-static void the_domains_migrate_command_is_used(void **state)
+static void the_domains_command_and_liveness_are_used(void **state)
 {
 	(void)state;
 	struct h *h = h_new();
@@ -87,12 +89,15 @@ static void the_domains_migrate_command_is_used(void **state)
 	h_start(h);
 	migrating(h, "m", "root@[fd00::2]");
 	h_cfg(h, "m")->migrate_command = strdup("ssh -p 2222");
+	h_cfg(h, "m")->migrate_live = false;
 	h_boot(h, MIN);
 	halt_and_wait(h, MIN);
 	const char *host, *cmd;
-	assert_true(hv_sim_last_migration(h->hv, "m", &host, &cmd));
+	bool live;
+	assert_true(hv_sim_last_migration(h->hv, "m", &host, &cmd, &live));
 	assert_string_equal(host, "root@[fd00::2]");
 	assert_string_equal(cmd, "ssh -p 2222");
+	assert_false(live);
 	h_free(h);
 }
 
@@ -345,7 +350,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(migration_at_halt_leaves_the_host),
-		cmocka_unit_test(the_domains_migrate_command_is_used),
+		cmocka_unit_test(the_domains_command_and_liveness_are_used),
 		cmocka_unit_test(failed_migration_at_halt_resumes_then_shuts_down),
 		cmocka_unit_test(migration_that_never_ends_is_cut_at_migrate_timeout),
 		cmocka_unit_test(cut_migration_is_bounded_by_shutdown_timeout),

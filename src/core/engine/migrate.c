@@ -60,8 +60,11 @@ void eng_begin_migrate(struct xd_engine *e, struct dom *d)
 	}
 	uint64_t op = eng_next_op(e, OP_MIGRATE, d);
 	eng_set_state(e, d, XD_MIGRATING, "migrating to %s", host);
-	eng_log(e, XD_LOG_NOTICE, d, "live migration to %s (migrate_command %s)", host, command_of(d));
-	int rc = e->hv->ops->migrate(e->hv, (uint32_t)d->domid, host, command_of(d), op);
+	eng_log(e, XD_LOG_NOTICE, d, "%s to %s (migrate_command %s)",
+		!d->cfg || d->cfg->migrate_live ? "live migration" : "migration (not live)", host,
+		command_of(d));
+	bool live = !d->cfg || d->cfg->migrate_live;
+	int rc = e->hv->ops->migrate(e->hv, (uint32_t)d->domid, host, command_of(d), live, op);
 	if (eng_op_started(e, d, op, rc)) {
 		if (migrate_timeout(e, d))
 			eng_arm_deadline(e, d, DL_MIGRATE, migrate_timeout(e, d));

@@ -186,9 +186,10 @@ struct hv_sim_counts {
 };
 struct hv_sim_counts hv_sim_counts(struct hv *hv, const char *name);
 
-/* The host and command of name's last migration (false if none yet). */
+/* The host, command and liveness of name's last migration (false if
+ * none yet). */
 bool hv_sim_last_migration(struct hv *hv, const char *name, const char **host,
-			   const char **command);
+			   const char **command, bool *live);
 
 /* The domain called name that exists now (not yet destroyed). */
 int hv_sim_find(struct hv *hv, const char *name, struct hv_dominfo *out);

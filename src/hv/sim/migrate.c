@@ -24,7 +24,8 @@ static bool migration_running(struct hv_sim *s, uint32_t domid)
 	return false;
 }
 
-int sim_migrate(struct hv *hv, uint32_t domid, const char *host, const char *command, uint64_t id)
+int sim_migrate(struct hv *hv, uint32_t domid, const char *host, const char *command, bool live,
+		uint64_t id)
 {
 	struct hv_sim *s = to_sim(hv);
 	struct sim_dom *d = dom_live(s, domid);
@@ -32,6 +33,7 @@ int sim_migrate(struct hv *hv, uint32_t domid, const char *host, const char *com
 		return HV_ENOENT;
 	d->prof->counts.migrates++;
 	record(d->prof, host, command);
+	d->prof->migrated_live = live;
 	bool busy = migration_running(s, domid);
 	struct sim_op *op = op_new(s, OP_MIGRATE, id, domid);
 	if (d->shutdown)

@@ -132,13 +132,14 @@ struct hv_sim_counts hv_sim_counts(struct hv *hv, const char *name)
 }
 
 bool hv_sim_last_migration(struct hv *hv, const char *name, const char **host,
-			   const char **command)
+			   const char **command, bool *live)
 {
 	struct sim_profile *p = profile_find(to_sim(hv), name);
 	if (!p || !p->migrated_host)
 		return false;
 	*host = p->migrated_host;
 	*command = p->migrated_command;
+	*live = p->migrated_live;
 	return true;
 }
 

@@ -69,6 +69,7 @@ struct sim_profile {
 	unsigned failed_creates, failed_saves, failed_restores;
 	unsigned failed_migrates, failed_after_go;
 	char *migrated_host, *migrated_command;   /* of the last migration */
+	bool migrated_live;
 	struct sim_script *script;       /* NULL unless an xs_* key is given */
 	struct hv_sim_counts counts;
 	struct sim_dom *holder;          /* the live domain now called name */
@@ -218,7 +219,8 @@ uint64_t cfg_mem_kb(const struct xd_domain_cfg *cfg);
 int sim_rename(struct hv *hv, uint32_t domid, const char *new_name);
 
 /* migrate.c */
-int sim_migrate(struct hv *hv, uint32_t domid, const char *host, const char *command, uint64_t id);
+int sim_migrate(struct hv *hv, uint32_t domid, const char *host, const char *command, bool live,
+		uint64_t id);
 void migrate_fire(struct sim_op *op);
 
 #endif
