@@ -327,6 +327,32 @@ static void bad_hosts_are_refused(void **state)
 	h_free(h);
 }
 
+/* On demand, in doubt: a stop of it touches neither it nor what requires it. */
+static void on_demand_in_doubt_stops_nothing(void **state)
+{
+	(void)state;
+	struct h *h = h_new();
+	h_dom(h, "m");
+	h_dom(h, "app");
+	h_requires(h, "app", "m");
+	h_sim(h, "[domain m]\nfail_migrates_after_go = 1\n");
+	h_start(h);
+	h_boot(h, MIN);
+	assert_null(xd_engine_migrate(h->e, 0, "c.example"));
+	h_run_for(h, MIN);
+	assert_int_equal(h_state(h, "m"), XD_FAILED);
+	assert_reason_has(h, "m", "in doubt");
+	size_t idx = 0, *cascade = NULL, n_cascade = 9;
+	xd_engine_stop(h->e, &idx, 1, &cascade, &n_cascade);
+	h_run_for(h, MIN);
+	assert_int_equal(n_cascade, 0);
+	free(cascade);
+	assert_int_equal(h_state(h, "app"), XD_RUNNING);
+	assert_int_equal(h_state(h, "m"), XD_FAILED);
+	assert_int_equal(hv_sim_counts(h->hv, "m").shutdowns, 0);
+	h_free(h);
+}
+
 /* An on-demand migration under way when the halt begins: if it fails,
  * the halt still needs the guest down. */
 static void halt_during_on_demand_migration_falls_back(void **state)
@@ -363,6 +389,7 @@ int main(void)
 		cmocka_unit_test(on_demand_migration_is_cut_at_migrate_timeout),
 		cmocka_unit_test(bad_hosts_are_refused),
 		cmocka_unit_test(halt_during_on_demand_migration_falls_back),
+		cmocka_unit_test(on_demand_in_doubt_stops_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

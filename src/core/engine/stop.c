@@ -226,8 +226,8 @@ void eng_want_down(struct xd_engine *e, struct dom *d, enum stop_kind kind, enum
 static void stop_with_dependents(struct xd_engine *e, struct dom *d, size_t **cascade,
 				 size_t *n_cascade, size_t *cap, bool named)
 {
-	if (d->goal == GOAL_DOWN)
-		return;
+	if (d->goal == GOAL_DOWN || d->life.in_doubt)
+		return;   /* in doubt: not stopped, so nothing stops first */
 	bool was = alive(d) || d->state == XD_WAITING || d->state == XD_STARTING ||
 		   d->state == XD_RESTORING || d->state == XD_RESTARTING;
 	eng_want_down(e, d, STOP_SHUTDOWN, XD_CAUSE_ON_DEMAND);

@@ -67,6 +67,9 @@ beats_on() {
 # NAME--incoming)
 consoles() { cat "/var/log/xen/console/guest-$1.log" "/var/log/xen/console/guest-$1--incoming.log" 2>/dev/null | tr -d '\r'; }
 inits() { consoles "$1" | grep -c 'GUEST: init up'; }
+# xdmigrate ARGS...: xendomctl migrate, bounded by more than migrate_timeout
+# (xdctl's 120 s is less than a migration takes here under load)
+xdmigrate() { timeout 600 xendomctl migrate "$@"; }
 alives() { consoles "$1" | grep -c 'GUEST: alive'; }
 
 xd_start
@@ -76,7 +79,7 @@ xd_wait_state 400 running m1 m2 m3 m4 || xd_fail "not all running"
 old4=$(domid_of m4)
 beats_on m4 0 || xd_fail "m4 has no heartbeat"
 hb4=$(heartbeat m4)
-out=$(xdctl migrate m4 localhost --wait 2>&1) && { echo "$out"; xd_fail "m4's live migration worked?"; }
+out=$(xdmigrate m4 localhost --wait 2>&1) && { echo "$out"; xd_fail "m4's live migration worked?"; }
 echo "$out"
 echo "$out" | grep -q 'migration to localhost failed' || xd_fail "m4's failure not said"
 [ "$(domid_of m4)" = "$old4" ] && [ "$(xd_state m4)" = running ] || xd_fail "m4 not running on"
@@ -94,7 +97,7 @@ hb_before=$(heartbeat m1)
 
 # ---- m1: on demand, to this host
 t0=$(up)
-out=$(xdctl migrate m1 localhost --wait) || { echo "$out"; xd_fail "xendomctl migrate m1 failed"; }
+out=$(xdmigrate m1 localhost --wait) || { echo "$out"; xd_fail "xendomctl migrate m1 failed"; }
 migrate_s=$(sub "$(up)" "$t0")
 echo "$out"
 new=$(domid_of m1)
@@ -120,7 +123,7 @@ mark MIGRATED_RUNS_ON old_domid="$old" new_domid="$new" data_kept="$data_kept"
 # ---- m3: the receiver hangs up mid-stream: resumed here
 old3=$(domid_of m3)
 hb3=$(heartbeat m3)
-out=$(xdctl migrate m3 localhost --wait 2>&1) && { echo "$out"; xd_fail "m3's migration succeeded?"; }
+out=$(xdmigrate m3 localhost --wait 2>&1) && { echo "$out"; xd_fail "m3's migration succeeded?"; }
 echo "$out"
 echo "$out" | grep -q 'migration to localhost failed' || xd_fail "m3's failure not said"
 [ "$(domid_of m3)" = "$old3" ] || xd_fail "m3's domid changed: $old3 -> $(domid_of m3)"
