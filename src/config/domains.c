@@ -24,6 +24,10 @@ void ld_global_defaults(struct xd_global *g)
 	g->on_host_shutdown = XD_HOST_SHUTDOWN;
 	g->shutdown_timeout_ms = 120 * 1000;
 	g->save_timeout_ms = 600 * 1000;
+	g->migrate_to = xd_strdup("");
+	g->migrate_command = xd_strdup("ssh");
+	g->migrate_timeout_ms = 600 * 1000;
+	g->migrate_live = true;
 	g->shutdown_fallback = XD_FALLBACK_DESTROY;
 	g->stop_unmanaged = true;
 	g->restore_on_boot = true;
@@ -33,7 +37,7 @@ void ld_global_defaults(struct xd_global *g)
 	g->start_order = XD_ORDER_CONFIG;
 }
 
-/* Policy defaults; on_host_shutdown, shutdown_timeout and save_timeout come from
+/* Policy defaults; the halt keys (ld_inherit_global) come from
  * [global] at the end, and the xl cfg fields from the xl cfg. */
 static void domain_defaults(struct xd_domain_cfg *d, const char *name, struct xd_origin origin)
 {
@@ -117,15 +121,62 @@ void ld_begin_domain(struct loader *L, const char *name)
 	L->owner = (long)i;
 }
 
+/* What a domain without its own halt keys takes from [global]: each key
+ * the domain's section does not set (seen NULL: none). */
+void ld_inherit_global(struct xd_domain_cfg *d, const struct xd_global *g,
+		       const struct xd_origin *seen)
+{
+	if (!seen || !seen[KEY_ON_HOST_SHUTDOWN].line)
+		d->on_host_shutdown = g->on_host_shutdown;
+	if (!seen || !seen[KEY_SHUTDOWN_TIMEOUT].line)
+		d->shutdown_timeout_ms = g->shutdown_timeout_ms;
+	if (!seen || !seen[KEY_SAVE_TIMEOUT].line)
+		d->save_timeout_ms = g->save_timeout_ms;
+	if (!seen || !seen[KEY_MIGRATE_TIMEOUT].line)
+		d->migrate_timeout_ms = g->migrate_timeout_ms;
+	if (!seen || !seen[KEY_MIGRATE_LIVE].line)
+		d->migrate_live = g->migrate_live;
+	if (!d->migrate_to)      /* a string is NULL until set */
+		d->migrate_to = xd_strdup(g->migrate_to);
+	if (!d->migrate_command)
+		d->migrate_command = xd_strdup(g->migrate_command);
+}
+
+/* on_host_shutdown = migrate needs a host.  [global]'s is checked alone
+ * (and falls back to shutdown, as any [global] error does); a domain's
+ * at its own on_host_shutdown (or its empty migrate_to) and is the
+ * domain's error. */
+static void check_global_migrate(struct loader *L)
+{
+	struct xd_global *g = &L->cfg->global;
+	const struct xd_origin *o = &L->gseen[KEY_ON_HOST_SHUTDOWN];
+
+	if (g->on_host_shutdown != XD_HOST_MIGRATE || *g->migrate_to)
+		return;
+	ld_err_at(L, o->file, o->line, "on_host_shutdown = migrate needs migrate_to = HOST in [global]");
+	g->on_host_shutdown = XD_HOST_SHUTDOWN;
+}
+
+static void check_domain_migrate(struct loader *L, size_t i)
+{
+	const struct xd_domain_cfg *d = &L->cfg->domains[i];
+	const struct xd_origin *seen = L->src[i].seen;
+	const struct xd_origin *o = seen[KEY_ON_HOST_SHUTDOWN].line ? &seen[KEY_ON_HOST_SHUTDOWN]
+								     : &seen[KEY_MIGRATE_TO];
+
+	if (d->on_host_shutdown != XD_HOST_MIGRATE || *d->migrate_to)
+		return;
+	ld_err_at(L, o->file, o->line, "on_host_shutdown = migrate needs migrate_to = HOST "
+		  "(in [domain %s] or [global])", d->name);
+	ld_blame(L, i, L->diags->n - 1);
+}
+
 void ld_apply_global_defaults(struct loader *L)
 {
+	L->owner = -1;
+	check_global_migrate(L);
 	for (size_t i = 0; i < L->cfg->n_domains; i++) {
-		struct xd_domain_cfg *d = &L->cfg->domains[i];
-		if (!L->src[i].seen[KEY_ON_HOST_SHUTDOWN].line)
-			d->on_host_shutdown = L->cfg->global.on_host_shutdown;
-		if (!L->src[i].seen[KEY_SHUTDOWN_TIMEOUT].line)
-			d->shutdown_timeout_ms = L->cfg->global.shutdown_timeout_ms;
-		if (!L->src[i].seen[KEY_SAVE_TIMEOUT].line)
-			d->save_timeout_ms = L->cfg->global.save_timeout_ms;
+		ld_inherit_global(&L->cfg->domains[i], &L->cfg->global, L->src[i].seen);
+		check_domain_migrate(L, i);
 	}
 }

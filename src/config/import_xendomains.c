@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "config/shvars.h"
+#include "core/config.h"
 #include "config/util.h"
 #include "xd_build.h"
 
@@ -27,10 +28,20 @@
 #define MAX_SECONDS 86400        /* the longest timeout xendomd.conf takes */
 #define MAX_FILE (1024 * 1024)
 
+/* What XENDOMAINS_MIGRATE held: the words `xl migrate DOMID` got. */
+struct migrate_words {
+	bool usable;                     /* a host xendomd takes, nothing unknown */
+	char host[XD_HOST_MAX + 1];
+	char command[256];               /* -s WORD, else "" */
+	char why[256];                   /* !usable: why not */
+};
+
 struct imp {
 	FILE *o;
 	const struct xd_shvars *vars;
 	enum xd_import_kind kind;
+	struct migrate_words mig;
+	const char *halt_key;            /* ";" while on_host_shutdown is migrate's */
 };
 
 static const char *const upstream_only[] = {
@@ -205,7 +216,7 @@ static void halt_save(const struct imp *im, const char *save)
 		say(im, "(With XENDOMAINS_SHUTDOWN and _SHUTDOWN_ALL empty xendomains left a guest");
 		say(im, "whose save failed running; xendomd always shuts it down then.)");
 	}
-	fprintf(im->o, "on_host_shutdown = save\n");
+	fprintf(im->o, "%son_host_shutdown = save\n", im->halt_key);
 	if (path_ok(save))
 		fprintf(im->o, "save_dir = %s\n", save);
 	else
@@ -221,12 +232,12 @@ static void halt_no_save(const struct imp *im)
 			say(im, "(xendomains did not wait for it; xendomd waits up to shutdown_timeout,");
 			say(im, "then applies shutdown_fallback.)");
 		}
-		fprintf(im->o, "on_host_shutdown = shutdown\n");
+		fprintf(im->o, "%son_host_shutdown = shutdown\n", im->halt_key);
 		return;
 	}
 	say(im, "No saving and no shutdown: xendomains left the guests running and they");
 	say(im, "went down with the host; so it is here.");
-	fprintf(im->o, "on_host_shutdown = leave\n");
+	fprintf(im->o, "%son_host_shutdown = leave\n", im->halt_key);
 }
 
 static void block_halt(const struct imp *im)
@@ -237,6 +248,10 @@ static void block_halt(const struct imp *im)
 	if (im->kind == XD_IMPORT_UPSTREAM) {
 		quote(im, "XENDOMAINS_SHUTDOWN");
 		quote(im, "XENDOMAINS_SHUTDOWN_ALL");
+	}
+	if (im->mig.usable) {
+		say(im, "XENDOMAINS_MIGRATE is set: this is what happened to a guest whose");
+		say(im, "migration failed; on_host_shutdown = migrate follows below.");
 	}
 	if (set(save))
 		halt_save(im, save);
@@ -353,8 +368,66 @@ static void block_maxwait(const struct imp *im)
 	say(im, "with the host.  destroy ends it then too, but before dom0's storage and");
 	say(im, "network go down (leave is xendomains' way exactly).");
 	fprintf(im->o, "shutdown_fallback = destroy\n");
-	say(im, "xendomains also cut off a save (and a migration) after this time.");
-	say(im, "xendomd has no such bound on a save yet: a save at halt runs to its end.");
+	say(im, "xendomains also cut off a save (and a migration) after this time; here");
+	say(im, "save_timeout bounds a save (its default, 600 s, is kept) and");
+	say(im, "migrate_timeout a migration (see XENDOMAINS_MIGRATE).");
+}
+
+/* The seconds XENDOMAINS_STOP_MAXWAIT gave each step, as xendomd takes them. */
+static long long maxwait_seconds(const struct imp *im)
+{
+	long long n = number(get(im, "XENDOMAINS_STOP_MAXWAIT"));
+	if (n >= 1)
+		return n > MAX_SECONDS ? MAX_SECONDS : n;
+	return im->kind == XD_IMPORT_DEBIAN ? 1 : MAX_SECONDS;
+}
+
+static void migrate_unusable(struct migrate_words *m, const char *fmt, const char *word)
+{
+	m->usable = false;
+	snprintf(m->why, sizeof(m->why), fmt, word);
+}
+
+/* `xl migrate DOMID $XENDOMAINS_MIGRATE`: the host, -s CMD (one word, as
+ * the shell split it), --live (xl ignores it); anything else is not
+ * carried over. */
+static void parse_migrate(const char *v, struct migrate_words *m)
+{
+	char *copy = xd_strdup(v ? v : ""), *save = NULL;
+	*m = (struct migrate_words){ .usable = true };
+	for (char *w = strtok_r(copy, " \t", &save); w && m->usable;
+	     w = strtok_r(NULL, " \t", &save)) {
+		if (!strcmp(w, "--live"))
+			continue;
+		if (!strcmp(w, "-s")) {
+			char *c = strtok_r(NULL, " \t", &save);
+			if (c)
+				snprintf(m->command, sizeof(m->command), "%s", c);
+			else
+				migrate_unusable(m, "%s has no command after it", w);
+		} else if (w[0] == '-') {
+			migrate_unusable(m, "xl migrate's option %s has no equivalent here", w);
+		} else if (m->host[0]) {
+			migrate_unusable(m, "a second host, %s", w);
+		} else if (xd_migrate_host_problem(w)) {
+			migrate_unusable(m, "%s is not a host xendomd takes", w);
+		} else {
+			snprintf(m->host, sizeof(m->host), "%s", w);
+		}
+	}
+	if (m->usable && !m->host[0])
+		migrate_unusable(m, "%s", "no host in it");
+	free(copy);
+}
+
+static void migrate_fallback(const struct imp *im)
+{
+	if (set(get(im, "XENDOMAINS_SAVE"))) {
+		say(im, "xendomains saved a guest whose migration failed; xendomd resumes it and");
+		say(im, "shuts it down instead (a failed migration never falls back to a save).");
+	} else {
+		say(im, "A guest whose migration fails is resumed and shut down, as there.");
+	}
 }
 
 static void block_migrate(const struct imp *im)
@@ -365,10 +438,22 @@ static void block_migrate(const struct imp *im)
 		say(im, "Empty: no guest was migrated at halt.  Nothing to carry over.");
 		return;
 	}
-	say(im, "At halt each guest was migrated to that host first (and neither saved nor");
-	say(im, "shut down when that worked).  xendomd has no equivalent yet: it cannot");
-	say(im, "migrate, so here every guest gets on_host_shutdown instead.  Migrate the");
-	say(im, "guests (xl migrate) before halting this host.");
+	if (!im->mig.usable) {
+		fprintf(im->o, "; Not carried over: %s.  At halt each guest was migrated\n",
+			im->mig.why);
+		say(im, "with `xl migrate DOMID` and these words; set on_host_shutdown = migrate");
+		say(im, "and migrate_to = HOST by hand (xendomd.conf(5)).");
+		return;
+	}
+	say(im, "At halt each guest was live-migrated there first, with `xl migrate`");
+	say(im, "(neither saved nor shut down when that worked); so it is here, in");
+	say(im, "parallel up to max_parallel_stops, each cut off after migrate_timeout");
+	say(im, "(XENDOMAINS_STOP_MAXWAIT's time).");
+	migrate_fallback(im);
+	fprintf(im->o, "on_host_shutdown = migrate\nmigrate_to = %s\n", im->mig.host);
+	if (im->mig.command[0])
+		fprintf(im->o, "migrate_command = %s\n", im->mig.command);
+	fprintf(im->o, "migrate_timeout = %lld\n", maxwait_seconds(im));
 }
 
 static void block_sysrq(const struct imp *im)
@@ -582,7 +667,11 @@ char *xd_import_xendomains(const char *text, const char *origin, enum xd_import_
 	xd_shvars_parse(text, &vars);
 	char *out = NULL;
 	size_t len = 0;
-	struct imp im = { .vars = &vars, .kind = detect(&vars, origin) };
+	struct imp im = { .vars = &vars, .kind = detect(&vars, origin), .halt_key = "" };
+	if (im.kind != XD_IMPORT_NETBSD && set(get(&im, "XENDOMAINS_MIGRATE")))
+		parse_migrate(get(&im, "XENDOMAINS_MIGRATE"), &im.mig);
+	if (im.mig.usable)
+		im.halt_key = ";";
 	im.o = open_memstream(&out, &len);
 	if (!im.o) {
 		xd_shvars_free(&vars);

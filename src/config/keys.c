@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const host_action_names[] = { "shutdown", "save", "destroy", "leave", NULL };
+/* in enum xd_host_action order */
+static const char *const host_action_names[] = { "shutdown", "save", "destroy", "leave", "migrate", NULL };
 static const char *const fallback_names[] = { "destroy", "leave", NULL };
 static const char *const restore_failure_names[] = { "fail", "boot", NULL };
 static const char *const notify_names[] = { "after-boot", "immediately", NULL };
@@ -38,6 +39,10 @@ const struct key_def ld_keys[N_KEYS] = {
 	[KEY_ON_HOST_SHUTDOWN] = { "on_host_shutdown", IN_GLOBAL | IN_DOMAIN, K_ENUM, G(on_host_shutdown), D(on_host_shutdown), 0, 0, host_action_names },
 	[KEY_SHUTDOWN_TIMEOUT] = { "shutdown_timeout", IN_GLOBAL | IN_DOMAIN, K_SECONDS, G(shutdown_timeout_ms), D(shutdown_timeout_ms), 1, XD_DAY_S, NULL },
 	[KEY_SAVE_TIMEOUT] = { "save_timeout", IN_GLOBAL | IN_DOMAIN, K_SECONDS, G(save_timeout_ms), D(save_timeout_ms), 0, XD_DAY_S, NULL },
+	[KEY_MIGRATE_TO] = { "migrate_to", IN_GLOBAL | IN_DOMAIN, K_HOST, G(migrate_to), D(migrate_to), 0, 0, NULL },
+	[KEY_MIGRATE_COMMAND] = { "migrate_command", IN_GLOBAL | IN_DOMAIN, K_COMMAND, G(migrate_command), D(migrate_command), 0, 0, NULL },
+	[KEY_MIGRATE_TIMEOUT] = { "migrate_timeout", IN_GLOBAL | IN_DOMAIN, K_SECONDS, G(migrate_timeout_ms), D(migrate_timeout_ms), 1, XD_DAY_S, NULL },
+	[KEY_MIGRATE_LIVE] = { "migrate_live", IN_GLOBAL | IN_DOMAIN, K_BOOL, G(migrate_live), D(migrate_live), 0, 0, NULL },
 	[KEY_SHUTDOWN_FALLBACK] = { "shutdown_fallback", IN_GLOBAL, K_ENUM, G(shutdown_fallback), 0, 0, 0, fallback_names },
 	[KEY_STOP_UNMANAGED] = { "stop_unmanaged", IN_GLOBAL, K_BOOL, G(stop_unmanaged), 0, 0, 0, NULL },
 	[KEY_RESTORE_ON_BOOT] = { "restore_on_boot", IN_GLOBAL, K_BOOL, G(restore_on_boot), 0, 0, 0, NULL },

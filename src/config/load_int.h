@@ -34,6 +34,8 @@ enum key_kind {
 	K_DEPS,                  /* domain names, resolved at the end */
 	K_HOOK,                  /* absolute path of an executable file */
 	K_XLCFG,                 /* path of the xl cfg, resolved at the end */
+	K_HOST,                  /* a migration host (xd_migrate_host_problem), or "" */
+	K_COMMAND,               /* a shell command line, not empty (migrate_command) */
 };
 
 enum { IN_GLOBAL = 1, IN_DOMAIN = 2 };
@@ -51,6 +53,7 @@ enum key_id {
 	KEY_XEN_CONFIG_DIR, KEY_AUTO_DIR, KEY_INCLUDE_DIR, KEY_STATE_DIR, KEY_SAVE_DIR,
 	KEY_SOCKET, KEY_SOCKET_GROUP, KEY_MAX_PARALLEL_STARTS, KEY_MAX_PARALLEL_STOPS,
 	KEY_START_TIMEOUT, KEY_ON_HOST_SHUTDOWN, KEY_SHUTDOWN_TIMEOUT, KEY_SAVE_TIMEOUT,
+	KEY_MIGRATE_TO, KEY_MIGRATE_COMMAND, KEY_MIGRATE_TIMEOUT, KEY_MIGRATE_LIVE,
 	KEY_SHUTDOWN_FALLBACK, KEY_STOP_UNMANAGED, KEY_RESTORE_ON_BOOT, KEY_RESTORE_UNMANAGED, KEY_ON_RESTORE_FAILURE, KEY_NOTIFY_READY,
 	KEY_START_ORDER,
 	KEY_CONFIG, KEY_AUTOSTART, KEY_AFTER, KEY_REQUIRES, KEY_READY, KEY_READY_TIMEOUT,
@@ -122,6 +125,8 @@ void ld_dom_src_free(struct dom_src *s);
 void ld_scratch_free(struct loader *L);
 size_t ld_append_domain(struct loader *L, const char *name, struct xd_origin origin);
 void ld_begin_domain(struct loader *L, const char *name);
+void ld_inherit_global(struct xd_domain_cfg *d, const struct xd_global *g,
+		       const struct xd_origin *seen);
 void ld_apply_global_defaults(struct loader *L);
 
 /* sources.c */

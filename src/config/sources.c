@@ -169,9 +169,7 @@ static void append_auto_domain(struct loader *L, const char *path, const struct 
 
 	d->from_auto_dir = true;
 	d->xl_path = xd_strdup(path);
-	d->on_host_shutdown = L->cfg->global.on_host_shutdown;
-	d->shutdown_timeout_ms = L->cfg->global.shutdown_timeout_ms;
-	d->save_timeout_ms = L->cfg->global.save_timeout_ms;
+	ld_inherit_global(d, &L->cfg->global, NULL);
 	if (rc == 0)
 		ld_apply_xlcfg(d, x);
 	ld_blame(L, i, first);

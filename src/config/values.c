@@ -160,6 +160,46 @@ static void parse_path(struct loader *L, const struct key_def *k, const char *v,
 	*out = xd_strdup(v);
 }
 
+static void parse_host(struct loader *L, const struct key_def *k, const char *v, char **out)
+{
+	const char *why = *v ? xd_migrate_host_problem(v) : NULL;   /* "" = none */
+
+	if (why) {
+		ld_err(L, "%s: \"%s\": %s", k->name, v, why);
+		return;
+	}
+	free(*out);
+	*out = xd_strdup(v);
+}
+
+/* As xl's -s: words for sh, which gets "exec CMD HOST xl migrate-receive". */
+static void parse_command(struct loader *L, const struct key_def *k, const char *v, char **out)
+{
+	if (!v[strspn(v, " \t")]) {
+		ld_err(L, "%s: empty (the default is ssh)", k->name);
+		return;
+	}
+	for (const char *c = v; *c; c++)
+		if ((unsigned char)*c < 0x20 && *c != '\t') {
+			ld_err(L, "%s: \"%s\" contains a control character", k->name, v);
+			return;
+		}
+	free(*out);
+	*out = xd_strdup(v);
+}
+
+static void parse_text(struct loader *L, const struct key_def *k, const char *v, char **out)
+{
+	if (k->kind == K_HOST) {
+		parse_host(L, k, v, out);
+	} else if (k->kind == K_COMMAND) {
+		parse_command(L, k, v, out);
+	} else {
+		free(*out);
+		*out = xd_strdup(v);
+	}
+}
+
 static bool name_listed(char **v, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
@@ -201,8 +241,9 @@ void ld_set_value(struct loader *L, enum key_id id, const char *v)
 		parse_path(L, k, v, field);
 		break;
 	case K_STRING:
-		free(*(char **)field);
-		*(char **)field = xd_strdup(v);
+	case K_HOST:
+	case K_COMMAND:
+		parse_text(L, k, v, field);
 		break;
 	case K_COUNT:
 		if (parse_number(L, k, v, NULL, &n))

@@ -66,6 +66,10 @@ static bool same_policy(const struct xd_domain_cfg *a, const struct xd_domain_cf
 	       a->on_host_shutdown == b->on_host_shutdown &&
 	       a->shutdown_timeout_ms == b->shutdown_timeout_ms &&
 	       a->save_timeout_ms == b->save_timeout_ms &&
+	       same_string(a->migrate_to, b->migrate_to) &&
+	       same_string(a->migrate_command, b->migrate_command) &&
+	       a->migrate_timeout_ms == b->migrate_timeout_ms &&
+	       a->migrate_live == b->migrate_live &&
 	       same_string(a->exec_start_pre, b->exec_start_pre) &&
 	       same_string(a->exec_stop_post, b->exec_stop_post) &&
 	       a->hook_timeout_ms == b->hook_timeout_ms;
@@ -96,6 +100,8 @@ void xd_domain_cfg_free(struct xd_domain_cfg *d)
 	free(d->ready.value);
 	free(d->after);
 	free(d->requires);
+	free(d->migrate_to);
+	free(d->migrate_command);
 	free(d->exec_start_pre);
 	free(d->exec_stop_post);
 	free(d->config_error);
@@ -113,6 +119,8 @@ void xd_config_free(struct xd_config *cfg)
 	free(g->save_dir);
 	free(g->socket);
 	free(g->socket_group);
+	free(g->migrate_to);
+	free(g->migrate_command);
 	for (size_t i = 0; i < cfg->n_domains; i++)
 		xd_domain_cfg_free(&cfg->domains[i]);
 	free(cfg->domains);
@@ -144,6 +152,7 @@ const char *xd_host_action_name(enum xd_host_action a)
 	case XD_HOST_SAVE: return "save";
 	case XD_HOST_DESTROY: return "destroy";
 	case XD_HOST_LEAVE: return "leave";
+	case XD_HOST_MIGRATE: return "migrate";
 	}
 	return "?";
 }
@@ -171,5 +180,22 @@ const char *xd_xenstore_relpath_problem(const char *p)
 		return "the path may only contain letters, digits, '_', '/' and '-' (as in XenStore)";
 	if (strstr(p, "//") || p[len - 1] == '/')
 		return "the path has an empty component";
+	return NULL;
+}
+
+const char *xd_migrate_host_problem(const char *h)
+{
+	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+				 "._-:@[]%+";
+	size_t len = strlen(h);
+
+	if (len == 0)
+		return "the host is empty";
+	if (len > XD_HOST_MAX)
+		return "the host is longer than 255 characters";
+	if (h[0] == '-')
+		return "the host may not start with '-' (it would be an option of the migrate_command)";
+	if (strspn(h, ok) != len)
+		return "the host may only contain letters, digits and . _ - : @ [ ] % +";
 	return NULL;
 }

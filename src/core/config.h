@@ -21,6 +21,7 @@ enum xd_host_action {            /* on_host_shutdown */
 	XD_HOST_SAVE,
 	XD_HOST_DESTROY,
 	XD_HOST_LEAVE,
+	XD_HOST_MIGRATE,         /* live migration to migrate_to, as `xl migrate` */
 };
 
 enum xd_fallback {               /* shutdown_fallback */
@@ -96,6 +97,10 @@ struct xd_domain_cfg {
 	enum xd_host_action on_host_shutdown;
 	uint64_t shutdown_timeout_ms;
 	uint64_t save_timeout_ms;        /* a save at halt; 0 = no deadline */
+	char *migrate_to;                /* host for on_host_shutdown = migrate; "" = none */
+	char *migrate_command;           /* as `xl migrate -s`: runs `CMD HOST xl migrate-receive` */
+	uint64_t migrate_timeout_ms;     /* one migration, at halt or on demand */
+	bool migrate_live;               /* false: suspend first, then copy (no log-dirty) */
 	char *exec_start_pre;            /* NULL = none */
 	char *exec_stop_post;
 	uint64_t hook_timeout_ms;
@@ -127,6 +132,10 @@ struct xd_global {
 	enum xd_host_action on_host_shutdown;
 	uint64_t shutdown_timeout_ms;
 	uint64_t save_timeout_ms;
+	char *migrate_to;                /* "" = none */
+	char *migrate_command;
+	uint64_t migrate_timeout_ms;
+	bool migrate_live;
 	enum xd_fallback shutdown_fallback;
 	bool stop_unmanaged;
 	bool restore_on_boot;
@@ -180,5 +189,13 @@ const char *xd_action_name(enum xd_action a);
 #define XD_RELPATH_MAX (XD_KEY_MAX - 1 - (sizeof("/local/domain/65535/") - 1))
 const char *xd_xenstore_relpath_problem(const char *p);
 const char *xd_host_action_name(enum xd_host_action a);
+
+/* The host of a migration (migrate_to, `xendomctl migrate NAME HOST`), one
+ * rule for the configuration and the control socket: NULL if h is usable,
+ * else why not.  It is one word for the migrate_command (ssh's [USER@]HOST,
+ * an IPv6 address in brackets), never an option and never anything a
+ * shell would expand. */
+#define XD_HOST_MAX 255
+const char *xd_migrate_host_problem(const char *h);
 
 #endif

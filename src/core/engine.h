@@ -33,6 +33,7 @@ enum xd_state {
 	XD_SAVED,
 	XD_FAILED,
 	XD_RESTARTING,
+	XD_MIGRATING,
 };
 const char *xd_state_name(enum xd_state s);
 
@@ -119,6 +120,12 @@ void xd_engine_stop(struct xd_engine *e, const size_t *doms, size_t n,
 		    size_t **cascade, size_t *n_cascade);
 /* Save doms to save_dir (no fallback: a failed save leaves the guest running). */
 void xd_engine_save(struct xd_engine *e, const size_t *doms, size_t n);
+/* Live-migrate dom (an index into cfg) to host, as `xl migrate` does,
+ * with the domain's migrate_command and migrate_timeout; no fallback: a
+ * failed migration leaves the guest running here.  Dependents are not
+ * stopped (the guest runs on, elsewhere).  NULL when it was started (or
+ * queued for a stop slot), else why not. */
+const char *xd_engine_migrate(struct xd_engine *e, size_t dom, const char *host);
 /* Run the host-shutdown sequence now. */
 void xd_engine_shutdown_host(struct xd_engine *e);
 
@@ -151,7 +158,7 @@ bool xd_engine_idle(const struct xd_engine *e);
 /* How many managed domains are in each state, and how many domains (of
  * any kind) exist: kept up to date, O(1), for progress lines. */
 struct xd_tally {
-	size_t state[XD_RESTARTING + 1];
+	size_t state[XD_MIGRATING + 1];
 	size_t managed, alive;
 };
 void xd_engine_tally(const struct xd_engine *e, struct xd_tally *t);

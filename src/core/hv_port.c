@@ -57,6 +57,7 @@ const char *hv_strerror(int rc)
 	case HV_ECANCELED: return "cancelled";
 	case HV_EBADIMG: return "not a valid save image";
 	case HV_ETOOBIG: return "value too long";
+	case HV_EINDOUBT: return "in doubt: contact lost after the permission to go";
 	default: return "failed";
 	}
 }

@@ -29,6 +29,7 @@
 #define HV_ECANCELED  (-5)   /* the op was cancelled */
 #define HV_EBADIMG    (-6)   /* not a valid save image */
 #define HV_ETOOBIG    (-7)   /* a value longer than the caller's bound */
+#define HV_EINDOUBT   (-8)   /* migrate: contact lost after the go; the guest may run there */
 
 /* Shutdown reasons, equal to SHUTDOWN_* of <xen/sched.h>. */
 enum hv_reason {
@@ -95,6 +96,25 @@ struct hv_ops {
 	 * caller to destroy; on failure the guest is resumed and runs on. */
 	int (*save)(struct hv *, uint32_t domid, const char *file, uint64_t op);
 	int (*core_dump)(struct hv *, uint32_t domid, const char *file, uint64_t op);
+	/* Live-migrate to host exactly as `xl migrate -s command host` does
+	 * (the receiver runs as `command host xl migrate-receive`; libxl's
+	 * live suspend stream goes into it).  OP_DONE:
+	 *   0            the target runs the guest; the domain here is left
+	 *                suspended, renamed NAME--migratedaway, for the caller
+	 *                to destroy;
+	 *   HV_EINDOUBT  the permission to go was (or may have been) given and
+	 *                the target's report never came: the guest may run
+	 *                there.  The domain here is left suspended as
+	 *                NAME--migratedaway and must not be resumed blindly;
+	 *   other < 0    it failed before the go, or the target could not
+	 *                start it and gave it back: the guest was resumed here
+	 *                under its name and runs on.
+	 * cancel: before the go the transport is cut and the guest resumed
+	 * (HV_ECANCELED); after it the answer is HV_EINDOUBT.  live false:
+	 * the guest is suspended before its memory is copied (no log-dirty
+	 * tracking; longer downtime), the stream and protocol are the same. */
+	int (*migrate)(struct hv *, uint32_t domid, const char *host, const char *command,
+		       bool live, uint64_t op);
 	/* rename-restart: rename the shut-down domain out of the way (sync). */
 	int (*rename)(struct hv *, uint32_t domid, const char *new_name);
 	/* Abort an op in flight; its OP_DONE still comes (HV_ECANCELED, or

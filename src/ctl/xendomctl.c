@@ -32,6 +32,7 @@ struct opts {
 	const char *cmd;
 	char **names;
 	int n_names;
+	const char *host;                /* migrate NAME HOST */
 };
 
 /* ------------------------------------------------------------------ */
@@ -47,6 +48,8 @@ static void usage(FILE *out)
 		"  restart NAME... [--wait]\n"
 		"                         stop, then start again\n"
 		"  save NAME... [--wait]  save to save_dir (restored at next boot)\n"
+		"  migrate NAME HOST [--wait]\n"
+		"                         live-migrate to HOST, as xl migrate does\n"
 		"  reload                 re-read the configuration (a bad file is refused)\n"
 		"  plan [--dot]           boot plan of the running configuration\n"
 		"  timeline [--svg FILE]  what happened at the last boot\n"
@@ -118,13 +121,17 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return -1;
 }
 
-static int check_args(const struct opts *o)
+static int check_args(struct opts *o)
 {
 	if (!o->cmd)
 		return usage_error("%s", "no command given");
 	const struct xd_cmd_spec *s = xd_proto_command(o->cmd);
 	if (!s)
 		return usage_error("unknown command \"%s\"", o->cmd);
+	if (s->host && o->n_names != 2)
+		return usage_error("%s takes a domain name and a host", o->cmd);
+	if (s->host)
+		o->host = o->names[--o->n_names];
 	if (o->n_names && !s->names)
 		return usage_error("%s takes no domain names", o->cmd);
 	if (!o->n_names && s->need_name)
@@ -245,6 +252,8 @@ static json_t *build_request(const struct opts *o)
 		json_object_set_new(req, "wait", json_true());
 	if (o->dot)
 		json_object_set_new(req, "dot", json_true());
+	if (o->host)
+		json_object_set_new(req, "host", json_string(o->host));
 	return req;
 }
 
@@ -397,6 +406,14 @@ static void print_action(const struct opts *o, json_t *reply)
 	if (strcmp(o->cmd, "start") == 0) {
 		print_list_line("starting %s\n", names);
 		print_list_line("also starting (required): %s\n", also);
+		return;
+	}
+	if (strcmp(o->cmd, "migrate") == 0) {
+		char *list = joined(names);
+		const char *host = str(reply, "host");
+		if (list)
+			printf("migrating %s to %s\n", list, host ? host : "?");
+		free(list);
 		return;
 	}
 	print_list_line("stopping first (they require a domain being stopped): %s\n", also);

@@ -17,6 +17,11 @@ static void save(void *e, const size_t *doms, size_t n)
 	xd_engine_save(e, doms, n);
 }
 
+static const char *migrate(void *e, size_t dom, const char *host)
+{
+	return xd_engine_migrate(e, dom, host);
+}
+
 static void shutdown_host(void *e)
 {
 	xd_engine_shutdown_host(e);
@@ -53,7 +58,7 @@ static void tally(const void *e, struct xd_tally *t)
 }
 
 static const struct xd_engine_if_ops real_ops = {
-	.start = start, .stop = stop, .save = save, .shutdown_host = shutdown_host,
+	.start = start, .stop = stop, .save = save, .migrate = migrate, .shutdown_host = shutdown_host,
 	.reload = reload, .count = count, .status = status, .timeline = timeline,
 	.idle = idle, .tally = tally,
 };

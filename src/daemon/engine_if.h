@@ -22,6 +22,8 @@ struct xd_engine_if_ops {
 	void (*stop)(void *e, const size_t *doms, size_t n, size_t **cascade,
 		     size_t *n_cascade);
 	void (*save)(void *e, const size_t *doms, size_t n);
+	/* NULL when the migration was started, else why not. */
+	const char *(*migrate)(void *e, size_t dom, const char *host);
 	void (*shutdown_host)(void *e);
 	void (*reload)(void *e, const struct xd_config *cfg);
 	size_t (*count)(const void *e);

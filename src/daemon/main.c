@@ -152,9 +152,9 @@ static void count_states(const struct daemon *d, char *buf, size_t len)
 	const size_t *count = t.state;
 	static const enum xd_state order[] = {
 		XD_RUNNING, XD_FAILED, XD_INACTIVE, XD_WAITING, XD_STARTING, XD_RESTORING,
-		XD_BOOTING, XD_STOPPING, XD_SAVING, XD_SAVED, XD_RESTARTING,
+		XD_BOOTING, XD_STOPPING, XD_SAVING, XD_SAVED, XD_RESTARTING, XD_MIGRATING,
 	};
-	_Static_assert(sizeof(order) / sizeof(order[0]) == XD_RESTARTING + 1, "every state once");
+	_Static_assert(sizeof(order) / sizeof(order[0]) == XD_MIGRATING + 1, "every state once");
 	size_t used = 0;
 	buf[0] = '\0';
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]) && used < len; i++) {

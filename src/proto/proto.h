@@ -6,8 +6,8 @@
  * carries and the size limits of a request.
  *
  * On the wire: one JSON object per line in both directions.  A request
- * is {"cmd":"NAME", "names":[...], "wait":true, "dot":true} (the last
- * three only where the command takes them); every request gets exactly
+ * is {"cmd":"NAME", "names":[...], "wait":true, "dot":true, "host":"H"}
+ * (the last four only where the command takes them); every request gets exactly
  * one reply, {"ok":true, ...} or {"ok":false,"code":N,"error":"..."}
  * where N is xendomctl's exit code.  After an `events` reply the
  * connection carries one object per state change until the client
@@ -47,6 +47,7 @@ enum xd_cmd {
 	XD_CMD_STOP,
 	XD_CMD_RESTART,
 	XD_CMD_SAVE,
+	XD_CMD_MIGRATE,
 	XD_CMD_RELOAD,
 	XD_CMD_SHUTDOWN_HOST,
 	XD_CMD_COUNT
@@ -61,6 +62,7 @@ struct xd_cmd_spec {
 	bool wait;               /* takes "wait" (--wait) */
 	bool dot;                /* takes "dot" (--dot) */
 	bool svg;                /* xendomctl's --svg FILE (not sent) */
+	bool host;               /* exactly one name and a "host" (migrate NAME HOST) */
 };
 
 /* Every command, in enum xd_cmd order. */

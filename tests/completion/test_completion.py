@@ -42,14 +42,14 @@ def expect(words, want, ordered=False):
 
 
 def command_table():
-    """{name: {"names", "wait", "dot", "svg"}} from proto.c's table rows
-    `{ XD_CMD_X, "name", writes, names, need_name, wait, dot, svg }`."""
-    rows = re.findall(r'^\s*\{ XD_CMD_[A-Z_]+, "([a-z-]+)", ((?:(?:true|false),? ?){6}) \},',
+    """{name: {"names", "wait", "dot", "svg", "host"}} from proto.c's table rows
+    `{ XD_CMD_X, "name", writes, names, need_name, wait, dot, svg, host }`."""
+    rows = re.findall(r'^\s*\{ XD_CMD_[A-Z_]+, "([a-z-]+)", ((?:(?:true|false),? ?){7}) \},',
                       open(proto_c).read(), re.M)
     table = {}
     for name, flags in rows:
         f = [x.strip() == "true" for x in flags.split(",")]
-        table[name] = {"names": f[1], "wait": f[3], "dot": f[4], "svg": f[5]}
+        table[name] = {"names": f[1], "wait": f[3], "dot": f[4], "svg": f[5], "host": f[6]}
     return table
 
 
@@ -94,6 +94,9 @@ def main():
         expect([ctl, "-s", sock, "start", "ba"], ["batch", "backup"])
         expect([ctl, "-s", sock, "stop", ""], ["storage", "db", "web"])   # have a domid
         expect([ctl, f"--socket={sock}", "save", "w"], ["web"])
+        # migrate NAME HOST: one running domain, then the host (not completed)
+        expect([ctl, "-s", sock, "migrate", ""], ["storage", "db", "web"])
+        expect([ctl, "-s", sock, "migrate", "web", ""], [])
         expect([ctl, "-s", sock, "restart", "db", ""], ["storage", "web", "batch", "backup"])
         expect([ctl, "--json", "-s", sock, "stop", "web", "--wait", ""], ["storage", "db"])
         # Commands that take no names get none.

@@ -275,7 +275,7 @@ static void bad_enum(void **state)
 {
 	(void)state;
 	expect_error(HDR "on_host_shutdown = suspend\n", NULL, HDR_LINES + 1,
-		     "on_host_shutdown: \"suspend\" is not shutdown, save, destroy or leave");
+		     "on_host_shutdown: \"suspend\" is not shutdown, save, destroy, leave or migrate");
 }
 
 static void bad_number(void **state)
@@ -1620,6 +1620,101 @@ static void fifo_in_directories(void **state)
 	xd_config_free(cfg);
 }
 
+/* ---- live migration keys ------------------------------------------------- */
+
+static void migrate_defaults_and_inheritance(void **state)
+{
+	(void)state;
+	xl("a");
+	xl("b");
+	xl("c");
+	struct xd_config *cfg = load_ok(HDR "on_host_shutdown = migrate\nmigrate_to = b.example\n"
+		"migrate_timeout = 90\n[domain a]\n[domain b]\nmigrate_to = [fd00::2]\n"
+		"migrate_command = ssh -p 2222\nmigrate_timeout = 30\nmigrate_live = no\n[domain c]\n"
+		"on_host_shutdown = save\n");
+	assert_int_equal(cfg->global.on_host_shutdown, XD_HOST_MIGRATE);
+	assert_string_equal(cfg->global.migrate_command, "ssh");
+	assert_int_equal(dom(cfg, "a")->on_host_shutdown, XD_HOST_MIGRATE);
+	assert_string_equal(dom(cfg, "a")->migrate_to, "b.example");
+	assert_string_equal(dom(cfg, "a")->migrate_command, "ssh");
+	assert_int_equal(dom(cfg, "a")->migrate_timeout_ms, 90 * 1000);
+	assert_string_equal(dom(cfg, "b")->migrate_to, "[fd00::2]");
+	assert_string_equal(dom(cfg, "b")->migrate_command, "ssh -p 2222");
+	assert_int_equal(dom(cfg, "b")->migrate_timeout_ms, 30 * 1000);
+	assert_false(dom(cfg, "b")->migrate_live);
+	assert_true(dom(cfg, "a")->migrate_live);
+	assert_int_equal(dom(cfg, "c")->on_host_shutdown, XD_HOST_SAVE);
+	xd_config_free(cfg);
+	cfg = load_ok(HDR "[domain a]\n");
+	assert_string_equal(cfg->global.migrate_to, "");
+	assert_string_equal(dom(cfg, "a")->migrate_command, "ssh");
+	assert_int_equal(dom(cfg, "a")->migrate_timeout_ms, 600 * 1000);
+	xd_config_free(cfg);
+}
+
+static void migrate_needs_a_host(void **state)
+{
+	(void)state;
+	xl("db");
+	expect_error(HDR "on_host_shutdown = migrate\n", NULL, HDR_LINES + 1,
+		     "on_host_shutdown = migrate needs migrate_to = HOST in [global]");
+	expect_error(HDR "[domain db]\nshutdown_timeout = 5\non_host_shutdown = migrate\n", NULL,
+		     HDR_LINES + 3, "on_host_shutdown = migrate needs migrate_to = HOST (in [domain db] "
+		     "or [global])");
+	/* an empty migrate_to in the domain overrides [global]'s */
+	expect_error(HDR "on_host_shutdown = migrate\nmigrate_to = b\n[domain db]\nmigrate_to =\n", NULL,
+		     HDR_LINES + 4, "on_host_shutdown = migrate needs migrate_to = HOST (in [domain db] "
+		     "or [global])");
+	struct xd_config *cfg = load_ok(HDR "migrate_to = b\n[domain db]\non_host_shutdown = migrate\n");
+	assert_string_equal(dom(cfg, "db")->migrate_to, "b");
+	xd_config_free(cfg);
+}
+
+static void migrate_bad_values(void **state)
+{
+	(void)state;
+	expect_error(HDR "migrate_to = -oProxyCommand=sh\n", NULL, HDR_LINES + 1,
+		     "migrate_to: \"-oProxyCommand=sh\": the host may not start with '-' (it would be "
+		     "an option of the migrate_command)");
+	/* ("@" stands for the test's directory in expect_error) */
+	static const char *const bad[] = { "\"a b\"", "host;reboot", "$(id)", "`id`", "h'x", "h\\\"x" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[256];
+		struct xd_config *cfg = (void *)1;
+		struct xd_diags d = { 0 };
+		snprintf(text, sizeof(text), HDR "migrate_to = %s\n", bad[i]);
+		assert_int_equal(load(text, &cfg, &d), -1);
+		assert_int_equal(d.n, 1);
+		assert_int_equal(d.v[0].line, HDR_LINES + 1);
+		assert_non_null(strstr(d.v[0].msg, "the host may only contain letters, digits and"));
+		xd_diags_free(&d);
+	}
+	expect_error(HDR "migrate_command =\n", NULL, HDR_LINES + 1,
+		     "migrate_command: empty (the default is ssh)");
+	expect_error(HDR "migrate_timeout = 0\n", NULL, HDR_LINES + 1,
+		     "migrate_timeout: 0 is out of range (1 to 86400 seconds)");
+}
+
+/* Degraded: the domain's own mistake fails that domain; [global]'s falls
+ * back to on_host_shutdown = shutdown for everyone. */
+static void migrate_degraded(void **state)
+{
+	(void)state;
+	xl("a");
+	xl("b");
+	struct xd_diags d = { 0 };
+	struct xd_config *cfg = load_degraded(HDR "on_host_shutdown = migrate\n[domain a]\n"
+		"[domain b]\non_host_shutdown = migrate\n", &d);
+	assert_int_equal(xd_diags_errors(&d), 2);
+	assert_int_equal(cfg->global.on_host_shutdown, XD_HOST_SHUTDOWN);
+	assert_null(dom(cfg, "a")->config_error);
+	assert_int_equal(dom(cfg, "a")->on_host_shutdown, XD_HOST_SHUTDOWN);
+	assert_config_error(dom(cfg, "b"), "@/xendomd.conf:8: on_host_shutdown = migrate needs "
+			    "migrate_to = HOST (in [domain b] or [global])");
+	xd_config_free(cfg);
+	xd_diags_free(&d);
+}
+
 /* A refused section's keys are checked, then dropped: everything they
  * allocated too (run under ASan: a leak fails the test). */
 static void rejected_section_frees_its_values(void **state)
@@ -1661,6 +1756,8 @@ int main(void)
 		T(xl_memory_rules), T(key_line_scan),
 		T(xl_nul_in_string), T(xl_every_byte), T(hostile_bytes_escaped), T(fifo_main_file),
 		T(fifo_xlcfg), T(fifo_in_directories), T(rejected_section_frees_its_values),
+		T(migrate_defaults_and_inheritance), T(migrate_needs_a_host), T(migrate_bad_values),
+		T(migrate_degraded),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

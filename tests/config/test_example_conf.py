@@ -12,11 +12,13 @@ import tempfile
 xendomd, example = sys.argv[1], sys.argv[2]
 GLOBAL_KEYS = """xen_config_dir auto_dir include_dir state_dir save_dir socket socket_group
 max_parallel_starts max_parallel_stops start_timeout on_host_shutdown shutdown_timeout
-save_timeout shutdown_fallback stop_unmanaged restore_on_boot restore_unmanaged
+save_timeout migrate_to migrate_command migrate_timeout migrate_live shutdown_fallback
+stop_unmanaged restore_on_boot restore_unmanaged
 on_restore_failure notify_ready
 start_order""".split()
 DOMAIN_KEYS = """config autostart after requires ready ready_timeout start_delay start_retries
-retry_delay restart_limit on_host_shutdown shutdown_timeout save_timeout exec_start_pre exec_stop_post
+retry_delay restart_limit on_host_shutdown shutdown_timeout save_timeout migrate_to migrate_command
+migrate_timeout migrate_live exec_start_pre exec_stop_post
 hook_timeout""".split()
 
 text = open(example).read()

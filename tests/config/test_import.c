@@ -165,7 +165,7 @@ static void debian_shipped(void **state)
 	/* Every variable is quoted, with its line. */
 	assert_non_null(strstr(c, "; XENDOMAINS_MIGRATE=\"\" (line 1)"));
 	assert_non_null(strstr(c, "; XENDOMAINS_STOP_MAXWAIT=300 (line 5)"));
-	assert_non_null(strstr(c, "no such bound on a save yet"));
+	assert_non_null(strstr(c, "save_timeout bounds a save"));
 	assert_non_null(strstr(c, "Debian's script has no XENDOMAINS_SHUTDOWN"));
 	free(c);
 }
@@ -240,16 +240,62 @@ static void debian_maxwait(void **state)
 	free(c);
 }
 
-static void migrate_has_no_equivalent_yet(void **state)
+/* XENDOMAINS_MIGRATE: the words `xl migrate DOMID` got. */
+static void migrate_maps_to_on_host_shutdown(void **state)
 {
 	(void)state;
-	char *c = import("XENDOMAINS_MIGRATE=\"otherhost --live\"\nXENDOMAINS_SAVE=\n", "x",
-			 XD_IMPORT_DEBIAN);
+	char *c = import("XENDOMAINS_MIGRATE=\"otherhost --live\"\nXENDOMAINS_SAVE=\n"
+			 "XENDOMAINS_STOP_MAXWAIT=300\n", "x", XD_IMPORT_DEBIAN);
 	assert_non_null(strstr(c, "; XENDOMAINS_MIGRATE=\"otherhost --live\" (line 1)"));
-	assert_non_null(strstr(c, "no equivalent yet"));
-	assert_string_equal(gkey(c, "on_host_shutdown"), "shutdown");
-	assert_null(gkey(c, "migrate_to"));
+	assert_string_equal(gkey(c, "on_host_shutdown"), "migrate");
+	assert_string_equal(gkey(c, "migrate_to"), "otherhost");
+	assert_string_equal(gkey(c, "migrate_timeout"), "300");
+	assert_null(gkey(c, "migrate_command"));
+	/* what a failed migration came to: a shutdown, shown, not set twice */
+	assert_non_null(strstr(c, "\n;on_host_shutdown = shutdown\n"));
+	assert_non_null(strstr(c, "resumed and shut down, as there"));
 	free(c);
+	c = import("XENDOMAINS_MIGRATE=\"-s ssh2 10.0.0.2\"\nXENDOMAINS_SAVE=/var/lib/xen/save\n",
+		   "x", XD_IMPORT_DEBIAN);
+	assert_string_equal(gkey(c, "on_host_shutdown"), "migrate");
+	assert_string_equal(gkey(c, "migrate_to"), "10.0.0.2");
+	assert_string_equal(gkey(c, "migrate_command"), "ssh2");
+	assert_string_equal(gkey(c, "migrate_timeout"), "1");   /* Debian, no MAXWAIT */
+	assert_string_equal(gkey(c, "save_dir"), "/var/lib/xen/save");
+	assert_non_null(strstr(c, "\n;on_host_shutdown = save\n"));
+	assert_non_null(strstr(c, "never falls back to a save"));
+	free(c);
+	/* upstream: no watchdog, no bound; but a day */
+	c = import("XENDOMAINS_MIGRATE=b.example\nXENDOMAINS_SHUTDOWN=\"--wait\"\n", "/etc/sysconfig/x",
+		   XD_IMPORT_UPSTREAM);
+	assert_string_equal(gkey(c, "migrate_to"), "b.example");
+	assert_string_equal(gkey(c, "migrate_timeout"), "86400");
+	free(c);
+}
+
+static void migrate_not_carried_over(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *value, *why;
+	} bad[] = {
+		{ "-e otherhost", "xl migrate's option -e has no equivalent here" },
+		{ "one two", "a second host, two" },
+		{ "--live", "no host in it" },
+		{ "otherhost -s", "-s has no command after it" },
+		{ "-bad;host", "xl migrate's option -bad;host has no equivalent here" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[128], why[160];
+		snprintf(text, sizeof(text), "XENDOMAINS_MIGRATE=\"%s\"\nXENDOMAINS_SAVE=\n", bad[i].value);
+		char *c = import(text, "x", XD_IMPORT_DEBIAN);
+		snprintf(why, sizeof(why), "; Not carried over: %s.", bad[i].why);
+		if (!strstr(c, why))
+			fail_msg("%s: no \"%s\" in\n%s", bad[i].value, why, c);
+		assert_string_equal(gkey(c, "on_host_shutdown"), "shutdown");
+		assert_null(gkey(c, "migrate_to"));
+		free(c);
+	}
 }
 
 static void unread_lines_are_listed(void **state)
@@ -426,7 +472,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(reader_forms), T(reader_refuses_what_it_cannot_read), T(reader_last_assignment_wins),
 		T(debian_shipped), T(debian_auto_dir), T(debian_no_save),
-		T(debian_restore_false_restores), T(debian_maxwait), T(migrate_has_no_equivalent_yet),
+		T(debian_restore_false_restores), T(debian_maxwait), T(migrate_maps_to_on_host_shutdown),
+		T(migrate_not_carried_over),
 		T(unread_lines_are_listed), T(upstream_template), T(upstream_detected),
 		T(upstream_restore_only_true), T(upstream_leave_and_auto_only), T(netbsd_list),
 		T(netbsd_hooks_and_default_config), T(main_reads_file_and_reports),

@@ -185,6 +185,31 @@ def test_netbsd(tmp):
     check(r.returncode == 0 and '[domain web]' in r.stdout, f'stdin: exit {r.returncode}')
 
 
+def test_debian_migrate(tmp):
+    """Debian's own file with XENDOMAINS_MIGRATE set (its comment: `xm migrate
+    DOMID` gets the value, e.g. "HOST --live"): migrate at halt, to HOST,
+    bounded by STOP_MAXWAIT; the result passes --check."""
+    text = open(debian_file()).read()
+    text, n = re.subn(r'^XENDOMAINS_MIGRATE=.*$', 'XENDOMAINS_MIGRATE="backup.example --live"',
+                      text, flags=re.M)
+    check(n == 1, 'Debian\'s file has no XENDOMAINS_MIGRATE line to change')
+    path = os.path.join(tmp, 'xendomains-migrate')
+    with open(path, 'w') as f:
+        f.write(text)
+    vals = shell_values(path)
+    conf = run_import(path)
+    g = keys(conf)['global']
+    maxwait = vals.get('XENDOMAINS_STOP_MAXWAIT', '')
+    expect(g, {'on_host_shutdown': 'migrate', 'migrate_to': 'backup.example',
+               'migrate_timeout': str(max(1, min(int(maxwait), 86400))) if maxwait.isdigit()
+               else '1'}, path)
+    check('migrate_command' not in g, f'{path}: migrate_command written without -s')
+    if vals.get('XENDOMAINS_SAVE'):
+        check(';on_host_shutdown = save\n' in conf, f'{path}: the save it fell back to not shown')
+        check('never falls back to a save' in conf, f'{path}: the changed fallback not said')
+    passes_check(conf, 'debian-migrate', tmp)
+
+
 def test_errors():
     r = subprocess.run([xendomd, '--import-xendomains', '/nonexistent/xendomains'],
                        capture_output=True, text=True)
@@ -196,6 +221,7 @@ def test_errors():
 
 with tempfile.TemporaryDirectory() as tmp:
     test_debian(tmp)
+    test_debian_migrate(tmp)
     test_upstream(tmp)
     test_netbsd(tmp)
     test_errors()

@@ -68,6 +68,20 @@ static void transition_done(struct xd_timer *t, void *arg)
 		}
 		fake_set(e, d, XD_SAVED, -1, NULL);
 		return;
+	case XD_MIGRATING: {
+		char why[XD_REASON_MAX + 128];
+		if (d->fail_migrate) {
+			snprintf(why, sizeof(why), "migration to %s failed: fake", d->migrate_host);
+			fake_set(e, d, XD_RUNNING, d->domid, why);
+		} else if (d->migrate_in_doubt) {
+			snprintf(why, sizeof(why), "migration to %s in doubt (fake)", d->migrate_host);
+			fake_set(e, d, XD_FAILED, d->domid, why);
+		} else {
+			snprintf(why, sizeof(why), "migrated to %s", d->migrate_host);
+			fake_set(e, d, XD_INACTIVE, -1, why);
+		}
+		return;
+	}
 	default:
 		d->tl.stopped = now(e);
 		fake_set(e, d, d->next, -1, NULL);
@@ -191,6 +205,18 @@ static void op_save(void *ctx, const size_t *doms, size_t n)
 	}
 }
 
+static const char *op_migrate(void *ctx, size_t dom, const char *host)
+{
+	struct fake_engine *e = ctx;
+	struct fake_dom *d = by_cfg(e, dom);
+	if (!alive(d))
+		return "not running";
+	e->migrates++;
+	snprintf(d->migrate_host, sizeof(d->migrate_host), "%s", host);
+	begin(e, d, XD_MIGRATING, XD_MIGRATING);
+	return NULL;
+}
+
 static void op_shutdown_host(void *ctx)
 {
 	struct fake_engine *e = ctx;
@@ -265,7 +291,8 @@ static void op_tally(const void *ctx, struct xd_tally *t)
 }
 
 static const struct xd_engine_if_ops fake_ops = {
-	.start = op_start, .stop = op_stop, .save = op_save, .shutdown_host = op_shutdown_host,
+	.start = op_start, .stop = op_stop, .save = op_save, .migrate = op_migrate,
+	.shutdown_host = op_shutdown_host,
 	.reload = op_reload, .count = op_count, .status = op_status, .timeline = op_timeline,
 	.idle = op_idle, .tally = op_tally,
 };

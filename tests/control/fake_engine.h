@@ -28,6 +28,8 @@ struct fake_dom {
 	struct xd_timer t;               /* the transition under way */
 	enum xd_state next;              /* where t leads */
 	bool fail_start, fail_save;      /* knobs */
+	bool fail_migrate, migrate_in_doubt;
+	char migrate_host[128];          /* the last migration's */
 	struct fake_engine *e;
 };
 
@@ -38,7 +40,7 @@ struct fake_engine {
 	size_t n;
 	uint64_t op_ms;                  /* how long every transition takes */
 	bool halting;
-	unsigned reloads, starts, stops, saves;
+	unsigned reloads, starts, stops, saves, migrates;
 	unsigned long status_calls;      /* queries, to bound a request's cost */
 	long next_domid;
 };

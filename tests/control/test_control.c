@@ -749,6 +749,71 @@ static void test_save_wait_success_and_failure(void **state)
 	tclient_free(c);
 }
 
+static void test_migrate_wait_success_and_failures(void **state)
+{
+	struct fixture *f = *state;
+	struct tclient *c = tclient_new(f);
+	start_all(c);
+	json_t *r = ask(c, "{\"cmd\":\"migrate\",\"names\":[\"batch\"],\"host\":\"b.example\","
+			"\"wait\":true}\n", 5000);
+	assert_ok(r);
+	assert_string_equal(json_string_value(json_object_get(r, "host")), "b.example");
+	assert_string_equal(state_in(r, "batch"), "inactive");
+	assert_string_equal(fake_dom(f->e, "batch")->migrate_host, "b.example");
+	json_decref(r);
+	/* failed before the go: running here again, exit code 1 */
+	fake_dom(f->e, "web")->fail_migrate = true;
+	r = ask(c, "{\"cmd\":\"migrate\",\"names\":[\"web\"],\"host\":\"b\",\"wait\":true}\n", 5000);
+	assert_error(r, 1);
+	assert_non_null(strstr(json_string_value(json_object_get(r, "error")),
+			       "web is running: migration to b failed"));
+	assert_string_equal(state_in(r, "web"), "running");
+	json_decref(r);
+	/* in doubt: failed, with its domid */
+	fake_dom(f->e, "db")->migrate_in_doubt = true;
+	r = ask(c, "{\"cmd\":\"migrate\",\"names\":[\"db\"],\"host\":\"b\",\"wait\":true}\n", 5000);
+	assert_error(r, 1);
+	assert_non_null(strstr(json_string_value(json_object_get(r, "error")), "in doubt"));
+	assert_string_equal(state_in(r, "db"), "failed");
+	json_decref(r);
+	/* without --wait: the reply says it started */
+	fake_dom(f->e, "web")->fail_migrate = false;
+	r = ask(c, "{\"cmd\":\"migrate\",\"names\":[\"web\"],\"host\":\"c\"}\n", 2000);
+	assert_ok(r);
+	assert_null(json_object_get(r, "domains"));
+	assert_string_equal(xd_state_name(fake_dom(f->e, "web")->state), "migrating");
+	json_decref(r);
+	tclient_free(c);
+}
+
+static void test_migrate_refusals(void **state)
+{
+	struct fixture *f = *state;
+	struct tclient *c = tclient_new(f);
+	/* not running: refused at once, code 1, naming the domain */
+	json_t *r = ask(c, "{\"cmd\":\"migrate\",\"names\":[\"db\"],\"host\":\"b\",\"wait\":true}\n", 2000);
+	assert_error(r, 1);
+	assert_string_equal(json_string_value(json_object_get(r, "error")),
+			    "db: cannot migrate: not running");
+	json_decref(r);
+	static const char *const usage[] = {
+		"{\"cmd\":\"migrate\",\"names\":[\"db\"]}\n",
+		"{\"cmd\":\"migrate\",\"names\":[\"db\"],\"host\":7}\n",
+		"{\"cmd\":\"migrate\",\"names\":[\"db\"],\"host\":\"-oProxyCommand=x\"}\n",
+		"{\"cmd\":\"migrate\",\"names\":[\"db\"],\"host\":\"h;reboot\"}\n",
+		"{\"cmd\":\"migrate\",\"names\":[\"db\",\"web\"],\"host\":\"b\"}\n",
+		"{\"cmd\":\"migrate\",\"names\":[\"nosuch\"],\"host\":\"b\"}\n",
+		"{\"cmd\":\"migrate\",\"host\":\"b\"}\n",
+	};
+	for (size_t i = 0; i < sizeof(usage) / sizeof(usage[0]); i++) {
+		r = ask(c, usage[i], 2000);
+		assert_error(r, 2);
+		json_decref(r);
+	}
+	assert_int_equal(f->e->migrates, 0);
+	tclient_free(c);
+}
+
 static void test_wait_on_settled_domain_replies_at_once(void **state)
 {
 	struct fixture *f = *state;
@@ -1678,6 +1743,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_restart_without_wait_still_restarts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_wait, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_save_wait_success_and_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_wait_success_and_failures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wait_on_settled_domain_replies_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_stream, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_host_wait, setup, teardown),

@@ -385,6 +385,58 @@ def case_shutdown_host(exe_d, exe_c, host):
     ctl.wait_state("db", "inactive")
 
 
+def case_migrate(exe_d, exe_c, host):
+    """migrate NAME HOST [--wait]: success leaves the host; failures answer 1 and say why;
+    usage errors 2; at halt on_host_shutdown = migrate, a failure falling back to shutdown."""
+    doms = [("ok", {}), ("bad", {}), ("doubt", {}), ("off", {"autostart": "no"}),
+            ("h1", {"on_host_shutdown": "migrate"}), ("h2", {"on_host_shutdown": "migrate"}),
+            ("h3", {"on_host_shutdown": "migrate", "migrate_to": "c.example"})]
+    scen = {"ok": {"migrate_ms": 300}, "bad": {"fail_migrates": 1},
+            "doubt": {"fail_migrates_after_go": 1}, "h2": {"fail_migrates": 1}}
+    d, ctl = start(exe_d, exe_c, host, doms, scen, migrate_to="b.example",
+                   migrate_command="ssh -o BatchMode=yes")
+    r = ctl.ok("migrate", "ok", "b.example", "--wait")
+    check("migrating ok to b.example" in r.stdout, f"says what it does: {r.stdout}", d)
+    check(re.search(r"^ok\s+inactive\s+-.*migrated to b\.example$", r.stdout, re.M),
+          f"migrate --wait table: {r.stdout}", d)
+    check(ctl.states()["ok"]["domid"] is None, "gone from this host", d)
+
+    r = ctl.code(1, "migrate", "bad", "b.example", "--wait")
+    check("bad is running: migration to b.example failed" in r.stderr, f"failure: {r.stderr}", d)
+    check(ctl.states()["bad"]["state"] == "running", "resumed here", d)
+    j = json.loads(ctl.code(1, "--json", "migrate", "doubt", "b.example", "--wait").stdout)
+    check(j["ok"] is False and j["code"] == 1 and "in doubt" in j["error"], f"in doubt {j}", d)
+    dd = {x["name"]: x for x in j["domains"]}["doubt"]
+    check(dd["state"] == "failed" and isinstance(dd["domid"], int), f"left here {dd}", d)
+    check(any("MIGRATION TO b.example IN DOUBT" in m for m in d.messages("doubt")),
+          "said loudly", d)
+    ctl.code(1, "start", "doubt", "--wait")          # no second copy
+
+    j = ctl.json("migrate", "bad", "c.example")       # no --wait: at once
+    check(j["names"] == ["bad"] and j["host"] == "c.example" and "domains" not in j, f"{j}", d)
+    ctl.wait_state("bad", "inactive")
+
+    r = ctl.code(1, "migrate", "off", "b.example")
+    check("off: cannot migrate: not running" in r.stderr, f"not running: {r.stderr}", d)
+    for args in (["migrate", "ok"], ["migrate"], ["migrate", "ok", "a", "b"],
+                 ["migrate", "nosuch", "b.example"], ["migrate", "h1", "-x"],
+                 ["migrate", "h1", "a;b"]):
+        ctl.code(2, *args)
+
+    j = ctl.json("shutdown-host", "--wait")
+    s = {x["name"]: x for x in j["domains"]}
+    check(s["h1"]["reason"] == "migrated to b.example", f"h1 {s['h1']}", d)
+    check(s["h3"]["reason"] == "migrated to c.example", f"h3 per-domain host {s['h3']}", d)
+    check(s["h2"]["state"] == "inactive" and s["h2"]["reason"] == "stopped (poweroff)",
+          f"h2 fell back to a shutdown {s['h2']}", d)
+    check(any("migration to b.example failed (simulated" in (l.reason or "")
+              for l in d.states("h2")), "h2's fallback says why", d)
+    check(s["doubt"]["state"] == "failed" and isinstance(s["doubt"]["domid"], int),
+          "the copy in doubt is left alone at halt", d)
+    check(any("live migration to b.example (migrate_command ssh -o BatchMode=yes)" in m
+              for m in d.messages("h1")), "the configured command", d)
+
+
 def case_exit_codes(exe_d, exe_c, host):
     """0/1/2/3/4 exactly as xendomctl(8)."""
     d, ctl = start(exe_d, exe_c, host, THREE, SCEN)

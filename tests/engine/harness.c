@@ -68,6 +68,8 @@ size_t h_dom(struct h *h, const char *name)
 	d->on_host_shutdown = c->global.on_host_shutdown;
 	d->shutdown_timeout_ms = c->global.shutdown_timeout_ms;
 	d->save_timeout_ms = c->global.save_timeout_ms;
+	d->migrate_timeout_ms = 600000;
+	d->migrate_live = true;
 	d->hook_timeout_ms = 30000;
 	d->memory_mb = 128;
 	d->maxmem_mb = 128;
@@ -142,7 +144,7 @@ static void on_changed(void *ctx, size_t slot, const struct xd_dom_status *st)
 		struct xd_dom_status s;
 		xd_engine_status(h->e, i, &s);
 		starting += s.state == XD_STARTING || s.state == XD_RESTORING;
-		stopping += s.state == XD_STOPPING || s.state == XD_SAVING;
+		stopping += s.state == XD_STOPPING || s.state == XD_SAVING || s.state == XD_MIGRATING;
 	}
 	if (starting > h->max_starting)
 		h->max_starting = starting;

@@ -35,7 +35,7 @@ struct h {
 	size_t n_recs, cap_recs;
 	unsigned settled, down;
 	unsigned max_starting;       /* most domains in STARTING/RESTORING at once */
-	unsigned max_stopping;       /* most in STOPPING/SAVING at once */
+	unsigned max_stopping;       /* most in STOPPING/SAVING/MIGRATING at once */
 	char dir[64];                /* temp dir: scenario, save_dir */
 	char scenario[8192];         /* sim scenario text, written at h_start */
 	size_t n_hooks;

@@ -45,6 +45,35 @@ static void test_no_result(void **state)
 	assert_false(xlb_build_parse("okay 3\n", &r));
 }
 
+/* A migration helper's stdout: "go", then one result. */
+static void test_migrate_results(void **state)
+{
+	(void)state;
+	struct xlb_migrate_result r;
+	xlb_migrate_parse("go\nok 9\n", &r);
+	assert_int_equal(r.outcome, XLB_MIG_OK);
+	assert_true(r.go);
+	xlb_migrate_parse("fail -3 9 the receiver ended before its banner\n", &r);
+	assert_int_equal(r.outcome, XLB_MIG_FAIL);
+	assert_false(r.go);
+	assert_int_equal(r.libxl_rc, -3);
+	assert_string_equal(r.msg, "the receiver ended before its banner");
+	xlb_migrate_parse("go\ndoubt 9 the receiver's report was cut off\n", &r);
+	assert_int_equal(r.outcome, XLB_MIG_DOUBT);
+	assert_true(r.go);
+	assert_string_equal(r.msg, "the receiver's report was cut off");
+	/* died: after the go, or before it */
+	xlb_migrate_parse("go\n", &r);
+	assert_int_equal(r.outcome, XLB_MIG_NONE);
+	assert_true(r.go);
+	xlb_migrate_parse("", &r);
+	assert_int_equal(r.outcome, XLB_MIG_NONE);
+	assert_false(r.go);
+	xlb_migrate_parse("gone\ndoubt x\nok\n", &r);
+	assert_int_equal(r.outcome, XLB_MIG_NONE);
+	assert_false(r.go);
+}
+
 static void test_last_result_wins(void **state)
 {
 	(void)state;
@@ -86,6 +115,7 @@ int main(void)
 		cmocka_unit_test(test_fail_with_message),
 		cmocka_unit_test(test_no_result),
 		cmocka_unit_test(test_last_result_wins),
+		cmocka_unit_test(test_migrate_results),
 		cmocka_unit_test(test_long_message_cut),
 		cmocka_unit_test(test_levels),
 	};

@@ -29,7 +29,7 @@ const char *xd_state_name(enum xd_state s)
 {
 	static const char *const names[] = {
 		"inactive", "waiting", "starting", "restoring", "booting", "running",
-		"stopping", "saving", "saved", "failed", "restarting",
+		"stopping", "saving", "saved", "failed", "restarting", "migrating",
 	};
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
 }
@@ -164,6 +164,9 @@ static void deadline_fired(struct xd_timer *t, void *arg)
 	case DL_SAVE:
 		eng_save_timed_out(e, d);
 		break;
+	case DL_MIGRATE:
+		eng_migrate_timed_out(e, d);
+		break;
 	case DL_NONE:
 		break;
 	}
@@ -275,6 +278,7 @@ void xd_engine_free(struct xd_engine *e)
 		free(d->rdep);
 		free(d->restarts);
 		free(d->restore_image);
+		free(d->stop.host);
 		if (d->image_cfg)
 			xd_domain_cfg_free(d->image_cfg);
 		free(d->image_cfg);

@@ -11,6 +11,7 @@
  *   start.c      start attempts, retries, restore, boot and start commands
  *   ready.c      readiness
  *   stop.c       shutdown, save, destroy, leave; stop/save; host shutdown
+ *   migrate.c    live migration (at halt and on demand) and its outcomes
  *   lifecycle.c  guest shutdowns and crashes, restart_limit, death
  *   ops.c        backend op ids and completions, hooks
  *   adopt.c      adoption of running domains, reload
@@ -27,7 +28,10 @@
 #include "core/engine.h"
 #include "util/alloc.h"
 
-enum op_type { OP_CREATE = 1, OP_RESTORE, OP_UNPAUSE, OP_SHUTDOWN, OP_DESTROY, OP_SAVE, OP_DUMP, OP_HOOK };
+enum op_type {
+	OP_CREATE = 1, OP_RESTORE, OP_UNPAUSE, OP_SHUTDOWN, OP_DESTROY, OP_SAVE, OP_DUMP, OP_HOOK,
+	OP_MIGRATE,
+};
 
 #define OP_MAKE(seq, type, slot) (((uint64_t)(seq) << 32) | ((uint64_t)(type) << 24) | (uint64_t)(slot))
 #define OP_TYPE(op) ((enum op_type)(((op) >> 24) & 0xff))
@@ -35,7 +39,7 @@ enum op_type { OP_CREATE = 1, OP_RESTORE, OP_UNPAUSE, OP_SHUTDOWN, OP_DESTROY, O
 
 enum goal { GOAL_NONE, GOAL_UP, GOAL_DOWN };
 
-enum stop_kind { STOP_SHUTDOWN, STOP_SAVE, STOP_DESTROY, STOP_LEAVE };
+enum stop_kind { STOP_SHUTDOWN, STOP_SAVE, STOP_DESTROY, STOP_LEAVE, STOP_MIGRATE };
 
 /* What happens once the domain is gone. */
 enum after_death {
@@ -49,7 +53,7 @@ enum after_death {
 
 enum wake_kind { WK_NONE, WK_START_DELAY, WK_RETRY, WK_READY_DELAY, WK_KEY_CHECK };
 
-enum deadline_kind { DL_NONE, DL_START, DL_READY, DL_STOP, DL_MEMORY, DL_SAVE };
+enum deadline_kind { DL_NONE, DL_START, DL_READY, DL_STOP, DL_MEMORY, DL_SAVE, DL_MIGRATE };
 
 struct rdep {
 	size_t slot;
@@ -100,13 +104,15 @@ struct dom {
 		bool holds_slot;             /* counts against max_parallel_stops */
 		bool requested;              /* our shutdown/save/destroy is under way */
 		bool left;                   /* left running at host shutdown */
-		bool save_fallback;          /* host shutdown: a failed save -> shutdown */
-		bool save_cut;               /* save_timeout passed: cancelled; DL_STOP runs */
+		bool fallback;               /* host shutdown: a failed save or migration -> shutdown */
+		bool cut;                    /* save_/migrate_timeout passed: cancelled; DL_STOP runs */
+		char *host;                  /* STOP_MIGRATE: where to (heap) */
 	} stop;
 
 	struct {                             /* lifecycle (lifecycle.c, adopt.c) */
 		bool husk;                   /* a preserved shut-down domain */
 		bool paused_adopted;         /* adopted paused: not ours to unpause */
+		bool in_doubt;               /* a migration lost contact after the go */
 	} life;
 
 	struct {                             /* readiness (ready.c) */
@@ -267,11 +273,20 @@ void eng_start_readiness(struct xd_engine *e, struct dom *d);
 void eng_ready_timed_out(struct xd_engine *e, struct dom *d);
 
 /* stop.c */
+void eng_want_down(struct xd_engine *e, struct dom *d, enum stop_kind kind, enum xd_cause cause);
+uint64_t eng_shutdown_timeout(const struct xd_engine *e, const struct dom *d);
+void eng_request_shutdown(struct xd_engine *e, struct dom *d, const char *why);
+void eng_stop_failed(struct xd_engine *e, struct dom *d, const char *what, const char *why);
 void eng_begin_stop(struct xd_engine *e, struct dom *d);
 void eng_on_save_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev);
 void eng_on_shutdown_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev);
 void eng_stop_timed_out(struct xd_engine *e, struct dom *d);
 void eng_save_timed_out(struct xd_engine *e, struct dom *d);
+
+/* migrate.c */
+void eng_begin_migrate(struct xd_engine *e, struct dom *d);
+void eng_on_migrate_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev);
+void eng_migrate_timed_out(struct xd_engine *e, struct dom *d);
 
 /* lifecycle.c */
 void eng_finish_death(struct xd_engine *e, struct dom *d);

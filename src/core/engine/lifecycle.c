@@ -80,6 +80,7 @@ void eng_domain_gone(struct xd_engine *e, struct dom *d)
 	eng_release_start_slot(e, d);
 	d->life.paused_adopted = false;
 	d->life.husk = false;
+	d->life.in_doubt = false;        /* the copy in doubt is gone: ours again */
 	if (!d->cfg && d->state == XD_RESTORING && d->restore_image) {
 		eng_image_failed(e, d, "the domain died while being restored");
 		return;

@@ -88,6 +88,9 @@ void eng_on_op_done(struct xd_engine *e, const struct hv_event *ev)
 	case OP_SHUTDOWN:
 		eng_on_shutdown_done(e, d, ev);
 		break;
+	case OP_MIGRATE:
+		eng_on_migrate_done(e, d, ev);
+		break;
 	case OP_DESTROY:
 		if (ev->rc < 0)
 			eng_log(e, XD_LOG_ERR, d, "destroy failed: %s", ev->msg[0] ? ev->msg : hv_strerror(ev->rc));

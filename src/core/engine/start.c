@@ -272,6 +272,13 @@ void eng_want_up(struct xd_engine *e, struct dom *d, enum xd_cause cause, bool b
 		return;
 	if (alive(d) && (d->goal == GOAL_DOWN || d->after_death != AD_UNEXPECTED))
 		return;   /* on its way down; a start afterwards is a new command */
+	if (d->life.in_doubt) {
+		/* It may run on the migration's target: a second copy would
+		 * corrupt its disks.  Only its end (xl destroy) frees the name. */
+		eng_log(e, XD_LOG_WARNING, d, "not started: in doubt after a migration (the copy "
+			"here is %s--migratedaway); check both hosts first", d->name);
+		return;
+	}
 	if (alive(d) && d->state == XD_FAILED) {
 		d->goal = GOAL_UP;
 		d->cause = cause;

@@ -1,19 +1,20 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Stopping: a clean shutdown, a save, a destroy or leaving it running; the
- * stop and save commands (dependents stop first) and the host-shutdown
- * sequence.
+ * Stopping: a clean shutdown, a save, a destroy or leaving it running (a
+ * migration is migrate.c's); the stop and save commands (dependents stop
+ * first) and the host-shutdown sequence.
  */
 #include "core/engine/engine_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
-static uint64_t shutdown_timeout(const struct xd_engine *e, const struct dom *d)
+uint64_t eng_shutdown_timeout(const struct xd_engine *e, const struct dom *d)
 {
 	return d->cfg ? d->cfg->shutdown_timeout_ms : e->cfg->global.shutdown_timeout_ms;
 }
 
-static void request_shutdown(struct xd_engine *e, struct dom *d, const char *why)
+void eng_request_shutdown(struct xd_engine *e, struct dom *d, const char *why)
 {
 	uint64_t op = eng_next_op(e, OP_SHUTDOWN, d);
 	int rc = e->hv->ops->shutdown(e->hv, (uint32_t)d->domid, op);
@@ -27,8 +28,8 @@ static void request_shutdown(struct xd_engine *e, struct dom *d, const char *why
 	} else {
 		eng_set_state(e, d, XD_STOPPING, "%sshutdown request failed: %s", why, hv_strerror(rc));
 	}
-	if (!d->stop.save_cut)   /* else the deadline armed at the cut runs on */
-		eng_arm_deadline(e, d, DL_STOP, shutdown_timeout(e, d));
+	if (!d->stop.cut)   /* else the deadline armed at the cut runs on */
+		eng_arm_deadline(e, d, DL_STOP, eng_shutdown_timeout(e, d));
 }
 
 static uint64_t save_timeout(const struct xd_engine *e, const struct dom *d)
@@ -36,25 +37,30 @@ static uint64_t save_timeout(const struct xd_engine *e, const struct dom *d)
 	return d->cfg ? d->cfg->save_timeout_ms : e->cfg->global.save_timeout_ms;
 }
 
-/* A save failed and the guest runs on.  A host shutdown still needs it
- * gone: a clean shutdown instead (save_fallback).  Otherwise it stays
- * running, and whatever waited for the stop (the halt, its neighbours)
- * learns it: one rule whether the backend refused the save at once or
- * reported the failure later. */
-static void save_failed(struct xd_engine *e, struct dom *d, const char *why)
+/* A save or a migration (what) failed and the guest runs on here.  A
+ * host shutdown still needs it gone: a clean shutdown instead
+ * (stop.fallback).  Otherwise it stays running, and whatever waited for
+ * the stop (the halt, its neighbours) learns it: one rule whether the
+ * backend refused at once or reported the failure later. */
+void eng_stop_failed(struct xd_engine *e, struct dom *d, const char *what, const char *why)
 {
-	if (d->stop.save_fallback) {
+	if (d->stop.fallback) {
 		char prefix[XD_REASON_MAX];
-		snprintf(prefix, sizeof(prefix), "save failed (%.150s); ", why);
-		request_shutdown(e, d, prefix);
+		snprintf(prefix, sizeof(prefix), "%.80s failed (%.150s); ", what, why);
+		eng_request_shutdown(e, d, prefix);
 		return;
 	}
 	eng_release_stop_slot(e, d);
 	d->goal = GOAL_NONE;
 	d->stop.requested = false;
-	eng_set_state(e, d, XD_RUNNING, "save failed: %s", why);
+	eng_set_state(e, d, XD_RUNNING, "%s failed: %s", what, why);
 	eng_halt_done(e, d);
 	eng_mark_neighbours_dirty(e, d);
+}
+
+static void save_failed(struct xd_engine *e, struct dom *d, const char *why)
+{
+	eng_stop_failed(e, d, "save", why);
 }
 
 static void start_save(struct xd_engine *e, struct dom *d)
@@ -66,7 +72,7 @@ static void start_save(struct xd_engine *e, struct dom *d)
 	int rc = e->hv->ops->save(e->hv, (uint32_t)d->domid, file, op);
 	if (eng_op_started(e, d, op, rc)) {
 		/* the halt is bounded: a save at halt has a deadline */
-		if (d->stop.save_fallback && save_timeout(e, d))
+		if (d->stop.fallback && save_timeout(e, d))
 			eng_arm_deadline(e, d, DL_SAVE, save_timeout(e, d));
 		return;
 	}
@@ -91,6 +97,9 @@ void eng_begin_stop(struct xd_engine *e, struct dom *d)
 		eng_set_state(e, d, XD_STOPPING, "destroying");
 		eng_destroy_domain(e, d, AD_STOPPED);
 		return;
+	case STOP_MIGRATE:
+		eng_begin_migrate(e, d);
+		return;
 	case STOP_SAVE:
 	case STOP_SHUTDOWN:
 		break;
@@ -104,7 +113,7 @@ void eng_begin_stop(struct xd_engine *e, struct dom *d)
 	if (d->stop.kind == STOP_SAVE)
 		start_save(e, d);
 	else
-		request_shutdown(e, d, "");
+		eng_request_shutdown(e, d, "");
 }
 
 void eng_on_save_done(struct xd_engine *e, struct dom *d, const struct hv_event *ev)
@@ -122,7 +131,7 @@ void eng_on_save_done(struct xd_engine *e, struct dom *d, const struct hv_event 
 	char cut[64];
 	snprintf(cut, sizeof(cut), "cancelled after %llu s (save_timeout)",
 		 (unsigned long long)(save_timeout(e, d) / 1000));
-	const char *why = d->stop.save_cut ? cut : ev->msg[0] ? ev->msg : hv_strerror(ev->rc);
+	const char *why = d->stop.cut ? cut : ev->msg[0] ? ev->msg : hv_strerror(ev->rc);
 	eng_log(e, XD_LOG_ERR, d, "save failed: %s", why);
 	/* The guest was resumed; a death watch reports one shutdown only
 	 * (libxl evgen), and the suspend used it up: watch afresh. */
@@ -154,19 +163,19 @@ void eng_save_timed_out(struct xd_engine *e, struct dom *d)
 	unsigned long long secs = (unsigned long long)(save_timeout(e, d) / 1000);
 	eng_log(e, XD_LOG_WARNING, d, "save did not finish within %llu s (save_timeout); cancelling it",
 		secs);
-	d->stop.save_cut = true;
+	d->stop.cut = true;
 	e->hv->ops->cancel(e->hv, d->op);
 	eng_set_state(e, d, XD_SAVING, "save cancelled after %llu s (save_timeout); resuming the guest",
 		      secs);
-	eng_arm_deadline(e, d, DL_STOP, shutdown_timeout(e, d));
+	eng_arm_deadline(e, d, DL_STOP, eng_shutdown_timeout(e, d));
 }
 
 /* shutdown_timeout passed: leave it or destroy it (shutdown_fallback). */
 void eng_stop_timed_out(struct xd_engine *e, struct dom *d)
 {
-	unsigned long long secs = (unsigned long long)(shutdown_timeout(e, d) / 1000);
-	if (d->op && OP_TYPE(d->op) == OP_SAVE) {
-		/* a cancelled save the backend never answered: forget it */
+	unsigned long long secs = (unsigned long long)(eng_shutdown_timeout(e, d) / 1000);
+	if (d->op && (OP_TYPE(d->op) == OP_SAVE || OP_TYPE(d->op) == OP_MIGRATE)) {
+		/* a cancelled save or migration the backend never answered: forget it */
 		d->op = 0;
 		e->ops_inflight--;
 	}
@@ -186,10 +195,10 @@ void eng_stop_timed_out(struct xd_engine *e, struct dom *d)
 	eng_destroy_domain(e, d, AD_STOPPED);
 }
 
-static void want_down(struct xd_engine *e, struct dom *d, enum stop_kind kind, enum xd_cause cause)
+void eng_want_down(struct xd_engine *e, struct dom *d, enum stop_kind kind, enum xd_cause cause)
 {
-	if (d->goal == GOAL_DOWN)
-		return;
+	if (d->goal == GOAL_DOWN || d->life.in_doubt)
+		return;   /* in doubt: it may run elsewhere; nothing here touches it */
 	bool pending_start = d->state == XD_WAITING || d->state == XD_STARTING ||
 			     d->state == XD_RESTORING || d->state == XD_RESTARTING;
 	if (!alive(d) && !pending_start)
@@ -197,8 +206,8 @@ static void want_down(struct xd_engine *e, struct dom *d, enum stop_kind kind, e
 	d->goal = GOAL_DOWN;
 	d->cause = cause;
 	d->stop.kind = kind;
-	d->stop.save_fallback = false;
-	d->stop.save_cut = false;
+	d->stop.fallback = false;
+	d->stop.cut = false;
 	d->stop.left = false;
 	if (d->state == XD_STARTING || d->state == XD_RESTORING) {
 		/* let the create finish or time out; the stop follows */
@@ -217,11 +226,11 @@ static void want_down(struct xd_engine *e, struct dom *d, enum stop_kind kind, e
 static void stop_with_dependents(struct xd_engine *e, struct dom *d, size_t **cascade,
 				 size_t *n_cascade, size_t *cap, bool named)
 {
-	if (d->goal == GOAL_DOWN)
-		return;
+	if (d->goal == GOAL_DOWN || d->life.in_doubt)
+		return;   /* in doubt: not stopped, so nothing stops first */
 	bool was = alive(d) || d->state == XD_WAITING || d->state == XD_STARTING ||
 		   d->state == XD_RESTORING || d->state == XD_RESTARTING;
-	want_down(e, d, STOP_SHUTDOWN, XD_CAUSE_ON_DEMAND);
+	eng_want_down(e, d, STOP_SHUTDOWN, XD_CAUSE_ON_DEMAND);
 	if (!named && was && cascade) {
 		XD_GROW(*cascade, *n_cascade, *cap);
 		(*cascade)[(*n_cascade)++] = d->slot;
@@ -252,7 +261,7 @@ void xd_engine_save(struct xd_engine *e, const size_t *doms, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		struct dom *d = e->doms[e->cfg_slot[doms[i]]];
 		if (alive(d))
-			want_down(e, d, STOP_SAVE, XD_CAUSE_ON_DEMAND);
+			eng_want_down(e, d, STOP_SAVE, XD_CAUSE_ON_DEMAND);
 	}
 	xd_engine_pump(e);
 }
@@ -264,6 +273,7 @@ static enum stop_kind host_stop_kind(const struct dom *d)
 	case XD_HOST_SAVE: return STOP_SAVE;
 	case XD_HOST_DESTROY: return STOP_DESTROY;
 	case XD_HOST_LEAVE: return STOP_LEAVE;
+	case XD_HOST_MIGRATE: return STOP_MIGRATE;
 	case XD_HOST_SHUTDOWN: break;
 	}
 	return STOP_SHUTDOWN;
@@ -285,11 +295,23 @@ void xd_engine_shutdown_host(struct xd_engine *e)
 		if (d->goal == GOAL_DOWN && !d->track.in_halt && (alive(d) || d->state == XD_WAITING)) {
 			d->track.in_halt = true;   /* an on-demand stop already under way */
 			e->halt_pending++;
+			/* a failed save or migration must not leave it running now */
+			d->stop.fallback = d->stop.kind == STOP_SAVE || d->stop.kind == STOP_MIGRATE;
+			continue;
+		}
+		if (d->life.in_doubt) {
+			eng_log(e, XD_LOG_WARNING, d, "left as it is (%s--migratedaway): in doubt after a "
+				"migration", d->name);
 			continue;
 		}
 		d->goal = GOAL_NONE;
-		want_down(e, d, host_stop_kind(d), XD_CAUSE_HOST_SHUTDOWN);
-		d->stop.save_fallback = d->stop.kind == STOP_SAVE;
+		enum stop_kind k = host_stop_kind(d);
+		if (k == STOP_MIGRATE) {
+			free(d->stop.host);
+			d->stop.host = xd_strdup(d->cfg->migrate_to ? d->cfg->migrate_to : "");
+		}
+		eng_want_down(e, d, k, XD_CAUSE_HOST_SHUTDOWN);
+		d->stop.fallback = d->stop.kind == STOP_SAVE || d->stop.kind == STOP_MIGRATE;
 	}
 	xd_engine_pump(e);
 	eng_check_milestones(e);

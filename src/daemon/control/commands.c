@@ -270,6 +270,39 @@ static json_t *cmd_save(struct xd_control *c, struct client *cl, json_t *req)
 	return reply;
 }
 
+/* migrate NAME HOST: one domain, one host; refused at once (code 1) when
+ * the engine cannot start it (not running, in doubt, being stopped). */
+static json_t *cmd_migrate(struct xd_control *c, struct client *cl, json_t *req)
+{
+	size_t n;
+	json_t *err;
+	size_t *doms = ctl_request_domains(c, req, XD_CMD_MIGRATE, false, &n, &err);
+	if (!doms)
+		return err;
+	const char *host = json_string_value(json_object_get(req, "host"));
+	const char *bad = !host ? "migrate needs a \"host\"" : n != 1 ? "migrate takes one domain"
+			  : xd_migrate_host_problem(host);
+	const struct xd_config *cfg = ctl_cfg(c);
+	if (bad) {
+		free(doms);
+		return ctl_error(XD_EXIT_USAGE, "%s", bad);
+	}
+	const char *why = ctl_engine(c)->migrate(c->env.engine.e, doms[0], host);
+	if (why) {
+		err = ctl_error(XD_EXIT_FAILED, "%s: cannot migrate: %s", cfg->domains[doms[0]].name, why);
+		free(doms);
+		return err;
+	}
+	xd_log(XD_LOG_NOTICE, cfg->domains[doms[0]].name, -1, "migration to %s requested by uid %u",
+	       host, cl->uid);
+	json_t *reply = ctl_ok();
+	json_object_set_new(reply, "names", ctl_name_list(cfg, doms, n));
+	json_object_set_new(reply, "host", xd_json_text(host));
+	reply = reply_or_wait(c, cl, JOB_MIGRATE, doms, n, ctl_flag(req, "wait"), reply);
+	free(doms);
+	return reply;
+}
+
 static json_t *cmd_shutdown_host(struct xd_control *c, struct client *cl, json_t *req)
 {
 	xd_log(XD_LOG_NOTICE, NULL, -1, "host-shutdown sequence requested by uid %u", cl->uid);
@@ -331,6 +364,7 @@ static command_fn *const handlers[XD_CMD_COUNT] = {
 	[XD_CMD_STOP] = cmd_stop,
 	[XD_CMD_RESTART] = cmd_restart,
 	[XD_CMD_SAVE] = cmd_save,
+	[XD_CMD_MIGRATE] = cmd_migrate,
 	[XD_CMD_RELOAD] = cmd_reload,
 	[XD_CMD_SHUTDOWN_HOST] = cmd_shutdown_host,
 };
@@ -347,6 +381,7 @@ static json_t *field_type_error(json_t *req)
 		{ "names", JSON_ARRAY, "an array of strings" },
 		{ "wait", JSON_TRUE, "true or false" },
 		{ "dot", JSON_TRUE, "true or false" },
+		{ "host", JSON_STRING, "a string" },
 	};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		json_t *v = json_object_get(req, fields[i].key);

@@ -56,7 +56,7 @@ struct client {
 	struct xd_timer idle;
 };
 
-enum job_kind { JOB_START, JOB_STOP, JOB_SAVE, JOB_RESTART, JOB_HOST };
+enum job_kind { JOB_START, JOB_STOP, JOB_SAVE, JOB_RESTART, JOB_HOST, JOB_MIGRATE };
 
 struct job_dom {
 	char name[XD_NAME_MAX];

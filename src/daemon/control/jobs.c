@@ -79,6 +79,15 @@ static bool save_settled(const struct xd_dom_status *st, bool seen)
 	return seen && st->state != XD_SAVING && st->state != XD_STOPPING;
 }
 
+/* Migrated: gone from here (the domain is inactive, "migrated to HOST");
+ * failed: back to running here, or failed (in doubt). */
+static bool migrate_settled(const struct xd_dom_status *st, bool seen)
+{
+	if (st->state == XD_INACTIVE && st->domid < 0)
+		return true;
+	return seen && st->state != XD_MIGRATING && st->state != XD_STOPPING;
+}
+
 /* Is this domain where the job (phase) wants it, and did it succeed? */
 static bool dom_settled(const struct job *j, const struct xd_dom_status *st, bool seen,
 			bool *success)
@@ -91,6 +100,10 @@ static bool dom_settled(const struct job *j, const struct xd_dom_status *st, boo
 	if (j->kind == JOB_SAVE) {
 		*success = st->state == XD_SAVED;
 		return save_settled(st, seen);
+	}
+	if (j->kind == JOB_MIGRATE) {
+		*success = st->state == XD_INACTIVE && st->domid < 0;
+		return migrate_settled(st, seen);
 	}
 	*success = st->domid < 0;
 	return is_down(st);

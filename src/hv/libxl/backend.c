@@ -115,6 +115,7 @@ static const struct hv_ops libxl_ops = {
 	.destroy = xlb_destroy,
 	.save = xlb_save,
 	.core_dump = xlb_core_dump,
+	.migrate = xlb_migrate,
 	.rename = xlb_rename,
 	.cancel = xlb_cancel,
 	.watch_domain = xlb_watch_domain,

@@ -11,7 +11,8 @@
  * responsive and several builds run at once.
  *
  * It dies with the daemon (PR_SET_PDEATHSIG): the daemon's create marker
- * then names the half-built domain, which the next daemon destroys.
+ * then names the half-built domain, which the next daemon destroys.  A
+ * migration (migrate_helper.c) is the exception: it runs to its end.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +24,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "hv/libxl/build_helper.h"
 #include "hv/libxl/build_proto.h"
 #include "hv/libxl/libxl_api.h"
 #include "hv/libxl/libxl_util.h"
@@ -57,7 +59,8 @@ static void hl_destroy(xentoollog_logger *l) { (void)l; }
 static _Noreturn void usage(void)
 {
 	fprintf(stderr, "E usage: " XLB_BUILD_NAME " create NAME | restore NAME FILE OFFSET "
-		"STREAM_VERSION | dump NAME DOMID FILE (config JSON on stdin)\n");
+		"STREAM_VERSION | dump NAME DOMID FILE (config JSON on stdin) | "
+		"migrate NAME DOMID HOST COMMAND live|suspended\n");
 	exit(2);
 }
 
@@ -174,8 +177,10 @@ int main(int argc, char **argv)
 {
 	if (argc < 3)
 		usage();
+	bool migrating = !strcmp(argv[1], "migrate");
+	pid_t parent = getppid();
 	/* Die with the daemon; and if it is gone already, do not start. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1)
+	if ((!migrating && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) || parent == 1)
 		return 1;
 	/* Not niced: in the lab, builds at nice 10 starved past
 	 * start_timeout behind a client polling the daemon 20 times a
@@ -186,6 +191,11 @@ int main(int argc, char **argv)
 	int rc = libxl_ctx_alloc(&ctx, LIBXL_VERSION, 0, &h.vtable);
 	if (rc)
 		return result(&h, rc, domid);
+	if (migrating) {
+		int st = xlb_migrate_main(ctx, &h.errs, parent, argc, argv);
+		libxl_ctx_free(ctx);
+		return st;
+	}
 	if (!strcmp(argv[1], "create") || !strcmp(argv[1], "restore"))
 		rc = build(ctx, argc, argv, &domid);
 	else if (!strcmp(argv[1], "dump"))

@@ -64,3 +64,42 @@ char xlb_build_line_level(const char *line, const char **msg)
 	*msg = line;
 	return 'I';
 }
+
+static void copy_msg(char *dst, size_t len, const char *src)
+{
+	size_t n = strcspn(src, "\n");
+	if (n >= len)
+		n = len - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* "doubt DOMID MESSAGE" */
+static bool parse_doubt(const char *l, struct xlb_migrate_result *r)
+{
+	char *end;
+	long domid;
+	if (strncmp(l, "doubt ", 6) || !parse_long(l + 6, &end, &domid) || domid < 0 ||
+	    (*end != ' ' && *end != '\n' && *end))
+		return false;
+	r->outcome = XLB_MIG_DOUBT;
+	copy_msg(r->msg, sizeof(r->msg), *end == ' ' ? end + 1 : end);
+	return true;
+}
+
+void xlb_migrate_parse(const char *out, struct xlb_migrate_result *r)
+{
+	struct xlb_build_result b;
+	memset(r, 0, sizeof(*r));
+	for (const char *l = out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (!strncmp(l, "go\n", 3) || !strcmp(l, "go")) {
+			r->go = true;
+		} else if (parse_doubt(l, r)) {
+			continue;
+		} else if (parse_line(l, &b)) {
+			r->outcome = b.ok ? XLB_MIG_OK : XLB_MIG_FAIL;
+			r->libxl_rc = b.libxl_rc;
+			snprintf(r->msg, sizeof(r->msg), "%s", b.ok ? "" : b.msg);
+		}
+	}
+}

@@ -34,6 +34,7 @@
 
 static const char *const helper_mode[] = {
 	[K_CREATE] = "create", [K_RESTORE] = "restore", [K_CORE_DUMP] = "dump",
+	[K_MIGRATE] = "migrate",
 };
 
 /* Next to the daemon's own executable first (the build tree, the lab),
@@ -137,7 +138,7 @@ uint32_t xlb_helper_leftover(struct xop *op)
 	return found;
 }
 
-static void build_argv(struct xop *op, char *buf, size_t len, char *argv[7])
+static void build_argv(struct xop *op, char *buf, size_t len, char *argv[8])
 {
 	int n = 0;
 	argv[n++] = (char *)XLB_BUILD_NAME;
@@ -153,6 +154,12 @@ static void build_argv(struct xop *op, char *buf, size_t len, char *argv[7])
 		snprintf(buf, len, "%u", op->domid);
 		argv[n++] = buf;
 		argv[n++] = op->file;
+	} else if (op->kind == K_MIGRATE) {
+		snprintf(buf, len, "%u", op->domid);
+		argv[n++] = buf;
+		argv[n++] = op->host;
+		argv[n++] = op->command;
+		argv[n++] = (char *)(op->live ? "live" : "suspended");
 	}
 	argv[n] = NULL;
 }
@@ -163,12 +170,12 @@ int xlb_helper_start(struct xop *op, char *err, size_t errlen)
 {
 	struct hv_libxl *x = op->x;
 	int in = -1;
-	if (op->kind != K_CORE_DUMP) {
+	if (op->kind == K_CREATE || op->kind == K_RESTORE) {
 		note_preexisting(op);
 		if ((in = config_fd(op, err, errlen)) < 0)
 			return -1;
 	}
-	char nums[64], *argv[7];
+	char nums[64], *argv[8];
 	build_argv(op, nums, sizeof(nums), argv);
 	/* no_wait: the loop does not wait for the helper to be scheduled;
 	 * a helper that cannot be run ends with status 127 like any failed
@@ -184,7 +191,8 @@ int xlb_helper_start(struct xop *op, char *err, size_t errlen)
 	op->helper_pid = xlb_child_pid(op->helper);
 	op->helper_t0 = xd_loop_clock();
 	x->helpers++;
-	xd_log(XD_LOG_INFO, op->name, op->kind == K_CORE_DUMP ? (long)op->domid : -1,
+	bool has_domid = op->kind == K_CORE_DUMP || op->kind == K_MIGRATE;
+	xd_log(XD_LOG_INFO, op->name, has_domid ? (long)op->domid : -1,
 	       "build helper started: pid=%ld mode=%s running=%u", (long)op->helper_pid,
 	       helper_mode[op->kind], x->helpers);
 	return 0;
@@ -213,6 +221,11 @@ static void helper_done(struct xlb_child *c, void *arg)
 	struct xop *op = arg;
 	struct hv_libxl *x = op->x;
 	struct xlb_build_result r;
+	if (op->kind == K_MIGRATE) {
+		xlb_migrate_done(op, c);
+		xlb_kick(x);
+		return;
+	}
 	helper_outcome(op, c, &r);
 	op->helper = NULL;
 	xlb_child_free(c);

@@ -229,6 +229,16 @@ void xlb_child_free(struct xlb_child *c)
 	free(c);
 }
 
+void xlb_child_detach(struct xlb_child *c)
+{
+	if (!c)
+		return;
+	stream_close(c, &c->out);
+	stream_close(c, &c->err);
+	free(c->buf);
+	free(c);
+}
+
 const char *xlb_child_output(const struct xlb_child *c, size_t *len, bool *truncated)
 {
 	if (len)

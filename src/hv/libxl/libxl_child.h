@@ -57,6 +57,9 @@ void xlb_child_sigchld(struct xlb_child *c);
  * Never call it from inside its own done callback's caller chain other
  * than the callback itself (where it is fine). */
 void xlb_child_free(struct xlb_child *c);
+/* Forget the child without killing it: it runs on, unreaped, with its
+ * stdout and stderr closed (the daemon is going and it must finish). */
+void xlb_child_detach(struct xlb_child *c);
 
 /* Results, valid in and after done. */
 /* NUL-terminated output; truncated = more than out_max was written. */

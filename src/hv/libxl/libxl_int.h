@@ -14,6 +14,7 @@
  *   build_helper.c, build_proto.c   the helper itself and its line protocol
  *   markers.c   create markers in state_dir; half-built domains of a dead daemon
  *   save.c      save (and resume after a failed save)
+ *   migrate.c   live migration, run by a helper (migrate_helper.c)
  *   watches.c   @releaseDomain, readiness keys, the domain list
  *   settle.c    waiting for libxl and dying domains before the daemon exits
  * *
@@ -99,7 +100,7 @@ struct cfgent {
 	char err[HV_MSG_MAX];            /* why the last fetch failed */
 };
 
-enum op_kind { K_CREATE, K_RESTORE, K_UNPAUSE, K_SHUTDOWN, K_DESTROY, K_SAVE, K_CORE_DUMP };
+enum op_kind { K_CREATE, K_RESTORE, K_UNPAUSE, K_SHUTDOWN, K_DESTROY, K_SAVE, K_CORE_DUMP, K_MIGRATE };
 
 enum op_phase {
 	P_CONFIG,                        /* waiting for the libxl config */
@@ -110,6 +111,7 @@ enum op_phase {
 	P_SAVE_CONFIG,                   /* retrieving the running config */
 	P_SAVE_STREAM,                   /* suspending into the file */
 	P_RESUME,                        /* save failed: resuming the guest */
+	P_MIGRATE,                       /* the migration helper runs */
 	P_FINISHED,
 };
 
@@ -143,6 +145,9 @@ struct xop {
 	struct savefile_tx tx;           /* save */
 	bool tx_open;
 	char *file;                      /* core dump; restore: the image */
+	char *host, *command;            /* migrate */
+	bool live;
+	uint64_t kill_at;                /* migrate: cancelled; killed at this loop time */
 	uint64_t need_kb;
 	struct xd_timer timer;           /* balloon polling */
 	uint64_t balloon_since, progress_at, best_avail;
@@ -269,10 +274,19 @@ void xlb_recover_creates(struct hv_libxl *x, const struct xd_config *cfg);
 void xlb_save_config_done(struct xop *op, int rc);
 void xlb_save_stream_done(struct xop *op, int rc);
 void xlb_resume_done(struct xop *op, int rc);
+/* Resume op->domid (suspend cancelled), then finish op with fail_rc, msg. */
+void xlb_resume_then_fail(struct xop *op, int fail_rc, const char *msg);
 int xlb_save(struct hv *hv, uint32_t domid, const char *file, uint64_t id);
 int xlb_image_check(struct hv *hv, const char *file, char *msg, size_t msglen);
 int xlb_image_name(struct hv *hv, const char *file, char *name, size_t namelen, char *msg,
 		   size_t msglen);
+
+/* migrate.c */
+int xlb_migrate(struct hv *hv, uint32_t domid, const char *host, const char *command, bool live,
+		uint64_t id);
+void xlb_migrate_cancel(struct xop *op);
+void xlb_migrate_step(struct xop *op);
+void xlb_migrate_done(struct xop *op, struct xlb_child *c);
 
 /* watches.c */
 void xlb_recheck_domain(struct hv_libxl *x, uint32_t domid);

@@ -84,7 +84,15 @@ void xlb_op_release(struct xop *op)
 	if (op->dc_live)
 		libxl_domain_config_dispose(&op->dc);
 	op->dc_live = false;
-	if (op->helper) {
+	if (op->helper && op->kind == K_MIGRATE) {
+		/* The daemon is going: a migration cut off would leave the
+		 * guest suspended, so its helper finishes on its own. */
+		xd_log(XD_LOG_WARNING, op->name, op->domid, "leaving the migration to %s to its "
+		       "helper pid=%ld", op->host, (long)op->helper_pid);
+		xlb_child_detach(op->helper);
+		op->helper = NULL;
+		op->x->helpers--;
+	} else if (op->helper) {
 		xlb_child_free(op->helper);      /* kills it; the daemon is going */
 		op->helper = NULL;
 		op->x->helpers--;
@@ -104,6 +112,8 @@ void xlb_op_free(struct xop *op)
 	free(op->xl_path);
 	free(op->json);
 	free(op->file);
+	free(op->host);
+	free(op->command);
 	free(op);
 }
 
@@ -280,7 +290,9 @@ void xlb_cancel(struct hv *hv, uint64_t id)
 	if (!op)
 		return;
 	op->cancelled = true;
-	if (op->helper)
+	if (op->kind == K_MIGRATE && op->helper)
+		xlb_migrate_cancel(op);                /* it resumes, or it is in doubt */
+	else if (op->helper)
 		xlb_helper_cancel(op);                 /* its end follows */
 	else if (op->ao_pending)
 		libxl_ao_abort(x->ctx, &op->how);      /* the callback follows */
@@ -313,6 +325,8 @@ static void step(struct xop *op)
 		xlb_step_config(op);
 	else if (op->phase == P_MEMORY)
 		xlb_step_memory(op);
+	else if (op->phase == P_MIGRATE)
+		xlb_migrate_step(op);
 }
 
 static void reap_finished_ops(struct hv_libxl *x)

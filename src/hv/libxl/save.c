@@ -1,20 +1,20 @@
 /* SPDX-License-Identifier: ISC */
-/* Save into a save file, and resume the guest when the save failed
- * (libxl_int.h). */
+/* Save into a save file, and resume the guest when the save (or a
+ * migration) failed (libxl_int.h). */
 #include "hv/libxl/libxl_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
-static void save_resume(struct xop *op, int fail_rc, const char *msg)
+void xlb_resume_then_fail(struct xop *op, int fail_rc, const char *msg)
 {
 	op->fail_rc = fail_rc;
 	snprintf(op->fail_msg, sizeof(op->fail_msg), "%s", msg);
 	xlb_ao_enter(op, P_RESUME);
 	int rc = libxl_domain_resume(op->x->ctx, op->domid, 1, &op->how);
 	if (!xlb_ao_started(op, rc)) {
-		xd_log(XD_LOG_ERR, NULL, op->domid, "resume after failed save: %s",
-		      libxl_error_to_string(rc));
+		xd_log(XD_LOG_ERR, NULL, op->domid, "resume after a failed %s: %s",
+		       op->kind == K_MIGRATE ? "migration" : "save", libxl_error_to_string(rc));
 		xlb_op_finish(op, op->fail_rc, op->fail_msg);
 	}
 }
@@ -55,12 +55,12 @@ void xlb_save_stream_done(struct xop *op, int rc)
 		snprintf(msg, sizeof(msg), "save: %s", why);
 		savefile_tx_abort(&op->tx);
 		op->tx_open = false;
-		save_resume(op, xlb_hv_rc(rc), msg);
+		xlb_resume_then_fail(op, xlb_hv_rc(rc), msg);
 		return;
 	}
 	op->tx_open = false;
 	if (savefile_tx_commit(&op->tx, msg, sizeof(msg)) < 0) {
-		save_resume(op, HV_EFAIL, msg);
+		xlb_resume_then_fail(op, HV_EFAIL, msg);
 		return;
 	}
 	xlb_op_finish(op, 0, NULL);
@@ -69,8 +69,8 @@ void xlb_save_stream_done(struct xop *op, int rc)
 void xlb_resume_done(struct xop *op, int rc)
 {
 	if (rc)
-		xd_log(XD_LOG_ERR, NULL, op->domid, "resume after failed save: %s",
-		      libxl_error_to_string(rc));
+		xd_log(XD_LOG_ERR, NULL, op->domid, "resume after a failed %s: %s",
+		       op->kind == K_MIGRATE ? "migration" : "save", libxl_error_to_string(rc));
 	/* The SUSPEND shutdown is over: let the next shutdown be seen. */
 	xlb_recheck_domain(op->x, op->domid);
 	xlb_op_finish(op, op->fail_rc, op->fail_msg);

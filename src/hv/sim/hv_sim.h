@@ -46,6 +46,13 @@
  *   fail_restores   = 0      the first N restores fail
  *   restore_ms      = save_ms  how long a restore takes (100 when
  *                            save_ms = -1)
+ *   migrate_ms      = 200    how long a live migration copies memory before
+ *                            the guest suspends; -1 = it never ends (only
+ *                            cancel or a destroy end it)
+ *   fail_migrates   = 0      the first N migrations fail before the go
+ *                            (the guest is resumed here)
+ *   fail_migrates_after_go = 0  then the first N lose contact after the go
+ *                            (HV_EINDOUBT: the domain stays suspended here)
  *   hvm             = ...    yes|no; default: the xl cfg's type, and always
  *                            yes when pv_drivers = no (a PV guest always
  *                            has PV control, so hvm = no with pv_drivers =
@@ -120,6 +127,17 @@
  *    cfg's).  Same failure rules as create (fail_restores).  Keys under
  *    data/ do not survive a save: a restored guest does not write
  *    data/ready again, only its PV driver keys.
+ *  - migrate: as `xl migrate` through the port (no target host is
+ *    simulated; the host and command are recorded, see
+ *    hv_sim_last_migration).  The guest runs on for migrate_ms (the live
+ *    copy), then suspends (shutdown SUSPEND, reported like any shutdown)
+ *    and at the same instant: a failure before the go (fail_migrates)
+ *    resumes it (HV_EFAIL); otherwise it is renamed NAME--migratedaway and
+ *    either loses contact (fail_migrates_after_go: HV_EINDOUBT, left
+ *    suspended) or succeeds (0, left suspended for the caller to destroy:
+ *    the domain leaves the host).  A cancel before then ends it at +0 with
+ *    HV_ECANCELED, the guest running on.  Refused at once (no OP_DONE)
+ *    for a domain that is not live; HV_EFAIL for one that is shut down.
  *  - core_dump: writes a small text file at +0.  rename: synchronous; the
  *    guest keeps its scenario behaviour and counts (hv_sim_counts) under
  *    the name it was built with.
@@ -162,11 +180,16 @@ bool hv_is_sim(const struct hv *hv);
  * counting under the name it was built with. */
 struct hv_sim_counts {
 	unsigned creates, restores, unpauses, shutdowns, power_buttons;
-	unsigned destroys, saves, core_dumps;
+	unsigned destroys, saves, core_dumps, migrates;
 	unsigned key_reads;              /* read_key calls on an existing domain */
 	unsigned xs_writes;              /* the scenario's scripted writes done */
 };
 struct hv_sim_counts hv_sim_counts(struct hv *hv, const char *name);
+
+/* The host, command and liveness of name's last migration (false if
+ * none yet). */
+bool hv_sim_last_migration(struct hv *hv, const char *name, const char **host,
+			   const char **command, bool *live);
 
 /* The domain called name that exists now (not yet destroyed). */
 int hv_sim_find(struct hv *hv, const char *name, struct hv_dominfo *out);

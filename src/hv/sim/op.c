@@ -21,7 +21,7 @@ static void op_fire(struct xd_timer *t, void *arg);
  * while undecided so that the common case (none) skips the list walk. */
 static bool targets_domain(enum sim_op_kind kind)
 {
-	return kind == OP_SAVE || kind == OP_SHUTDOWN || kind == OP_CORE_DUMP;
+	return kind == OP_SAVE || kind == OP_SHUTDOWN || kind == OP_CORE_DUMP || kind == OP_MIGRATE;
 }
 
 static void op_close(struct sim_op *op)
@@ -81,7 +81,7 @@ void op_free(struct sim_op *op)
 	free(op);
 }
 
-static void op_finish(struct sim_op *op, int rc, uint32_t domid, const char *msg)
+void op_finish(struct sim_op *op, int rc, uint32_t domid, const char *msg)
 {
 	struct hv_event ev = { .kind = HV_EV_OP_DONE, .op = op->id, .rc = rc, .domid = domid };
 	snprintf(ev.msg, sizeof(ev.msg), "%s", msg ? msg : "");
@@ -107,7 +107,7 @@ bool name_in_use(struct hv_sim *s, const char *name)
 }
 
 /* A failure the scenario asked for: the first N attempts. */
-static bool scripted_failure(unsigned *failed, unsigned limit, unsigned *k)
+bool scripted_failure(unsigned *failed, unsigned limit, unsigned *k)
 {
 	if (*failed >= limit)
 		return false;
@@ -247,6 +247,9 @@ static void op_fire(struct xd_timer *t, void *arg)
 		break;
 	case OP_UNPAUSE:
 		op_finish(op, 0, 0, NULL);
+		break;
+	case OP_MIGRATE:
+		migrate_fire(op);
 		break;
 	}
 }

@@ -231,7 +231,7 @@ static int sim_core_dump(struct hv *hv, uint32_t domid, const char *file, uint64
 	return 0;
 }
 
-static int sim_rename(struct hv *hv, uint32_t domid, const char *new_name)
+int sim_rename(struct hv *hv, uint32_t domid, const char *new_name)
 {
 	struct hv_sim *s = to_sim(hv);
 	struct sim_dom *d = dom_live(s, domid);
@@ -250,7 +250,8 @@ static void sim_cancel(struct hv *hv, uint64_t id)
 {
 	struct hv_sim *s = to_sim(hv);
 	for (struct sim_op *op = s->ops; op; op = op->next) {
-		bool long_op = op->kind == OP_CREATE || op->kind == OP_RESTORE || op->kind == OP_SAVE;
+		bool long_op = op->kind == OP_CREATE || op->kind == OP_RESTORE || op->kind == OP_SAVE ||
+			       op->kind == OP_MIGRATE;
 		if (op->id == id && long_op && !op->decided)
 			op_decide(op, HV_ECANCELED, "cancelled");
 	}
@@ -321,6 +322,7 @@ const struct hv_ops hv_sim_ops = {
 	.destroy = sim_destroy,
 	.save = sim_save,
 	.core_dump = sim_core_dump,
+	.migrate = sim_migrate,
 	.rename = sim_rename,
 	.cancel = sim_cancel,
 	.watch_domain = sim_watch_domain,

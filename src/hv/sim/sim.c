@@ -29,6 +29,7 @@ static void profile_defaults(struct sim_profile *p, const char *name)
 	*p = (struct sim_profile){
 		.create_ms = DEFAULT_CREATE_MS,
 		.save_ms = DEFAULT_SAVE_MS,
+		.migrate_ms = DEFAULT_MIGRATE_MS,
 		.restore_ms = RESTORE_LIKE_SAVE,
 		.shutdown_ms = DEFAULT_SHUTDOWN_MS,
 		.pv_drivers = true,
@@ -96,6 +97,8 @@ void sim_free(struct hv *hv)
 			free(s->profs[i]->script->xs_write_value);
 			free(s->profs[i]->script);
 		}
+		free(s->profs[i]->migrated_host);
+		free(s->profs[i]->migrated_command);
 		free(s->profs[i]);
 	}
 	free(s->profs);
@@ -126,6 +129,18 @@ struct hv_sim_counts hv_sim_counts(struct hv *hv, const char *name)
 {
 	struct sim_profile *p = profile_find(to_sim(hv), name);
 	return p ? p->counts : (struct hv_sim_counts){ 0 };
+}
+
+bool hv_sim_last_migration(struct hv *hv, const char *name, const char **host,
+			   const char **command, bool *live)
+{
+	struct sim_profile *p = profile_find(to_sim(hv), name);
+	if (!p || !p->migrated_host)
+		return false;
+	*host = p->migrated_host;
+	*command = p->migrated_command;
+	*live = p->migrated_live;
+	return true;
 }
 
 int hv_sim_find(struct hv *hv, const char *name, struct hv_dominfo *out)

@@ -11,6 +11,7 @@
  *               acknowledging shutdown, crash, reboot, power-off
  *   writer.c    the scenario's scripted (hostile) XenStore writes
  *   op.c        the asynchronous operations and their completion
+ *   migrate.c   live migration (the domain leaves the host)
  *   ops.c       the hv_ops table (the port)
  */
 #ifndef XD_HV_SIM_INT_H
@@ -29,6 +30,7 @@
 #define DEFAULT_CREATE_MS 200
 #define DEFAULT_SAVE_MS 100
 #define DEFAULT_SHUTDOWN_MS 100
+#define DEFAULT_MIGRATE_MS 200
 #define PVCONTROL_ACK_TIMEOUT_MS 60000   /* libxl's wait for the guest's ack */
 #define GUEST_PATH_MAX 2048              /* XENSTORE_REL_PATH_MAX */
 #define GUEST_VALUE_MAX 4096             /* XENSTORE_PAYLOAD_MAX */
@@ -56,13 +58,18 @@ struct sim_profile {
 	char name[XD_NAME_MAX];
 	int line;                        /* its first [domain] header; 0 = defaults */
 	uint64_t create_ms, ready_ms, save_ms;
+	uint64_t migrate_ms;             /* SAVE_NEVER: the live copy never ends */
 	uint64_t restore_ms;             /* RESTORE_LIKE_SAVE unless given */
 	uint64_t crash_after_ms, reboot_after_ms;
 	int64_t shutdown_ms;             /* -1: ignores requests */
 	unsigned fail_creates, fail_saves, fail_restores;
+	unsigned fail_migrates, fail_migrates_after_go;
 	bool pv_drivers, running;
 	int hvm;                         /* -1: from the xl cfg / pv_drivers */
 	unsigned failed_creates, failed_saves, failed_restores;
+	unsigned failed_migrates, failed_after_go;
+	char *migrated_host, *migrated_command;   /* of the last migration */
+	bool migrated_live;
 	struct sim_script *script;       /* NULL unless an xs_* key is given */
 	struct hv_sim_counts counts;
 	struct sim_dom *holder;          /* the live domain now called name */
@@ -98,7 +105,9 @@ struct sim_writer {
 	bool present;                    /* flapping: the key exists now */
 };
 
-enum sim_op_kind { OP_CREATE, OP_RESTORE, OP_UNPAUSE, OP_SHUTDOWN, OP_DESTROY, OP_SAVE, OP_CORE_DUMP };
+enum sim_op_kind {
+	OP_CREATE, OP_RESTORE, OP_UNPAUSE, OP_SHUTDOWN, OP_DESTROY, OP_SAVE, OP_CORE_DUMP, OP_MIGRATE,
+};
 
 struct sim_op {
 	struct hv_sim *sim;
@@ -201,7 +210,17 @@ void op_free(struct sim_op *op);
 void fail_ops_on(struct hv_sim *s, uint32_t domid);
 bool name_in_use(struct hv_sim *s, const char *name);
 
+/* Did the scenario ask for this failure (the first N attempts)?  k: which. */
+bool scripted_failure(unsigned *failed, unsigned limit, unsigned *k);
+void op_finish(struct sim_op *op, int rc, uint32_t domid, const char *msg);
+
 /* ops.c */
 uint64_t cfg_mem_kb(const struct xd_domain_cfg *cfg);
+int sim_rename(struct hv *hv, uint32_t domid, const char *new_name);
+
+/* migrate.c */
+int sim_migrate(struct hv *hv, uint32_t domid, const char *host, const char *command, bool live,
+		uint64_t id);
+void migrate_fire(struct sim_op *op);
 
 #endif

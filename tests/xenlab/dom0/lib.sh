@@ -33,6 +33,7 @@ cmdline_arg() {
 #   xenlab.crash=S         panic S seconds after writing data/ready
 #   xenlab.reboot=S        reboot S seconds after writing data/ready (every boot)
 #   xenlab.ignore_shutdown=1   log and ignore PV shutdown/reboot requests
+#   xenlab.heartbeat=S     every S seconds log "alive" and write data/heartbeat=<uptime>
 guest_cfg() {
     _name=$1; _flags=${2:-}
     shift; [ $# -gt 0 ] && shift
