@@ -871,6 +871,21 @@ static void test_shutdown_host_wait(void **state)
 	tclient_free(c);
 }
 
+/* Nothing running: the sequence is over inside the command itself (the
+ * engine reports the host down before it returns).  The wait must still
+ * be answered, not hang (it did: the job was made after the report). */
+static void test_shutdown_host_wait_nothing_running(void **state)
+{
+	struct fixture *f = *state;
+	struct tclient *c = tclient_new(f);
+	json_t *r = ask(c, "{\"cmd\":\"shutdown-host\",\"wait\":true}\n", 5000);
+	assert_ok(r);
+	assert_int_equal(f->host_downs, 1);
+	assert_non_null(json_object_get(r, "domains"));
+	json_decref(r);
+	tclient_free(c);
+}
+
 static void test_plan(void **state)
 {
 	struct fixture *f = *state;
@@ -1748,6 +1763,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wait_on_settled_domain_replies_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_stream, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_host_wait, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shutdown_host_wait_nothing_running, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_plan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_applies_good_config, setup, teardown),

@@ -98,6 +98,12 @@ static int n_to_seen;
 static struct xlb_osev osev;
 static void *reregister_from;        /* when this timeout fires, register another */
 static void *reregistered_handle;
+/* When an fd is delivered, cancel this timeout as libxl does when the
+ * answer it waited for has come (time_deregister in
+ * tools/libs/light/libxl_event.c): timeout_modify to {0,0} on the
+ * registration it was given, from inside libxl_osevent_occurred_fd. */
+static void **cancel_on_fd;
+static void **deregister_on_fd;      /* the same with timeout_deregister */
 
 static int order[16], n_order;      /* 'f' fd, 't' timeout, in call order */
 
@@ -106,6 +112,17 @@ static void on_fd(void *ctx, void *for_libxl, int fd, short events, short revent
 	(void)ctx;
 	fd_seen[n_fd_seen++] = (struct seen){ for_libxl, fd, events, revents };
 	order[n_order++] = 'f';
+	if (cancel_on_fd) {
+		void **h = cancel_on_fd;
+		struct timeval asap = { 0, 0 };
+		cancel_on_fd = NULL;
+		assert_int_equal(xlb_osev_hooks.timeout_modify(&osev, h, asap), 0);
+	}
+	if (deregister_on_fd) {
+		void **h = deregister_on_fd;
+		deregister_on_fd = NULL;
+		xlb_osev_hooks.timeout_deregister(&osev, *h);
+	}
 }
 
 static void on_timeout(void *ctx, void *for_libxl)
@@ -128,6 +145,7 @@ static int setup(void **state)
 	xd_timers_init(&timers, mono_now);
 	xlb_osev_init(&osev, (struct xd_loop_if){ .ops = &fake_ops }, on_fd, on_timeout);
 	reregister_from = NULL;
+	cancel_on_fd = deregister_on_fd = NULL;
 	return 0;
 }
 
@@ -279,6 +297,66 @@ static void test_ready_fds_before_a_due_timeout(void **state)
 	}
 }
 
+/* The same, when the fd's answer makes the timeout moot: libxl cancels
+ * the very timeout being delivered (timeout_modify on its registration)
+ * from inside the fd's delivery.  The registration must still exist
+ * then, and the timeout is still delivered exactly once (libxl frees
+ * its side of it in that call).  A registration freed before the fds
+ * went out left the cancel writing into freed memory and a dangling
+ * timer in the queue (the daemon's "segfault at 0 ip 0" in the lab). */
+static void test_due_timeout_cancelled_by_a_ready_fd(void **state)
+{
+	(void)state;
+	int ready[2];
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(write(ready[1], "x", 1), 1);
+	void *fr, *h;
+	int tag_r;
+	assert_int_equal(xlb_osev_hooks.fd_register(&osev, ready[0], &fr, POLLIN, &tag_r), 0);
+	struct timeval asap = { 0, 0 };
+	assert_int_equal(xlb_osev_hooks.timeout_register(&osev, &h, asap, (void *)"console"), 0);
+	cancel_on_fd = &h;
+	xd_timers_run(&timers, mono_now);
+	assert_null(cancel_on_fd);                   /* the fd went first and cancelled */
+	assert_int_equal(n_order, 2);
+	assert_int_equal(order[0], 'f');
+	assert_int_equal(order[1], 't');
+	assert_int_equal(n_to_seen, 1);
+	assert_string_equal((char *)to_seen[0], "console");
+	assert_null(osev.timeouts);
+	assert_int_equal(timers.n, 0);
+	xd_timers_run(&timers, mono_now + 100000);
+	assert_int_equal(n_to_seen, 1);
+	xlb_osev_hooks.fd_deregister(&osev, ready[0], fr);
+	for (int i = 0; i < 2; i++)
+		close(ready[i]);
+}
+
+/* libxl 4.17 never deregisters a timeout (libxl_event.h), but if it did
+ * so from inside the fds' delivery the registration goes once, undelivered. */
+static void test_due_timeout_deregistered_by_a_ready_fd(void **state)
+{
+	(void)state;
+	int ready[2];
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(write(ready[1], "x", 1), 1);
+	void *fr, *h;
+	int tag_r;
+	assert_int_equal(xlb_osev_hooks.fd_register(&osev, ready[0], &fr, POLLIN, &tag_r), 0);
+	struct timeval asap = { 0, 0 };
+	assert_int_equal(xlb_osev_hooks.timeout_register(&osev, &h, asap, (void *)"gone"), 0);
+	deregister_on_fd = &h;
+	xd_timers_run(&timers, mono_now);
+	assert_null(deregister_on_fd);
+	assert_int_equal(n_order, 1);
+	assert_int_equal(n_to_seen, 0);
+	assert_null(osev.timeouts);
+	assert_int_equal(timers.n, 0);
+	xlb_osev_hooks.fd_deregister(&osev, ready[0], fr);
+	for (int i = 0; i < 2; i++)
+		close(ready[i]);
+}
+
 static void test_deregister_and_fini_free_everything(void **state)
 {
 	(void)state;
@@ -308,6 +386,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_modify_means_fire_now, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_register_from_inside_fired_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ready_fds_before_a_due_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_due_timeout_cancelled_by_a_ready_fd, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_due_timeout_deregistered_by_a_ready_fd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deregister_and_fini_free_everything, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -303,11 +303,14 @@ static json_t *cmd_migrate(struct xd_control *c, struct client *cl, json_t *req)
 	return reply;
 }
 
+/* The wait is registered first: with nothing left to stop the sequence
+ * ends inside xd_service_shutdown_host, and its host_down must find it. */
 static json_t *cmd_shutdown_host(struct xd_control *c, struct client *cl, json_t *req)
 {
 	xd_log(XD_LOG_NOTICE, NULL, -1, "host-shutdown sequence requested by uid %u", cl->uid);
+	json_t *reply = reply_or_wait(c, cl, JOB_HOST, NULL, 0, ctl_flag(req, "wait"), ctl_ok());
 	xd_service_shutdown_host(c->env.service, false);
-	return reply_or_wait(c, cl, JOB_HOST, NULL, 0, ctl_flag(req, "wait"), ctl_ok());
+	return reply;
 }
 
 static json_t *refused_reply(const struct xd_control *c, json_t *errors)

@@ -18,6 +18,7 @@ struct xlb_osev_timeout {
 	struct xlb_osev *o;
 	struct xd_timer timer;
 	void *for_libxl;
+	bool deregistered;                   /* by libxl, while it was firing */
 	struct xlb_osev_timeout *prev, *next;
 };
 
@@ -144,17 +145,33 @@ static void deliver_ready_fds(struct xlb_osev *o)
 	free(for_libxl);
 }
 
-/* A fired timeout is implicitly deregistered: free it before telling
- * libxl, which may register a new one from inside the call. */
+/*
+ * A due timeout: the ready fds first (above), then the timeout.  The
+ * registration must outlive the fds' delivery: when an fd brings what
+ * libxl waited for, libxl cancels this very timeout from inside
+ * libxl_osevent_occurred_fd (time_deregister in
+ * tools/libs/light/libxl_event.c calls timeout_modify on our
+ * registration), and that call must find it alive.  Freeing it before
+ * the fds went out let the cancel re-arm a freed timer: the queue then
+ * ran whatever the reused memory held as its callback (the daemon's
+ * "segfault at 0 ip 0" under load).  Only then is the timeout
+ * implicitly deregistered, freed before libxl is told, because libxl may
+ * register a new one from inside that call.  A cancelled one is still
+ * delivered: libxl releases its side of the registration only there.
+ */
 static void on_timeout(struct xd_timer *t, void *arg)
 {
 	(void)t;
 	struct xlb_osev_timeout *r = arg;
 	struct xlb_osev *o = r->o;
-	void *for_libxl = r->for_libxl;
-	timeout_drop(o, r);
+	o->firing = r;
 	deliver_ready_fds(o);
-	o->timeout_occurred(o->ctx, for_libxl);
+	o->firing = NULL;
+	void *for_libxl = r->for_libxl;
+	bool deregistered = r->deregistered;
+	timeout_drop(o, r);
+	if (!deregistered)
+		o->timeout_occurred(o->ctx, for_libxl);
 }
 
 static uint64_t mono_deadline(struct xlb_osev *o, struct timeval abs)
@@ -192,9 +209,18 @@ static int timeout_modify(void *user, void **for_app, struct timeval abs)
 	return xd_timer_arm(timers_of(o), &r->timer, at) < 0 ? ERROR_NOMEM : 0;
 }
 
+/* libxl 4.17 never calls it (libxl_event.h).  One deregistered while
+ * its own delivery is under way is freed by that delivery, not here. */
 static void timeout_deregister(void *user, void *for_app)
 {
-	timeout_drop(user, for_app);
+	struct xlb_osev *o = user;
+	struct xlb_osev_timeout *r = for_app;
+	if (r == o->firing) {
+		r->deregistered = true;
+		xd_timer_disarm(timers_of(o), &r->timer);
+		return;
+	}
+	timeout_drop(o, r);
 }
 
 const libxl_osevent_hooks xlb_osev_hooks = {

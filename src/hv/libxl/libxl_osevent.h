@@ -32,6 +32,7 @@ struct xlb_osev {
 	xlb_osev_timeout_fn *timeout_occurred;
 	struct xlb_osev_fd *fds;              /* live registrations, for teardown */
 	struct xlb_osev_timeout *timeouts;
+	struct xlb_osev_timeout *firing;      /* being delivered (on_timeout) */
 };
 
 /* Pass with the struct xlb_osev as user to libxl_osevent_register_hooks. */
