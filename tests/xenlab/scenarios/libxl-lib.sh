@@ -81,10 +81,12 @@ xd_wait_state() {
     done
 }
 
-# xd_stop_daemon: SIGTERM (the host is not halting: guests keep running)
+# xd_stop_daemon: SIGTERM (the host is not halting: guests keep running);
+# its exit status goes to the console (128+N: killed by signal N)
 xd_stop_daemon() {
     kill -TERM "$XD_PID" 2>/dev/null
     wait "$XD_PID" 2>/dev/null
+    mark XENDOMD_EXIT status=$?
 }
 
 # count_named NAME: how many domains called NAME xl lists (0, 1, ...)
