@@ -9,6 +9,8 @@
 # migrate_live = no (suspended, then copied: the same stream and protocol):
 #   m4  migrate_live = yes (xl's way): fails before the permission to go,
 #       for xendomd and for `xl migrate` alike; the guest runs on here.
+#       (In one run on a fresh machine the live migration worked: then m4 is
+#       checked under its new domid and shut down by hand after the halt.)
 #   m1  `xendomctl migrate m1 localhost --wait`: it runs on under a new
 #       domid (the receiver's copy), the old domain is gone from `xl list`,
 #       the guest was not rebooted (its console has one "init up" and its
@@ -79,15 +81,26 @@ xd_wait_state 400 running m1 m2 m3 m4 || xd_fail "not all running"
 old4=$(domid_of m4)
 beats_on m4 0 || xd_fail "m4 has no heartbeat"
 hb4=$(heartbeat m4)
-out=$(xdmigrate m4 localhost --wait 2>&1) && { echo "$out"; xd_fail "m4's live migration worked?"; }
-echo "$out"
-echo "$out" | grep -q 'migration to localhost failed' || xd_fail "m4's failure not said"
-[ "$(domid_of m4)" = "$old4" ] && [ "$(xd_state m4)" = running ] || xd_fail "m4 not running on"
-beats_on m4 "$hb4" || xd_fail "m4 stopped after the failed live migration"
-xl_out=$(timeout 300 xl migrate -s "$LOCAL" m4 localhost 2>&1) && xd_fail "xl migrate m4 worked?"
-echo "$xl_out" | tail -n 5
-echo "$xl_out" | grep -q 'logdirty' && live_error=logdirty || live_error=other
-[ "$(domid_of m4)" = "$old4" ] || xd_fail "xl migrate moved m4?"
+# Whether this hypervisor can track a PV guest's dirty pages varies (it
+# failed in most lab runs, worked in one on a fresh machine): both outcomes
+# are checked, the one that happened is reported (live_error=none: it worked).
+if out=$(xdmigrate m4 localhost --wait 2>&1); then
+    echo "$out"
+    live_error=none
+    new4=$(domid_of m4)
+    [ -n "$new4" ] && [ "$new4" != "$old4" ] || xd_fail "m4 live-migrated but no new domid ('$new4')"
+    beats_on m4 "$hb4" || xd_fail "m4 stopped after its live migration"
+    [ "$(count_named m4--migratedaway)" -eq 0 ] || xd_fail "m4 left renamed away"
+else
+    echo "$out"
+    echo "$out" | grep -q 'migration to localhost failed' || xd_fail "m4's failure not said"
+    [ "$(domid_of m4)" = "$old4" ] && [ "$(xd_state m4)" = running ] || xd_fail "m4 not running on"
+    beats_on m4 "$hb4" || xd_fail "m4 stopped after the failed live migration"
+    xl_out=$(timeout 300 xl migrate -s "$LOCAL" m4 localhost 2>&1) && xd_fail "xl migrate m4 worked where xendomd's failed?"
+    echo "$xl_out" | tail -n 5
+    echo "$xl_out" | grep -q 'logdirty' && live_error=logdirty || live_error=other
+    [ "$(domid_of m4)" = "$old4" ] || xd_fail "xl migrate moved m4?"
+fi
 mark LIVE_FAILS_LIKE_XL live_error="$live_error"
 
 old=$(domid_of m1)
@@ -145,11 +158,19 @@ new2=$(domid_of m2)
 xl list "$old2" >/dev/null 2>&1 && xd_fail "m2's old domain $old2 still exists"
 xd_reason m2 | grep -qx 'migrated to localhost' || xd_fail "m2's reason: $(xd_reason m2)"
 beats_on m2 "$hb2" || xd_fail "m2 does not run on after the halt's migration"
-for g in m3 m4; do
+# m4: after a failed live migration it is shut down at halt; after one
+# that worked it is no longer this daemon's (README: an arrived domain is
+# not taken over) and is shut down here by hand
+halted="m3 m4"
+if [ "$live_error" = none ]; then
+    halted=m3
+    xl shutdown -w m4 >/dev/null 2>&1 || xl destroy m4 >/dev/null 2>&1
+fi
+for g in $halted; do
     [ "$(count_named $g)" -eq 0 ] || xd_fail "$g still runs after the halt"
     guest_console $g | grep -q 'GUEST: orderly poweroff' || xd_fail "$g did not power off cleanly"
 done
-xd_reason m4 | grep -qx 'stopped (poweroff)' || xd_fail "m4's reason: $(xd_reason m4)"
+[ "$live_error" = none ] || xd_reason m4 | grep -qx 'stopped (poweroff)' || xd_fail "m4's reason: $(xd_reason m4)"
 grep -E 'migrat' "$XD_LOG" | tail -n 20
 mark HALT_MIGRATED
 figure "migrate_s=$migrate_s data_kept=$data_kept live_error=$live_error"
