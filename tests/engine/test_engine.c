@@ -12,16 +12,10 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "h_assert.h"
 #include "hv/sim/hv_sim.h"
 
 #define MIN 60000
-
-static void assert_reason_has(const struct h *h, const char *dom, const char *text)
-{
-	const char *r = h_reason(h, dom);
-	if (!strstr(r, text))
-		fail_msg("%s: reason \"%s\" lacks \"%s\"", dom, r, text);
-}
 
 static bool file_exists(const char *path)
 {
