@@ -196,6 +196,7 @@ struct hv_libxl {
 	char *helper_path;               /* xendomd-build */
 	unsigned helpers;                /* running */
 	struct xlb_dying dying;          /* destroyed, maybe not gone yet */
+	unsigned stranger_aos;           /* settle.c: destroys of nameless husks */
 	struct xd_timer settle_timer;    /* settle.c */
 	hv_settled_fn *settle_cb;
 	void *settle_arg;

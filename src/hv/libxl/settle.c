@@ -8,9 +8,12 @@
  * outlive the daemon (and its unit), and a destroyed domain stays dying,
  * holding its memory, until Xen has let go of it.  So the exit waits,
  * bounded, until no op of ours is in flight and every domain we destroyed
- * is gone; "host shutdown done" then means it (libxl_int.h).
+ * (or found dying) is gone; "host shutdown done" then means it
+ * (libxl_int.h).
  */
 #include "hv/libxl/libxl_int.h"
+
+#include <stdlib.h>
 
 #define XLB_SETTLE_POLL_MS 100
 #define XLB_DYING_PRUNE_AT 32            /* keep the list short at run time */
@@ -41,7 +44,7 @@ int xlb_destroy_ao(struct xop *op)
 /* Finished ops not yet reaped are done: libxl has let go of them. */
 static size_t ops_in_flight(const struct hv_libxl *x)
 {
-	size_t n = 0;
+	size_t n = x->stranger_aos;
 	for (const struct xop *op = x->ops; op; op = op->next)
 		n += op->phase != P_FINISHED || op->ao_pending;
 	return n;
@@ -88,6 +91,50 @@ void xlb_settle_check(struct xd_timer *t, void *arg)
 	}
 }
 
+static void stranger_destroyed(libxl_ctx *ctx, int rc, void *arg)
+{
+	(void)ctx;
+	struct hv_libxl *x = arg;
+	x->stranger_aos--;
+	if (rc)
+		log_warnx("destroying a half-destroyed domain failed: libxl error %d", rc);
+}
+
+/* Domains we did not destroy ourselves count too.  A dying one: its
+ * destroy was started by a daemon killed during the halt (whose destroyer
+ * child lives on) or by another tool.  A shut-down one without a name: a
+ * destroy cut short after libxl had removed its XenStore entries and
+ * before it forked the child that ends the domain (the killed daemon's);
+ * nothing else will ever end it, so it is destroyed here, by domid, as
+ * `xl destroy` would.  Neither has a name, so list() never shows them;
+ * xl list does, as "(null)". */
+static void add_strangers(struct hv_libxl *x)
+{
+	int nb = 0;
+	libxl_dominfo *l = libxl_list_domain(x->ctx, &nb);
+	if (!l)
+		return;
+	for (int i = 0; i < nb; i++) {
+		uint32_t domid = l[i].domid;
+		if (domid == 0 || l[i].never_stop || !(l[i].dying || l[i].shutdown))
+			continue;
+		char *name = l[i].dying ? NULL : libxl_domid_to_name(x->ctx, domid);
+		if (name) {
+			free(name);
+			continue;        /* a husk with its name: the engine's */
+		}
+		xlb_dying_add(&x->dying, domid, libxl_uuid_bytearray_const(&l[i].uuid));
+		if (l[i].dying)
+			continue;
+		log_notice("domain %u: shut down, its XenStore entries gone, never destroyed; "
+			   "destroying it", domid);
+		libxl_asyncop_how how = { .callback = stranger_destroyed, .u.for_callback = x };
+		if (libxl_domain_destroy(x->ctx, domid, &how) == 0)
+			x->stranger_aos++;
+	}
+	libxl_dominfo_list_free(l, nb);
+}
+
 void hv_libxl_settle(struct hv *hv, hv_settled_fn *cb, void *arg)
 {
 	struct hv_libxl *x = X(hv);
@@ -96,6 +143,8 @@ void hv_libxl_settle(struct hv *hv, hv_settled_fn *cb, void *arg)
 	x->settle_cb = cb;
 	x->settle_arg = arg;
 	x->settle_start = xd_loop_clock();
+	if (!x->fatal)
+		add_strangers(x);
 	size_t ops = ops_in_flight(x);
 	size_t dying = x->fatal ? 0 : xlb_dying_prune(&x->dying, lookup, x);
 	if (!x->fatal && (ops || dying)) {
