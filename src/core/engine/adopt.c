@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Adoption and reload: managed domains found running are adopted instead
- * of created again; before a host shutdown with stop_unmanaged, domains
- * created behind our back are adopted too; a reload switches to a new
+ * of created again, at start and whenever they appear later (listed again
+ * before a host shutdown and before an on-demand start); a reload switches to a new
  * configuration and keeps running state.
  */
 #include "core/engine/engine_int.h"
@@ -45,14 +45,31 @@ static void adopt_one(struct xd_engine *e, const struct hv_dominfo *info)
 	eng_start_readiness(e, d);
 }
 
-/* Domains created behind our back since we started (stop_unmanaged). */
-void eng_adopt_newcomers(struct xd_engine *e)
+/* A domain the hypervisor has that we do not know by domid, and that is
+ * ours to take: a configured domain we are not running, with nothing of
+ * ours under way for it (an `xl create` by hand, a guest migrated here by
+ * another host's xendomd or by Pacemaker); with unmanaged_too, any domain
+ * whose name we do not know (stop_unmanaged). */
+static bool takeable(struct xd_engine *e, const struct hv_dominfo *info, bool unmanaged_too)
+{
+	if (info->dying || eng_dom_by_domid(e, info->domid))
+		return false;
+	struct dom *d = eng_find_by_name(e, info->name);
+	if (!d)
+		return unmanaged_too;
+	return d->cfg && !alive(d) && d->op == 0 && !d->life.in_doubt;
+}
+
+/* Domains that appeared since we started: listed again before a host
+ * shutdown and before an on-demand start, so that an arrived guest is
+ * shut down with the host and never created a second time. */
+void eng_adopt_arrivals(struct xd_engine *e, bool unmanaged_too)
 {
 	struct hv_dominfo *v = NULL;
 	size_t n = 0;
 	if (e->hv->ops->list(e->hv, &v, &n) == 0)
 		for (size_t i = 0; i < n; i++)
-			if (!eng_dom_by_domid(e, v[i].domid) && !eng_find_by_name(e, v[i].name))
+			if (takeable(e, &v[i], unmanaged_too))
 				adopt_one(e, &v[i]);
 	free(v);
 }

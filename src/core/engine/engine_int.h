@@ -301,7 +301,7 @@ bool eng_run_hook(struct xd_engine *e, struct dom *d, const char *path, bool pos
 void eng_on_op_done(struct xd_engine *e, const struct hv_event *ev);
 
 /* adopt.c */
-void eng_adopt_newcomers(struct xd_engine *e);
+void eng_adopt_arrivals(struct xd_engine *e, bool unmanaged_too);
 
 /* images.c */
 bool eng_restore_images(struct xd_engine *e);

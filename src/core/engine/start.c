@@ -334,6 +334,11 @@ void xd_engine_boot(struct xd_engine *e)
 
 void xd_engine_start(struct xd_engine *e, const size_t *doms, size_t n, enum xd_cause cause)
 {
+	for (size_t i = 0; i < n; i++)
+		if (!alive(e->doms[e->cfg_slot[doms[i]]])) {
+			eng_adopt_arrivals(e, false);   /* one that arrived is not created again */
+			break;
+		}
 	for (size_t i = 0; i < n; i++) {
 		struct dom *d = e->doms[e->cfg_slot[doms[i]]];
 		if (d->goal == GOAL_DOWN && !alive(d))

@@ -41,6 +41,9 @@
  *                            (for adoption); memory from the xl cfg in the
  *                            configuration passed to hv_sim_new (128 MiB if
  *                            absent); domids in scenario order from 1
+ *   arrive_ms       = 0      appear, running and ready, this long after the
+ *                            start, as a guest created by hand or migrated
+ *                            here would; no event tells the core (0 = never)
  *   Extensions, for failure paths:
  *   fail_saves      = 0      the first N saves fail (the guest is resumed)
  *   fail_restores   = 0      the first N restores fail
@@ -203,6 +206,12 @@ int hv_sim_guest_write(struct hv *hv, uint32_t domid, const char *relpath, const
 /* Act as the guest: shut down now with reason (crash, reboot, poweroff,
  * watchdog, soft_reset).  HV_ENOENT without such a running domain. */
 int hv_sim_guest_shutdown(struct hv *hv, uint32_t domid, enum hv_reason reason);
+
+/* A domain called name appears, unpaused and ready, as one that `xl
+ * create` or an incoming migration (`xl migrate-receive`) made behind the
+ * core's back: no event tells the core.  Its domid, or HV_EFAIL when the
+ * name is taken or memory is short. */
+int hv_sim_arrive(struct hv *hv, const char *name, uint64_t mem_kb);
 
 /* Set the free pool (what mem_free reports and creates take from). */
 void hv_sim_set_free_kb(struct hv *hv, uint64_t kb);

@@ -102,6 +102,7 @@ static const struct key_def domain_keys[] = {
 	KEY(crash_after_ms, K_MS),
 	KEY(reboot_after_ms, K_MS),
 	KEY(running, K_BOOL),
+	KEY(arrive_ms, K_MS),
 	KEY(fail_saves, K_COUNT),
 	KEY(fail_restores, K_COUNT),
 	KEY(migrate_ms, K_SAVE_MS),
@@ -292,17 +293,37 @@ static int check_profiles(struct parse *ps)
 	return 1;
 }
 
+static void on_arrive_timer(struct xd_timer *t, void *arg)
+{
+	(void)t;
+	struct sim_profile *p = arg;
+	hv_sim_arrive(&p->arrive_sim->hv, p->name, p->arrive_kb);
+}
+
+/* arrive_ms = N: the guest appears by itself N ms after the start, as
+ * one created by hand or migrated here. */
+static void arm_arrival(struct hv_sim *s, struct sim_profile *p, uint64_t kb)
+{
+	p->arrive_kb = kb;
+	p->arrive_sim = s;
+	p->arrive_t = xd_malloc0(sizeof(*p->arrive_t));
+	xd_timer_init(p->arrive_t, on_arrive_timer, p);
+	arm_in(s, p->arrive_t, p->arrive_ms);
+}
+
 /* running = yes: the guest was there before us, up and unpaused. */
 static int start_running(struct parse *ps, const struct xd_config *cfg)
 {
 	struct hv_sim *s = ps->sim;
 	for (size_t i = 0; i < s->n_profs; i++) {
 		struct sim_profile *p = s->profs[i];
-		if (!p->running)
-			continue;
 		long at = cfg ? xd_config_find(cfg, p->name) : -1;
 		const struct xd_domain_cfg *dc = at >= 0 ? &cfg->domains[at] : NULL;
 		uint64_t kb = cfg_mem_kb(dc);
+		if (p->arrive_ms && !p->running)
+			arm_arrival(s, p, kb);
+		if (!p->running)
+			continue;
 		if (kb > s->free_kb) {
 			ps->line = p->line;
 			return parse_fail(ps, "running domain %s needs %" PRIu64 " MiB, only %" PRIu64

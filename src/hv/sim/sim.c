@@ -97,6 +97,10 @@ void sim_free(struct hv *hv)
 			free(s->profs[i]->script->xs_write_value);
 			free(s->profs[i]->script);
 		}
+		if (s->profs[i]->arrive_t) {
+			xd_timer_disarm(s->timers, s->profs[i]->arrive_t);
+			free(s->profs[i]->arrive_t);
+		}
 		free(s->profs[i]->migrated_host);
 		free(s->profs[i]->migrated_command);
 		free(s->profs[i]);
@@ -178,4 +182,17 @@ size_t hv_sim_ops_in_flight(struct hv *hv)
 	for (struct sim_op *op = to_sim(hv)->ops; op; op = op->next)
 		n++;
 	return n;
+}
+
+int hv_sim_arrive(struct hv *hv, const char *name, uint64_t mem_kb)
+{
+	struct hv_sim *s = to_sim(hv);
+	struct sim_dom *old = dom_by_name(s, name);
+	if (old || mem_kb > s->free_kb)
+		return HV_EFAIL;
+	struct sim_dom *d = dom_add(s, profile_get(s, name), name, mem_kb, false);
+	d->paused = false;
+	guest_ready(d);
+	guest_arm_fate(d);
+	return (int)d->domid;
 }

@@ -65,6 +65,10 @@ struct sim_profile {
 	unsigned fail_creates, fail_saves, fail_restores;
 	unsigned fail_migrates, fail_migrates_after_go;
 	bool pv_drivers, running;
+	uint64_t arrive_ms;              /* appears by itself then (0 = never) */
+	uint64_t arrive_kb;
+	struct xd_timer *arrive_t;       /* allocated only for arrive_ms */
+	struct hv_sim *arrive_sim;
 	int hvm;                         /* -1: from the xl cfg / pv_drivers */
 	unsigned failed_creates, failed_saves, failed_restores;
 	unsigned failed_migrates, failed_after_go;
