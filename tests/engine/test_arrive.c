@@ -3,8 +3,9 @@
  * Domains that appear while the daemon runs (engine/adopt.c): a
  * configured guest created by hand or migrated here from another host is
  * adopted when the host shuts down (and shut down with it) and when it is
- * started on demand (and not created a second time); domains of other
- * names stay alone unless stop_unmanaged says otherwise.
+ * started on demand (and not created a second time; a start takes only
+ * the names it asked for); domains of other names stay alone unless
+ * stop_unmanaged says otherwise.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -74,6 +75,24 @@ static void on_demand_start_adopts_an_arrived_guest(void **state)
 	h_free(h);
 }
 
+/* A start takes only the names it asked for: another configured guest
+ * that arrived stays as it is until the halt (or its own start). */
+static void start_adopts_only_the_names_it_asked_for(void **state)
+{
+	(void)state;
+	struct h *h = booted(false);
+	assert_true(hv_sim_arrive(h->hv, "guest", KB) > 0);
+	size_t idx = h_index(h, "here");
+	xd_engine_stop(h->e, &idx, 1, NULL, NULL);
+	h_run_for(h, 2000);
+	xd_engine_start(h->e, &idx, 1, XD_CAUSE_ON_DEMAND);
+	h_run_for(h, 2000);
+	assert_int_equal(h_state(h, "here"), XD_RUNNING);
+	assert_int_equal(h_state(h, "guest"), XD_INACTIVE);
+	assert_int_equal(h_hv_count(h, "guest"), 1);
+	h_free(h);
+}
+
 static void stranger_is_left_alone_without_stop_unmanaged(void **state)
 {
 	(void)state;
@@ -133,6 +152,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(arrived_guest_is_shut_down_with_the_host),
 		cmocka_unit_test(on_demand_start_adopts_an_arrived_guest),
+		cmocka_unit_test(start_adopts_only_the_names_it_asked_for),
 		cmocka_unit_test(stranger_is_left_alone_without_stop_unmanaged),
 		cmocka_unit_test(stranger_is_stopped_with_stop_unmanaged),
 		cmocka_unit_test(own_create_in_flight_is_not_adopted),

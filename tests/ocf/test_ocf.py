@@ -7,8 +7,9 @@ usage: test_ocf.py XENDOMD XENDOMCTL AGENT README CASE
   tester     Debian's ocf-tester (resource-agents) on the agent for a domain
              with autostart = no, then the agent's answers where ocf-tester
              does not look: validate-all refusing what xendomd starts at boot,
-             an unknown domain, a crashed guest, no daemon, migrate_* not
-             implemented.
+             an unknown domain, a crashed guest, no daemon, live migration
+             (migrate_to through xendomd's migration, migrate_from adopting
+             a guest that arrived and refusing one that did not).
   metadata   shellcheck on the agent, and its meta-data beside ocf:heartbeat:Xen's (run from
              resource-agents): the mapping table of README "Many hosts"
              must name every Xen parameter, and every agent parameter it
@@ -75,9 +76,14 @@ def case_tester():
                          ("guest", {"autostart": "no", "requires": "storage"}),
                          ("pulled", {"autostart": "no"}),
                          ("web", {"requires": "pulled"}),
-                         ("crashy", {"autostart": "no"})])
+                         ("crashy", {"autostart": "no"}),
+                         ("incoming", {"autostart": "no"})])
+        # "incoming" appears by itself 2 s after the start, as a guest
+        # that xl migrate-receive ran here would
         host.write_scenario({"guest": {"create_ms": 100, "shutdown_ms": 100},
-                             "crashy": {"crash_after_ms": 3000}})
+                             "crashy": {"crash_after_ms": 3000},
+                             "incoming": {"arrive_ms": 2000}})
+        t0 = time.monotonic()
         d = Daemon(xendomd, host, "-s", sock)
         d.wait_for(r"^boot done in ")
         p = {"socket": sock, "xendomctl": ctl}
@@ -90,10 +96,10 @@ def case_tester():
                            capture_output=True, text=True, timeout=600)
         check(r.returncode == 0 and "passed all tests" in r.stdout,
               f"ocf-tester: exit {r.returncode}\n{r.stdout}{r.stderr}", d)
-        # migrate_to answered "unimplemented", so migrate_from was not tried.
+        # migrate_to is implemented, so migrate_from was tried too.
         check("Checking for migrate_to action" in r.stdout
-              and "Checking for migrate_from action" not in r.stdout,
-              f"ocf-tester found migrate_to implemented:\n{r.stdout}", d)
+              and "Checking for migrate_from action" in r.stdout,
+              f"ocf-tester did not try both migrate actions:\n{r.stdout}", d)
         # ocf-tester started and stopped it through xendomd.
         check(d.entered("guest", "running") and d.final_state("guest") == "inactive",
               "guest ran and stopped under xendomd", d)
@@ -122,9 +128,33 @@ def case_tester():
             time.sleep(0.1)
         expect(agent, "stop", "success", d, domain="crashy", **p)
 
-        for act in ("migrate_to", "migrate_from"):
-            out = expect(agent, act, "unimplemented", d, domain="guest", **p)
-            check("cannot migrate" in out, f"{act} says why: {out}", d)
+        # migrate_to: through xendomd's live migration, to the target node
+        expect(agent, "start", "success", d, domain="guest", **p)
+        out = expect(agent, "migrate_to", "configured", d, domain="guest", **p)
+        check("migration target" in out, f"migrate_to without a target says why: {out}", d)
+        expect(agent, "migrate_to", "success", d, domain="guest",
+               CRM_meta_migrate_target="nodeb", **p)
+        d.wait_for(r"state migrating -> inactive: migrated to nodeb")
+        check(d.final_state("guest") == "inactive", "guest left by migration", d)
+        expect(agent, "monitor", "not_running", d, domain="guest", **p)
+
+        # migrate_from: a guest that has not arrived is refused, not booted
+        flag = host.path("arrived")
+        xl = host.path("xl")
+        with open(xl, "w") as f:
+            f.write(f"#!/bin/sh\n[ \"$1 $2\" = \"list incoming\" ] && [ -e {flag} ]\n")
+        os.chmod(xl, 0o755)
+        out = expect(agent, "migrate_from", "generic", d, domain="incoming", xl=xl, **p)
+        check("has not arrived" in out, f"migrate_from says why: {out}", d)
+        check(not d.states("incoming"), f"migrate_from touched a guest that is not here: {d.states('incoming')}", d)
+        # ... and one that arrived is adopted, not created a second time
+        time.sleep(max(0.0, t0 + 3.0 - time.monotonic()))
+        open(flag, "w").close()
+        expect(agent, "migrate_from", "success", d, domain="incoming", xl=xl, **p)
+        check(any("adopted running domain" in m for m in d.messages("incoming")),
+              "xendomd adopted the arrived guest", d)
+        check(not d.entered("incoming", "starting"), "the arrived guest was created again", d)
+        expect(agent, "monitor", "success", d, domain="incoming", **p)
         expect(agent, "reload", "unimplemented", d, domain="guest", **p)
 
         # No daemon: a monitor cannot tell, it fails; a probe without
@@ -191,8 +221,8 @@ def case_metadata():
           f"agent {sorted(our_params)}")
     mapped = {x: o for x, o, _ in rows if x and o}
     unmapped = sorted(x for x, o, _ in rows if x and not o)
-    # The actions: the same, but for live migration.
-    check(set(xen_actions) - set(our_actions) == {"migrate_to", "migrate_from"},
+    # The actions: the same, live migration included.
+    check(set(xen_actions) - set(our_actions) == set(),
           f"actions Xen has and the agent lacks: {set(xen_actions) - set(our_actions)}")
     check(set(our_actions) <= set(xen_actions), f"agent actions {our_actions}")
     print("ocf:heartbeat:Xen -> ocf:xendomd:guest:")
@@ -200,7 +230,7 @@ def case_metadata():
         print(f"  {x} -> {o}")
     print(f"  no parameter: {', '.join(unmapped)}")
     print(f"  agent only: {', '.join(sorted(set(our_params) - set(mapped.values())))}")
-    print("  actions not offered: migrate_to, migrate_from")
+    print(f"  actions: {', '.join(sorted(set(our_actions)))}")
 
 
 def main():

@@ -48,28 +48,32 @@ static void adopt_one(struct xd_engine *e, const struct hv_dominfo *info)
 /* A domain the hypervisor has that we do not know by domid, and that is
  * ours to take: a configured domain we are not running, with nothing of
  * ours under way for it (an `xl create` by hand, a guest migrated here by
- * another host's xendomd or by Pacemaker); with unmanaged_too, any domain
- * whose name we do not know (stop_unmanaged). */
-static bool takeable(struct xd_engine *e, const struct hv_dominfo *info, bool unmanaged_too)
+ * another host's xendomd or by Pacemaker), and with picked_only one that
+ * a start asked for; with unmanaged_too, any domain whose name we do not
+ * know (stop_unmanaged). */
+static bool takeable(struct xd_engine *e, const struct hv_dominfo *info, bool unmanaged_too,
+		     bool picked_only)
 {
 	if (info->dying || eng_dom_by_domid(e, info->domid))
 		return false;
 	struct dom *d = eng_find_by_name(e, info->name);
 	if (!d)
 		return unmanaged_too;
-	return d->cfg && !alive(d) && d->op == 0 && !d->life.in_doubt;
+	return d->cfg && !alive(d) && d->op == 0 && !d->life.in_doubt &&
+	       (!picked_only || d->life.pick);
 }
 
 /* Domains that appeared since we started: listed again before a host
- * shutdown and before an on-demand start, so that an arrived guest is
- * shut down with the host and never created a second time. */
-void eng_adopt_arrivals(struct xd_engine *e, bool unmanaged_too)
+ * shutdown (all of them) and before an on-demand start (the picked
+ * ones), so that an arrived guest is shut down with the host and never
+ * created a second time. */
+void eng_adopt_arrivals(struct xd_engine *e, bool unmanaged_too, bool picked_only)
 {
 	struct hv_dominfo *v = NULL;
 	size_t n = 0;
 	if (e->hv->ops->list(e->hv, &v, &n) == 0)
 		for (size_t i = 0; i < n; i++)
-			if (takeable(e, &v[i], unmanaged_too))
+			if (takeable(e, &v[i], unmanaged_too, picked_only))
 				adopt_one(e, &v[i]);
 	free(v);
 }

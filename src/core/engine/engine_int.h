@@ -113,6 +113,7 @@ struct dom {
 		bool husk;                   /* a preserved shut-down domain */
 		bool paused_adopted;         /* adopted paused: not ours to unpause */
 		bool in_doubt;               /* a migration lost contact after the go */
+		bool pick;                   /* adopt.c: among the names a start asked for */
 	} life;
 
 	struct {                             /* readiness (ready.c) */
@@ -301,7 +302,7 @@ bool eng_run_hook(struct xd_engine *e, struct dom *d, const char *path, bool pos
 void eng_on_op_done(struct xd_engine *e, const struct hv_event *ev);
 
 /* adopt.c */
-void eng_adopt_arrivals(struct xd_engine *e, bool unmanaged_too);
+void eng_adopt_arrivals(struct xd_engine *e, bool unmanaged_too, bool picked_only);
 
 /* images.c */
 bool eng_restore_images(struct xd_engine *e);

@@ -334,11 +334,17 @@ void xd_engine_boot(struct xd_engine *e)
 
 void xd_engine_start(struct xd_engine *e, const size_t *doms, size_t n, enum xd_cause cause)
 {
+	/* one that arrived (by hand, by migration) is taken, not created again */
+	bool any = false;
+	for (size_t i = 0; i < n; i++) {
+		struct dom *d = e->doms[e->cfg_slot[doms[i]]];
+		d->life.pick = !alive(d);
+		any |= d->life.pick;
+	}
+	if (any)
+		eng_adopt_arrivals(e, false, true);
 	for (size_t i = 0; i < n; i++)
-		if (!alive(e->doms[e->cfg_slot[doms[i]]])) {
-			eng_adopt_arrivals(e, false);   /* one that arrived is not created again */
-			break;
-		}
+		e->doms[e->cfg_slot[doms[i]]]->life.pick = false;
 	for (size_t i = 0; i < n; i++) {
 		struct dom *d = e->doms[e->cfg_slot[doms[i]]];
 		if (d->goal == GOAL_DOWN && !alive(d))

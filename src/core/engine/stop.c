@@ -285,7 +285,7 @@ void xd_engine_shutdown_host(struct xd_engine *e)
 		return;
 	e->halting = true;
 	e->booting = false;
-	eng_adopt_arrivals(e, e->cfg->global.stop_unmanaged);
+	eng_adopt_arrivals(e, e->cfg->global.stop_unmanaged, false);
 	eng_log(e, XD_LOG_NOTICE, NULL, "host shutdown: stopping domains in reverse dependency order");
 	for (size_t s = 0; s < e->n_doms; s++) {
 		struct dom *d = e->doms[s];
