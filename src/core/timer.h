@@ -55,6 +55,13 @@ void xd_timer_disarm(struct xd_timers *q, struct xd_timer *t);
 static inline bool xd_timer_armed(const struct xd_timer *t) { return t->slot != 0; }
 
 static inline uint64_t xd_timers_now(const struct xd_timers *q) { return q->now; }
+/* The time to stamp an event with: a fresh reading of the clock source
+ * when there is one (a call on the loop may have taken long since the
+ * last run), else the cached now (the tests' virtual clock). */
+static inline uint64_t xd_timers_fresh(const struct xd_timers *q)
+{
+	return q->clock ? q->clock() : q->now;
+}
 /* Earliest deadline, or XD_NEVER. */
 uint64_t xd_timers_next(const struct xd_timers *q);
 /* Set the clock to now and fire every timer due by then, earliest first.

@@ -188,9 +188,11 @@ struct xd_engine {
 
 /* Small helpers every file uses. */
 
+/* Fresh, so that state stamps and the timeline agree with the log's
+ * clock even after a long call on the loop. */
 static inline uint64_t now(const struct xd_engine *e)
 {
-	return xd_timers_now(e->timers);
+	return xd_timers_fresh(e->timers);
 }
 
 static inline const char *pending(const struct dom *d)

@@ -34,7 +34,7 @@ static json_t *cmd_status(struct xd_control *c, struct client *cl, json_t *req)
 	}
 	free(doms);
 	json_t *reply = ctl_ok();
-	json_object_set_new(reply, "uptime", ctl_seconds(c, xd_timers_now(ctl_timers(c))));
+	json_object_set_new(reply, "uptime", ctl_seconds(c, xd_timers_fresh(ctl_timers(c))));
 	json_object_set_new(reply, "domains", list);
 	return reply;
 }
@@ -51,7 +51,7 @@ static json_t *cmd_timeline(struct xd_control *c, struct client *cl, json_t *req
 		json_array_append_new(list, ctl_timeline_object(c, ctl_dom_name(c, d), &tl));
 	}
 	json_t *reply = ctl_ok();
-	json_object_set_new(reply, "uptime", ctl_seconds(c, xd_timers_now(ctl_timers(c))));
+	json_object_set_new(reply, "uptime", ctl_seconds(c, xd_timers_fresh(ctl_timers(c))));
 	json_object_set_new(reply, "domains", list);
 	return reply;
 }
