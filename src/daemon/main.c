@@ -507,6 +507,12 @@ static int run_daemon(const struct options *opt)
 			xd_log(XD_LOG_ERR, NULL, -1, "main loop failed: %s", strerror(errno));
 			rc = 1;
 		}
+		struct xd_loop_stats st;
+		xd_loop_get_stats(d.loop, &st);
+		xd_log(XD_LOG_INFO, NULL, -1, "event loop: %llu turns, the longest %.1f ms, %llu over "
+		       "10 ms, %llu over 100 ms", (unsigned long long)st.turns,
+		       (double)st.busy_max_us / 1000.0, (unsigned long long)st.over_10ms,
+		       (unsigned long long)st.over_100ms);
 	}
 	block_handled_signals(NULL);     /* until exit: what comes now waits */
 	daemon_teardown(&d);

@@ -75,6 +75,7 @@ struct xd_loop {
 
 	bool quit;
 	int quit_code;
+	struct xd_loop_stats stats;
 };
 
 /* The handler has no argument, so the pipe and flags are process-wide;
@@ -404,16 +405,42 @@ static int poll_timeout(struct xd_loop *l)
 	return next - now > INT_MAX ? INT_MAX : (int)(next - now);
 }
 
+static uint64_t clock_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* How long one turn kept the loop from poll(): what a request that
+ * arrived at its start waited at most for the loop alone. */
+static void count_turn(struct xd_loop *l, uint64_t woke_us)
+{
+	uint64_t d = clock_us() - woke_us;
+	l->stats.turns++;
+	if (d > l->stats.busy_max_us)
+		l->stats.busy_max_us = d;
+	l->stats.over_10ms += d > 10000;
+	l->stats.over_100ms += d > 100000;
+}
+
+void xd_loop_get_stats(const struct xd_loop *l, struct xd_loop_stats *st)
+{
+	*st = l->stats;
+}
+
 int xd_loop_run(struct xd_loop *l)
 {
 	l->quit = false;
 	for (;;) {
+		uint64_t woke = clock_us();
 		run_timers(l);
 		deliver_signals(l);
 		dispatch_io(l);
 		run_timers(l);
 		run_after_hooks(l);
 		compact_io(l);
+		count_turn(l, woke);
 		if (l->quit)
 			return l->quit_code;
 		if (build_pollset(l) < 0)

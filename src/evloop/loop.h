@@ -67,6 +67,13 @@ struct xd_loop_if xd_loop_interface(struct xd_loop *l);
 
 /* Run until xd_loop_quit(); returns the code given to it. */
 int xd_loop_run(struct xd_loop *l);
+
+/* Turns of the loop (wake-up to the next poll) and how long the longest
+ * kept it busy: the daemon's deafness, measured. */
+struct xd_loop_stats {
+	uint64_t turns, busy_max_us, over_10ms, over_100ms;
+};
+void xd_loop_get_stats(const struct xd_loop *l, struct xd_loop_stats *st);
 void xd_loop_quit(struct xd_loop *l, int code);
 
 #endif

@@ -75,6 +75,30 @@ static void timer_fires_on_time_and_quit_returns_code(void **state)
 	assert_true(c->t_fired_at - c->t_armed_at < 400);
 }
 
+static void slow_quit_timer(struct xd_timer *t, void *arg)
+{
+	(void)t;
+	struct counters *c = arg;
+	usleep(30 * 1000);           /* a call that blocks the loop for 30 ms */
+	xd_loop_quit(c->loop, 0);
+}
+
+static void loop_stats_measure_the_longest_turn(void **state)
+{
+	struct counters *c = *state;
+	struct xd_loop_stats st;
+	xd_loop_get_stats(c->loop, &st);
+	assert_int_equal(st.turns, 0);
+	xd_timer_init(&c->t, slow_quit_timer, c);
+	xd_timer_arm_in(xd_loop_timers(c->loop), &c->t, 20);
+	assert_int_equal(xd_loop_run(c->loop), 0);
+	xd_loop_get_stats(c->loop, &st);
+	assert_true(st.turns >= 1);
+	assert_true(st.busy_max_us >= 30000);
+	assert_true(st.over_10ms >= 1);
+	assert_true(st.over_100ms <= st.over_10ms);
+}
+
 static void *write_later(void *arg)
 {
 	usleep(250 * 1000);
@@ -481,6 +505,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(timer_fires_on_time_and_quit_returns_code, setup, teardown),
+		cmocka_unit_test_setup_teardown(loop_stats_measure_the_longest_turn, setup, teardown),
 		cmocka_unit_test_setup_teardown(idle_loop_does_not_wake_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(after_hook_work_runs_before_sleeping, setup, teardown),
 		cmocka_unit_test_setup_teardown(due_timers_fire_in_batches_between_after_hooks, setup, teardown),

@@ -8,14 +8,24 @@
 #include <signal.h>
 #include <stdlib.h>
 
+/* The osevent hooks get libxl's ctx, not the backend: their timings go
+ * to the one libxl backend of the process. */
+static struct hv_libxl *timed;
+
 static void osev_fd(void *ctx, void *for_libxl, int fd, short events, short revents)
 {
+	uint64_t t0 = xd_callstat_clock_us();
 	libxl_osevent_occurred_fd(ctx, for_libxl, fd, events, revents);
+	if (timed)
+		xd_callstat_add(&timed->calls, "libxl_osevent_occurred_fd", t0);
 }
 
 static void osev_timeout(void *ctx, void *for_libxl)
 {
+	uint64_t t0 = xd_callstat_clock_us();
 	libxl_osevent_occurred_timeout(ctx, for_libxl);
+	if (timed)
+		xd_callstat_add(&timed->calls, "libxl_osevent_occurred_timeout", t0);
 }
 
 /* We never enable libxl evgens and every ao has a callback, so nothing
@@ -46,7 +56,7 @@ static void on_sigchld(int signo, void *arg)
 {
 	(void)signo;
 	struct hv_libxl *x = arg;
-	libxl_childproc_sigchld_occurred(x->ctx);
+	XLB_TV(x, "libxl_childproc_sigchld_occurred", (libxl_childproc_sigchld_occurred(x->ctx), 0));
 	for (struct cfgent *e = x->cfgs; e; e = e->next)
 		if (e->child)
 			xlb_child_sigchld(e->child);
@@ -55,10 +65,18 @@ static void on_sigchld(int signo, void *arg)
 			xlb_child_sigchld(op->helper);
 }
 
+static void report_call(const char *line)
+{
+	log_info("libxl backend: %s", line);
+}
+
 static void x_free(struct hv *hv)
 {
 	struct hv_libxl *x = X(hv);
 	bool busy = false;
+	xd_callstats_report(&x->calls, report_call);
+	if (timed == x)
+		timed = NULL;
 	while (x->keys)
 		xlb_key_drop(x, x->keys);
 	while (x->ops) {
@@ -133,6 +151,7 @@ static const struct hv_ops libxl_ops = {
 static int open_libxl(struct hv_libxl *x, char *err, size_t errlen)
 {
 	xlb_osev_init(&x->osev, xd_loop_interface(x->loop), osev_fd, osev_timeout);
+	timed = x;
 	int rc = libxl_ctx_alloc(&x->ctx, LIBXL_VERSION, 0, xlb_logger_init(x));
 	if (rc) {
 		snprintf(err, errlen, "cannot open libxl (is this a Xen dom0?): %s",

@@ -102,7 +102,7 @@ static void on_helper_line(const char *line, void *arg)
 static void note_preexisting(struct xop *op)
 {
 	int nb = 0;
-	libxl_dominfo *l = libxl_list_domain(op->x->ctx, &nb);
+	libxl_dominfo *l = XLB_T(op->x, "libxl_list_domain", libxl_list_domain(op->x->ctx, &nb));
 	op->n_pre = 0;
 	for (int i = 0; l && i < nb && op->n_pre < XLB_PRE_MAX; i++)
 		if (!libxl_uuid_compare(&l[i].uuid, &op->dc.c_info.uuid))
@@ -125,7 +125,7 @@ uint32_t xlb_helper_leftover(struct xop *op)
 {
 	int nb = 0;
 	uint32_t found = XLB_NO_DOMID;
-	libxl_dominfo *l = libxl_list_domain(op->x->ctx, &nb);
+	libxl_dominfo *l = XLB_T(op->x, "libxl_list_domain", libxl_list_domain(op->x->ctx, &nb));
 	for (int i = 0; l && i < nb; i++) {
 		if (libxl_uuid_compare(&l[i].uuid, &op->dc.c_info.uuid) || l[i].domid == 0 ||
 		    preexisting(op, l[i].domid))
@@ -269,7 +269,7 @@ void xlb_builds_memory(struct hv_libxl *x, uint64_t *held_kb, uint64_t *pending_
 	for (struct xop *op = x->ops; op; op = op->next) {
 		if (!op->helper || op->kind == K_CORE_DUMP)
 			continue;
-		if (!l && !(l = libxl_list_domain(x->ctx, &nb)))
+		if (!l && !(l = XLB_T(x, "libxl_list_domain", libxl_list_domain(x->ctx, &nb))))
 			nb = 0;
 		uint64_t held = 0;
 		for (int i = 0; i < nb; i++)

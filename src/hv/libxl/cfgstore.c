@@ -215,12 +215,13 @@ void xlb_fetch_dispatch(struct hv_libxl *x)
  * its UUID stays the domain's even when the xl cfg is derived again. */
 void xlb_cfg_adopt(struct hv_libxl *x, uint32_t domid)
 {
-	char *name = libxl_domid_to_name(x->ctx, domid);
+	char *name = XLB_T(x, "libxl_domid_to_name", libxl_domid_to_name(x->ctx, domid));
 	struct cfgent *e = name ? xlb_cfg_get(x, name) : NULL;
 	uint8_t *data = NULL;
 	int len = 0;
 	if (e && !e->have_uuid &&
-	    libxl_userdata_retrieve(x->ctx, domid, "libxl-json", &data, &len) == 0 && len > 0) {
+	    XLB_T(x, "libxl_userdata_retrieve",
+		  libxl_userdata_retrieve(x->ctx, domid, "libxl-json", &data, &len)) == 0 && len > 0) {
 		char *json = strndup((const char *)data, (size_t)len);
 		char err[HV_MSG_MAX];
 		struct timespec now;

@@ -61,6 +61,7 @@
 #include "core/hv_port.h"
 #include "evloop/loop.h"
 #include "hv/libxl/hv_libxl.h"
+#include "util/callstat.h"
 #include "hv/libxl/libxl_api.h"
 #include "hv/libxl/libxl_child.h"
 #include "hv/libxl/libxl_domdiff.h"
@@ -197,6 +198,7 @@ struct hv_libxl {
 	unsigned helpers;                /* running */
 	struct xlb_dying dying;          /* destroyed, maybe not gone yet */
 	unsigned stranger_aos;           /* settle.c: destroys of nameless husks */
+	struct xd_callstats calls;       /* XLB_T: the synchronous calls, timed */
 	struct xd_timer settle_timer;    /* settle.c */
 	hv_settled_fn *settle_cb;
 	void *settle_arg;
@@ -204,6 +206,20 @@ struct hv_libxl {
 };
 
 static inline struct hv_libxl *X(struct hv *hv) { return (struct hv_libxl *)hv; }
+
+/* A synchronous libxl or libxenstore call on the loop, timed into
+ * x->calls (reported when the backend is freed; doc/libxl-calls.md has
+ * the lab's figures).  XLB_TV for a call whose value is not used. */
+#define XLB_T(x, name, expr) __extension__({ \
+		uint64_t t0_ = xd_callstat_clock_us(); \
+		__typeof__(expr) r_ = (expr); \
+		xd_callstat_add(&(x)->calls, name, t0_); \
+		r_; })
+#define XLB_TV(x, name, expr) do { \
+		uint64_t t0_ = xd_callstat_clock_us(); \
+		(void)(expr); \
+		xd_callstat_add(&(x)->calls, name, t0_); \
+	} while (0)
 
 /* logger.c: the logger libxl_ctx_alloc takes (lives in x) */
 xentoollog_logger *xlb_logger_init(struct hv_libxl *x);

@@ -87,7 +87,7 @@ void xlb_recover_creates(struct hv_libxl *x, const struct xd_config *cfg)
 	}
 	DIR *d = opendir(x->creating_dir);
 	int nb = 0;
-	libxl_dominfo *l = d ? libxl_list_domain(x->ctx, &nb) : NULL;
+	libxl_dominfo *l = d ? XLB_T(x, "libxl_list_domain", libxl_list_domain(x->ctx, &nb)) : NULL;
 	struct dirent *de;
 	while (l && (de = readdir(d))) {
 		char path[4096];

@@ -11,7 +11,7 @@ static int host_avail_kb(struct hv_libxl *x, uint64_t *kb)
 {
 	libxl_physinfo pi;
 	libxl_physinfo_init(&pi);
-	int rc = libxl_get_physinfo(x->ctx, &pi);
+	int rc = XLB_T(x, "libxl_get_physinfo", libxl_get_physinfo(x->ctx, &pi));
 	if (rc == 0) {
 		uint64_t pages = pi.free_pages + pi.scrub_pages;
 		pages = pages > pi.outstanding_pages ? pages - pi.outstanding_pages : 0;
@@ -26,7 +26,8 @@ static uint64_t dom0_balloonable_kb(struct hv_libxl *x)
 	libxl_dominfo di;
 	libxl_dominfo_init(&di);
 	uint64_t kb = 0;
-	if (libxl_domain_info(x->ctx, &di, 0) == 0 && di.current_memkb > XLB_DOM0_MIN_KB)
+	if (XLB_T(x, "libxl_domain_info", libxl_domain_info(x->ctx, &di, 0)) == 0 &&
+	    di.current_memkb > XLB_DOM0_MIN_KB)
 		kb = di.current_memkb - XLB_DOM0_MIN_KB;
 	libxl_dominfo_dispose(&di);
 	return kb;
@@ -63,7 +64,8 @@ void xlb_step_memory(struct xop *op)
 		return;
 	int rc;
 	if (!op->need_kb &&
-	    (rc = libxl_domain_need_memory(x->ctx, &op->dc, XLB_NO_DOMID, &op->need_kb))) {
+	    (rc = XLB_T(x, "libxl_domain_need_memory",
+			libxl_domain_need_memory(x->ctx, &op->dc, XLB_NO_DOMID, &op->need_kb)))) {
 		xlb_op_fail_libxl(op, rc, "memory need");
 		return;
 	}
@@ -88,7 +90,7 @@ void xlb_step_memory(struct xop *op)
 		int64_t delta = -(int64_t)(op->need_kb - avail);
 		xd_log(XD_LOG_NOTICE, op->name, -1, "ballooning dom0 down by %llu MiB",
 		      (unsigned long long)xlb_kb_to_mib(op->need_kb - avail));
-		if ((rc = libxl_set_memory_target(x->ctx, 0, delta, 1, 0))) {
+		if ((rc = XLB_T(x, "libxl_set_memory_target", libxl_set_memory_target(x->ctx, 0, delta, 1, 0)))) {
 			xlb_op_fail_libxl(op, rc, "ballooning dom0");
 			return;
 		}
@@ -116,7 +118,8 @@ int xlb_mem_need(struct hv *hv, const struct xd_domain_cfg *cfg, uint64_t *kb)
 	if (e && xlb_cfg_fresh(e, cfg->xl_path)) {
 		libxl_domain_config dc;
 		if (xlb_cfg_to_dc(x, e, e->json, &dc) == 0) {
-			int rc = libxl_domain_need_memory(x->ctx, &dc, XLB_NO_DOMID, kb);
+			int rc = XLB_T(x, "libxl_domain_need_memory",
+				       libxl_domain_need_memory(x->ctx, &dc, XLB_NO_DOMID, kb));
 			libxl_domain_config_dispose(&dc);
 			if (rc == 0)
 				return 0;

@@ -36,7 +36,7 @@ int xlb_migrate(struct hv *hv, uint32_t domid, const char *host, const char *com
 	char err[HV_MSG_MAX];
 	if (x->fatal)
 		return HV_EFAIL;
-	char *name = libxl_domid_to_name(x->ctx, domid);
+	char *name = XLB_T(x, "libxl_domid_to_name", libxl_domid_to_name(x->ctx, domid));
 	if (!name)
 		return HV_ENOENT;
 	struct xop *op = xlb_op_new(x, K_MIGRATE, id, domid);
@@ -87,8 +87,9 @@ static void rescue(struct xop *op, const char *why)
 	char away[XD_NAME_MAX + 16], msg[HV_MSG_MAX];
 	snprintf(away, sizeof(away), "%s--migratedaway", op->name);
 	snprintf(msg, sizeof(msg), "%.200s before the permission to go", why);
-	char *now = libxl_domid_to_name(op->x->ctx, op->domid);
-	if (now && !strcmp(now, away) && libxl_domain_rename(op->x->ctx, op->domid, away, op->name))
+	char *now = XLB_T(op->x, "libxl_domid_to_name", libxl_domid_to_name(op->x->ctx, op->domid));
+	if (now && !strcmp(now, away) &&
+	    XLB_T(op->x, "libxl_domain_rename", libxl_domain_rename(op->x->ctx, op->domid, away, op->name)))
 		xd_log(XD_LOG_ERR, op->name, op->domid, "could not rename %s back", away);
 	free(now);
 	libxl_dominfo di;

@@ -219,8 +219,12 @@ static int simple_op(struct hv_libxl *x, enum op_kind kind, uint32_t domid, uint
 	xlb_ao_enter(op, P_SIMPLE);
 	int rc;
 	switch (kind) {
-	case K_UNPAUSE: rc = libxl_domain_unpause(x->ctx, domid, &op->how); break;
-	case K_SHUTDOWN: rc = libxl_domain_shutdown(x->ctx, domid, &op->how); break;
+	case K_UNPAUSE:
+		rc = XLB_T(x, "libxl_domain_unpause", libxl_domain_unpause(x->ctx, domid, &op->how));
+		break;
+	case K_SHUTDOWN:
+		rc = XLB_T(x, "libxl_domain_shutdown", libxl_domain_shutdown(x->ctx, domid, &op->how));
+		break;
 	case K_DESTROY: rc = xlb_destroy_ao(op); break;
 	default: rc = core_dump(op); break;
 	}
@@ -254,7 +258,8 @@ int xlb_core_dump(struct hv *hv, uint32_t domid, const char *file, uint64_t id)
 
 int xlb_power_button(struct hv *hv, uint32_t domid)
 {
-	return xlb_hv_rc(libxl_send_trigger(X(hv)->ctx, domid, LIBXL_TRIGGER_POWER, 0, NULL));
+	return xlb_hv_rc(XLB_T(X(hv), "libxl_send_trigger",
+			       libxl_send_trigger(X(hv)->ctx, domid, LIBXL_TRIGGER_POWER, 0, NULL)));
 }
 
 /* rename-restart: xl keeps the old domain under a new name and a new
@@ -262,7 +267,7 @@ int xlb_power_button(struct hv *hv, uint32_t domid)
 int xlb_rename(struct hv *hv, uint32_t domid, const char *new_name)
 {
 	struct hv_libxl *x = X(hv);
-	char *old = libxl_domid_to_name(x->ctx, domid);
+	char *old = XLB_T(x, "libxl_domid_to_name", libxl_domid_to_name(x->ctx, domid));
 	if (!old)
 		return HV_ENOENT;
 	size_t n = strlen(old);
@@ -274,10 +279,11 @@ int xlb_rename(struct hv *hv, uint32_t domid, const char *new_name)
 		old = NULL;
 		libxl_uuid fresh;
 		libxl_uuid_generate(&fresh);
-		rc = libxl_domain_preserve(x->ctx, domid, &ci, new_name + n, fresh);
+		rc = XLB_T(x, "libxl_domain_preserve",
+			   libxl_domain_preserve(x->ctx, domid, &ci, new_name + n, fresh));
 		libxl_domain_create_info_dispose(&ci);
 	} else {
-		rc = libxl_domain_rename(x->ctx, domid, old, new_name);
+		rc = XLB_T(x, "libxl_domain_rename", libxl_domain_rename(x->ctx, domid, old, new_name));
 	}
 	free(old);
 	return xlb_hv_rc(rc);

@@ -11,7 +11,7 @@ void xlb_resume_then_fail(struct xop *op, int fail_rc, const char *msg)
 	op->fail_rc = fail_rc;
 	snprintf(op->fail_msg, sizeof(op->fail_msg), "%s", msg);
 	xlb_ao_enter(op, P_RESUME);
-	int rc = libxl_domain_resume(op->x->ctx, op->domid, 1, &op->how);
+	int rc = XLB_T(op->x, "libxl_domain_resume", libxl_domain_resume(op->x->ctx, op->domid, 1, &op->how));
 	if (!xlb_ao_started(op, rc)) {
 		xd_log(XD_LOG_ERR, NULL, op->domid, "resume after a failed %s: %s",
 		       op->kind == K_MIGRATE ? "migration" : "save", libxl_error_to_string(rc));
@@ -40,7 +40,7 @@ void xlb_save_config_done(struct xop *op, int rc)
 		return;
 	}
 	xlb_ao_enter(op, P_SAVE_STREAM);
-	rc = libxl_domain_suspend(x->ctx, op->domid, op->tx.fd, 0, &op->how);
+	rc = XLB_T(x, "libxl_domain_suspend", libxl_domain_suspend(x->ctx, op->domid, op->tx.fd, 0, &op->how));
 	if (!xlb_ao_started(op, rc))
 		xlb_op_fail_libxl(op, rc, "save");
 }
@@ -95,7 +95,8 @@ int xlb_save(struct hv *hv, uint32_t domid, const char *file, uint64_t id)
 	libxl_domain_config_init(&op->dc);
 	op->dc_live = true;
 	xlb_ao_enter(op, P_SAVE_CONFIG);
-	int rc = libxl_retrieve_domain_configuration(x->ctx, domid, &op->dc, &op->how);
+	int rc = XLB_T(x, "libxl_retrieve_domain_configuration",
+		       libxl_retrieve_domain_configuration(x->ctx, domid, &op->dc, &op->how));
 	if (xlb_ao_started(op, rc))
 		return 0;
 	xlb_op_release(op);

@@ -23,7 +23,7 @@ static int lookup(void *arg, uint32_t domid, uint8_t uuid[16])
 	struct hv_libxl *x = arg;
 	libxl_dominfo di;
 	libxl_dominfo_init(&di);
-	int rc = libxl_domain_info(x->ctx, &di, domid);
+	int rc = XLB_T(x, "libxl_domain_info", libxl_domain_info(x->ctx, &di, domid));
 	if (rc == 0)
 		memcpy(uuid, libxl_uuid_bytearray_const(&di.uuid), 16);
 	libxl_dominfo_dispose(&di);
@@ -38,7 +38,7 @@ int xlb_destroy_ao(struct xop *op)
 		xlb_dying_prune(&x->dying, lookup, x);
 	if (lookup(x, op->domid, uuid) == 1)
 		xlb_dying_add(&x->dying, op->domid, uuid);
-	return libxl_domain_destroy(x->ctx, op->domid, &op->how);
+	return XLB_T(x, "libxl_domain_destroy", libxl_domain_destroy(x->ctx, op->domid, &op->how));
 }
 
 /* Finished ops not yet reaped are done: libxl has let go of them. */

@@ -26,7 +26,7 @@ void xlb_recheck_domain(struct hv_libxl *x, uint32_t domid)
 {
 	libxl_dominfo di;
 	libxl_dominfo_init(&di);
-	int rc = libxl_domain_info(x->ctx, &di, domid);
+	int rc = XLB_T(x, "libxl_domain_info", libxl_domain_info(x->ctx, &di, domid));
 	struct xlb_domstate st;
 	if (rc == 0)
 		to_state(&di, &st);
@@ -40,7 +40,7 @@ static void relist(struct hv_libxl *x)
 	if (!x->watched.n)
 		return;
 	int nb = 0;
-	libxl_dominfo *l = libxl_list_domain(x->ctx, &nb);
+	libxl_dominfo *l = XLB_T(x, "libxl_list_domain", libxl_list_domain(x->ctx, &nb));
 	if (!l) {
 		xd_log(XD_LOG_ERR, NULL, -1, "cannot list domains");
 		return;
@@ -142,7 +142,7 @@ int xlb_watch_key(struct hv *hv, uint32_t domid, const char *rel)
 	char path[XD_KEY_MAX + 32];
 	key_path(k, path, sizeof(path));
 	/* The watch fires once at once: that is the port's first KEY. */
-	if (!xs_watch(x->xs, path, k->token)) {
+	if (!XLB_T(x, "xs_watch", xs_watch(x->xs, path, k->token))) {
 		xd_log(XD_LOG_ERR, NULL, domid, "xs_watch %s: %s", path, strerror(errno));
 		free(k);
 		return HV_EFAIL;
@@ -156,7 +156,7 @@ void xlb_key_drop(struct hv_libxl *x, struct keywatch *k)
 {
 	char path[XD_KEY_MAX + 32];
 	key_path(k, path, sizeof(path));
-	xs_unwatch(x->xs, path, k->token);
+	XLB_TV(x, "xs_unwatch", xs_unwatch(x->xs, path, k->token));
 	xd_timer_disarm(x->timers, &k->timer);
 	for (struct keywatch **p = &x->keys; *p; p = &(*p)->next)
 		if (*p == k) {
@@ -183,7 +183,7 @@ int xlb_read_key(struct hv *hv, uint32_t domid, const char *rel, char *buf, size
 	char path[XD_KEY_MAX + 32];
 	snprintf(path, sizeof(path), "/local/domain/%u/%s", domid, rel);
 	unsigned int n = 0;
-	char *v = xs_read(x->xs, XBT_NULL, path, &n);
+	char *v = XLB_T(x, "xs_read", xs_read(x->xs, XBT_NULL, path, &n));
 	if (!v)
 		return errno == ENOENT ? HV_ENOENT : HV_EFAIL;
 	int rc = 0;
@@ -203,7 +203,7 @@ void xlb_on_xenstore(struct xd_io *io, int fd, short revents, void *arg)
 	struct hv_libxl *x = arg;
 	bool released = false;
 	char **w;
-	while ((w = xs_check_watch(x->xs))) {
+	while ((w = XLB_T(x, "xs_check_watch", xs_check_watch(x->xs)))) {
 		const char *token = w[XS_WATCH_TOKEN];
 		struct keywatch *k;
 		if (!strcmp(token, "R"))
@@ -236,14 +236,14 @@ static bool being_discarded(struct hv_libxl *x, uint32_t domid)
 static bool listable(struct hv_libxl *x, const libxl_dominfo *d)
 {
 	return d->domid != 0 && !d->never_stop && !being_discarded(x, d->domid) &&
-	       !libxl_is_stubdom(x->ctx, d->domid, NULL);
+	       !XLB_T(x, "libxl_is_stubdom", libxl_is_stubdom(x->ctx, d->domid, NULL));
 }
 
 int xlb_list(struct hv *hv, struct hv_dominfo **v, size_t *n)
 {
 	struct hv_libxl *x = X(hv);
 	int nb = 0;
-	libxl_dominfo *l = libxl_list_domain(x->ctx, &nb);
+	libxl_dominfo *l = XLB_T(x, "libxl_list_domain", libxl_list_domain(x->ctx, &nb));
 	if (!l)
 		return HV_EFAIL;
 	struct hv_dominfo *out = calloc((size_t)nb + 1, sizeof(*out));
@@ -254,7 +254,8 @@ int xlb_list(struct hv *hv, struct hv_dominfo **v, size_t *n)
 	size_t k = 0;
 	for (int i = 0; i < nb; i++) {
 		char *name;
-		if (!listable(x, &l[i]) || !(name = libxl_domid_to_name(x->ctx, l[i].domid)))
+		if (!listable(x, &l[i]) ||
+		    !(name = XLB_T(x, "libxl_domid_to_name", libxl_domid_to_name(x->ctx, l[i].domid))))
 			continue;        /* a stub domain, or gone meanwhile */
 		struct hv_dominfo *o = &out[k++];
 		o->domid = l[i].domid;
