@@ -169,7 +169,7 @@ if [ "$live_error" = none ]; then
 fi
 for g in $halted; do
     [ "$(count_named $g)" -eq 0 ] || xd_fail "$g still runs after the halt"
-    guest_console $g | grep -q 'GUEST: orderly poweroff' || xd_fail "$g did not power off cleanly"
+    consoles $g | grep -q 'GUEST: orderly poweroff' || xd_fail "$g did not power off cleanly"
 done
 xd_reason m1 | grep -qx 'stopped (poweroff)' || xd_fail "m1's reason after the halt: $(xd_reason m1)"
 [ "$live_error" = none ] || xd_reason m4 | grep -qx 'stopped (poweroff)' || xd_fail "m4's reason: $(xd_reason m4)"

@@ -92,6 +92,12 @@ cat /root/mon.out
 xd_stop_daemon
 only_dom0_left || xd_fail "domains left after shutdown-host"
 grep 'build helper' "$XD_LOG"
+# What kept the daemon's loop busy: its longest turn, and each synchronous
+# libxl/libxenstore call's worst case (doc/libxl-calls.md)
+grep -E 'event loop: |libxl backend: call ' "$XD_LOG"
+loop_max=$(sed -n 's/.*event loop: .* the longest \([0-9.]*\) ms.*/\1/p' "$XD_LOG" | tail -n 1)
+[ -n "$loop_max" ] || xd_fail "the daemon did not report its loop"
+worst=$(sed -n 's/.*libxl backend: call \([a-z_]*\): n=[0-9]* max_ms=\([0-9.]*\).*/\1=\2/p' "$XD_LOG" | head -n 1)
 
 # Helpers never ran in the daemon: builds of different guests overlapped.
 figs=$(sed -n 's/^MON polls=[0-9]* //p' /root/mon.out)
@@ -117,6 +123,7 @@ for g in p1 p2 p3 p4; do xl destroy "$g" >/dev/null 2>&1; done
 figure status_p99_ms=$m_status_p99_ms status_max_ms=$m_status_max_ms \
     builds_max_concurrent=$m_builds_max_concurrent crash_handled_ms=$m_crash_handled_ms \
     xendomd_rss_kib=$rss_xd xl_monitors_rss_kib=$rss_xl \
-    echo_p99_ms=$m_echo_p99_ms echo_max_ms=$m_echo_max_ms
+    echo_p99_ms=$m_echo_p99_ms echo_max_ms=$m_echo_max_ms \
+    loop_busy_max_ms=$loop_max worst_call_ms="$worst"
 [ "$m_status_p99_ms" -le 100 ] || xd_fail "status p99 ${m_status_p99_ms} ms > 100 ms"
 pass
