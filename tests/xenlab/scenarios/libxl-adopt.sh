@@ -44,7 +44,29 @@ done
 [ "$(guest_console k1 | grep -c 'GUEST: init up')" -eq 1 ] || xd_fail "k1 booted more than once"
 [ "$(xl list | awk 'NR > 1' | wc -l)" -eq 5 ] || xd_fail "unexpected domains"
 mark ADOPTED_ALL
+
+# A husk without a name, as a daemon killed inside a destroy leaves one
+# (libxl had removed its XenStore entries, its destroyer child was not
+# forked yet): shut down, never destroyed, "(null)" in xl list.  Before
+# it exits, the daemon destroys it and waits until it is gone.
+guest_cfg husk "" 'on_poweroff = "preserve"'
+xl create /etc/xen/husk.cfg >/dev/null 2>&1 || xd_fail "xl create husk"
+husk=$(domid_of husk) || xd_fail "no husk domain"
+xl shutdown -w husk >/dev/null 2>&1
+i=0
+# preserved (xl's monitor renames it NAME--TIME): shut down, by domid
+until case "$(domain_state "$husk")" in *s*) true ;; *) false ;; esac; do
+    i=$((i + 1)); [ $i -le 120 ] || xd_fail "husk did not shut down"
+    sleep 0.5
+done
+xenstore-rm "/local/domain/$husk" || xd_fail "cannot remove husk's XenStore directory"
+xl list
+xl list | awk -v id="$husk" '$2 == id && $1 == "(null)"' | grep -q . || xd_fail "husk is not a nameless domain"
+mark NAMELESS_HUSK domid="$husk"
 xd_halt || xd_fail "shutdown-host failed"
-only_dom0_left || xd_fail "domains left after shutdown-host"
 xd_stop_daemon
+xl list
+only_dom0_left || xd_fail "domains left after the daemon exited"
+grep -q "domain $husk: shut down, its XenStore entries gone" "$XD_LOG" || xd_fail "the daemon did not say it destroyed the husk"
+mark HUSK_DESTROYED
 pass
