@@ -513,6 +513,10 @@ static int run_daemon(const struct options *opt)
 		       "10 ms, %llu over 100 ms", (unsigned long long)st.turns,
 		       (double)st.busy_max_us / 1000.0, (unsigned long long)st.over_10ms,
 		       (unsigned long long)st.over_100ms);
+		for (size_t i = 0; i < XD_LOOP_WORST && st.worst_us[i]; i++)
+			xd_log(XD_LOG_INFO, NULL, -1, "event loop: a turn of %.1f ms at %.3f s",
+			       (double)st.worst_us[i] / 1000.0,
+			       (double)(st.worst_at_ms[i] - d.started_ms) / 1000.0);
 	}
 	block_handled_signals(NULL);     /* until exit: what comes now waits */
 	daemon_teardown(&d);

@@ -422,6 +422,17 @@ static void count_turn(struct xd_loop *l, uint64_t woke_us)
 		l->stats.busy_max_us = d;
 	l->stats.over_10ms += d > 10000;
 	l->stats.over_100ms += d > 100000;
+	size_t i = XD_LOOP_WORST;
+	while (i > 0 && d > l->stats.worst_us[i - 1])
+		i--;
+	if (i == XD_LOOP_WORST)
+		return;
+	for (size_t j = XD_LOOP_WORST - 1; j > i; j--) {
+		l->stats.worst_us[j] = l->stats.worst_us[j - 1];
+		l->stats.worst_at_ms[j] = l->stats.worst_at_ms[j - 1];
+	}
+	l->stats.worst_us[i] = d;
+	l->stats.worst_at_ms[i] = woke_us / 1000;
 }
 
 void xd_loop_get_stats(const struct xd_loop *l, struct xd_loop_stats *st)

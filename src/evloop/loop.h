@@ -70,8 +70,11 @@ int xd_loop_run(struct xd_loop *l);
 
 /* Turns of the loop (wake-up to the next poll) and how long the longest
  * kept it busy: the daemon's deafness, measured. */
+#define XD_LOOP_WORST 4
 struct xd_loop_stats {
 	uint64_t turns, busy_max_us, over_10ms, over_100ms;
+	/* the longest turns: when they began (xd_loop_clock) and how long */
+	uint64_t worst_at_ms[XD_LOOP_WORST], worst_us[XD_LOOP_WORST];
 };
 void xd_loop_get_stats(const struct xd_loop *l, struct xd_loop_stats *st);
 void xd_loop_quit(struct xd_loop *l, int code);

@@ -90,6 +90,7 @@ static void loop_stats_measure_the_longest_turn(void **state)
 	xd_loop_get_stats(c->loop, &st);
 	assert_int_equal(st.turns, 0);
 	xd_timer_init(&c->t, slow_quit_timer, c);
+	c->t_armed_at = xd_loop_clock();
 	xd_timer_arm_in(xd_loop_timers(c->loop), &c->t, 20);
 	assert_int_equal(xd_loop_run(c->loop), 0);
 	xd_loop_get_stats(c->loop, &st);
@@ -97,6 +98,10 @@ static void loop_stats_measure_the_longest_turn(void **state)
 	assert_true(st.busy_max_us >= 30000);
 	assert_true(st.over_10ms >= 1);
 	assert_true(st.over_100ms <= st.over_10ms);
+	assert_int_equal(st.worst_us[0], st.busy_max_us);
+	for (size_t i = 1; i < XD_LOOP_WORST; i++)
+		assert_true(st.worst_us[i] <= st.worst_us[i - 1]);
+	assert_true(st.worst_at_ms[0] >= c->t_armed_at);
 }
 
 static void *write_later(void *arg)

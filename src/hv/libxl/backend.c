@@ -104,6 +104,7 @@ static void x_free(struct hv *hv)
 		free(e);
 	}
 	xd_timer_disarm(x->timers, &x->kick);
+	xd_timer_disarm(x->timers, &x->destroy_turn);
 	xd_timer_disarm(x->timers, &x->settle_timer);
 	xlb_dying_free(&x->dying);
 	if (x->xs_io)
@@ -213,6 +214,7 @@ struct hv *hv_libxl_new(struct xd_loop *loop, const struct xd_config *cfg,
 	x->loop = loop;
 	x->timers = xd_loop_timers(loop);
 	xd_timer_init(&x->kick, xlb_on_kick, x);
+	xd_timer_init(&x->destroy_turn, xlb_destroy_turn, x);
 	xd_timer_init(&x->settle_timer, xlb_settle_check, x);
 	/* SIGCHLD last: the loop cannot unregister it, so it must only ever
 	 * point at a backend that lives as long as the loop. */

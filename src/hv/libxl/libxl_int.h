@@ -109,6 +109,7 @@ enum op_phase {
 	P_BUILD,                         /* create/restore: the build helper runs */
 	P_CLEANUP,                       /* destroying a half-built domain */
 	P_SIMPLE,                        /* a one-call ao (unpause, destroy, ...) */
+	P_DESTROY_QUEUED,                /* a destroy waiting for its loop turn */
 	P_SAVE_CONFIG,                   /* retrieving the running config */
 	P_SAVE_STREAM,                   /* suspending into the file */
 	P_RESUME,                        /* save failed: resuming the guest */
@@ -199,6 +200,7 @@ struct hv_libxl {
 	struct xlb_dying dying;          /* destroyed, maybe not gone yet */
 	unsigned stranger_aos;           /* settle.c: destroys of nameless husks */
 	struct xd_callstats calls;       /* XLB_T: the synchronous calls, timed */
+	struct xd_timer destroy_turn;    /* settle.c: starts one queued destroy */
 	struct xd_timer settle_timer;    /* settle.c */
 	hv_settled_fn *settle_cb;
 	void *settle_arg;
@@ -320,6 +322,9 @@ int xlb_list(struct hv *hv, struct hv_dominfo **v, size_t *n);
 /* Start destroying op->domid (the ao), remembering the domain until Xen
  * has let go of it. */
 int xlb_destroy_ao(struct xop *op);
+void xlb_destroy_queue(struct xop *op);
+void xlb_destroy_turn(struct xd_timer *t, void *arg);
+void xlb_simple_done(struct xop *op, int rc);     /* ops.c */
 /* The settle timer's callback. */
 void xlb_settle_check(struct xd_timer *t, void *arg);
 

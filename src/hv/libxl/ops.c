@@ -178,7 +178,7 @@ static struct xop *op_find(struct hv_libxl *x, uint64_t id)
 	return NULL;
 }
 
-static void simple_done(struct xop *op, int rc)
+void xlb_simple_done(struct xop *op, int rc)
 {
 	static const char *const what[] = {
 		[K_UNPAUSE] = "unpause", [K_SHUTDOWN] = "shutdown request",
@@ -216,6 +216,10 @@ static int simple_op(struct hv_libxl *x, enum op_kind kind, uint32_t domid, uint
 		xlb_kick(x);
 		return HV_ENOMEM;
 	}
+	if (kind == K_DESTROY) {
+		xlb_destroy_queue(op);           /* one per loop turn (settle.c) */
+		return 0;
+	}
 	xlb_ao_enter(op, P_SIMPLE);
 	int rc;
 	switch (kind) {
@@ -225,7 +229,6 @@ static int simple_op(struct hv_libxl *x, enum op_kind kind, uint32_t domid, uint
 	case K_SHUTDOWN:
 		rc = XLB_T(x, "libxl_domain_shutdown", libxl_domain_shutdown(x->ctx, domid, &op->how));
 		break;
-	case K_DESTROY: rc = xlb_destroy_ao(op); break;
 	default: rc = core_dump(op); break;
 	}
 	if (xlb_ao_started(op, rc))
@@ -312,7 +315,7 @@ static void ao_finished(struct xop *op)
 	op->ao_pending = op->ao_came = false;
 	switch (op->phase) {
 	case P_CLEANUP: xlb_op_finish(op, op->fail_rc, op->fail_msg); break;
-	case P_SIMPLE: simple_done(op, rc); break;
+	case P_SIMPLE: xlb_simple_done(op, rc); break;
 	case P_SAVE_CONFIG: xlb_save_config_done(op, rc); break;
 	case P_SAVE_STREAM: xlb_save_stream_done(op, rc); break;
 	case P_RESUME: xlb_resume_done(op, rc); break;

@@ -41,6 +41,37 @@ int xlb_destroy_ao(struct xop *op)
 	return XLB_T(x, "libxl_domain_destroy", libxl_domain_destroy(x->ctx, op->domid, &op->how));
 }
 
+/* libxl_domain_destroy starts the teardown inside the call (XenStore
+ * writes for every device; 100-130 ms each in the lab while builds load
+ * xenstored): several guests powering off together would keep the loop
+ * from the control socket for the sum.  So destroys wait in a queue and
+ * start one per loop turn, with the loop's I/O between them. */
+void xlb_destroy_queue(struct xop *op)
+{
+	op->phase = P_DESTROY_QUEUED;
+	if (!xd_timer_armed(&op->x->destroy_turn))
+		xd_timer_arm_in(op->x->timers, &op->x->destroy_turn, 0);
+}
+
+void xlb_destroy_turn(struct xd_timer *t, void *arg)
+{
+	(void)t;
+	struct hv_libxl *x = arg;
+	struct xop *op = x->ops, *more = NULL;
+	while (op && op->phase != P_DESTROY_QUEUED)
+		op = op->next;
+	if (!op)
+		return;
+	for (more = op->next; more && more->phase != P_DESTROY_QUEUED; more = more->next)
+		;
+	xlb_ao_enter(op, P_SIMPLE);
+	int rc = xlb_destroy_ao(op);
+	if (!xlb_ao_started(op, rc))
+		xlb_simple_done(op, rc);         /* OP_DONE with libxl's error */
+	if (more)   /* armed from a fresh reading: due in the next turn, not this one */
+		xd_timer_arm_in(x->timers, &x->destroy_turn, 0);
+}
+
 /* Finished ops not yet reaped are done: libxl has let go of them. */
 static size_t ops_in_flight(const struct hv_libxl *x)
 {
