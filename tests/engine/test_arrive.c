@@ -45,8 +45,7 @@ static void arrived_guest_is_shut_down_with_the_host(void **state)
 	int domid = hv_sim_arrive(h->hv, "guest", KB);
 	assert_true(domid > 0);
 	h_run_for(h, 1000);
-	xd_engine_shutdown_host(h->e);
-	assert_true(h_run_until(h, h_is_down, MIN));
+	halt_and_wait(h, MIN);
 	assert_int_equal(hv_sim_counts(h->hv, "guest").shutdowns, 1);
 	assert_int_equal(hv_sim_counts(h->hv, "guest").creates, 0);
 	assert_int_equal(h_hv_count(h, "guest"), 0);
@@ -102,8 +101,7 @@ static void stranger_is_left_alone_without_stop_unmanaged(void **state)
 	xd_engine_start(h->e, &idx, 1, XD_CAUSE_ON_DEMAND);
 	h_run_for(h, 2000);
 	assert_int_equal(hv_sim_counts(h->hv, "guest").creates, 1);
-	xd_engine_shutdown_host(h->e);
-	assert_true(h_run_until(h, h_is_down, MIN));
+	halt_and_wait(h, MIN);
 	assert_int_equal(h_hv_count(h, "stranger"), 1);
 	assert_int_equal(hv_sim_counts(h->hv, "stranger").shutdowns, 0);
 	h_free(h);
@@ -115,8 +113,7 @@ static void stranger_is_stopped_with_stop_unmanaged(void **state)
 	struct h *h = booted(true);
 	assert_true(hv_sim_arrive(h->hv, "stranger", KB) > 0);
 	assert_true(hv_sim_arrive(h->hv, "guest", KB) > 0);
-	xd_engine_shutdown_host(h->e);
-	assert_true(h_run_until(h, h_is_down, MIN));
+	halt_and_wait(h, MIN);
 	assert_int_equal(h_hv_count(h, "stranger"), 0);
 	assert_int_equal(h_hv_count(h, "guest"), 0);
 	assert_int_equal(hv_sim_counts(h->hv, "guest").shutdowns, 1);
@@ -140,8 +137,7 @@ static void own_create_in_flight_is_not_adopted(void **state)
 	assert_int_equal(h_state(h, "slow"), XD_STARTING);
 	size_t idx = h_index(h, "other");
 	xd_engine_start(h->e, &idx, 1, XD_CAUSE_ON_DEMAND);
-	xd_engine_shutdown_host(h->e);
-	assert_true(h_run_until(h, h_is_down, MIN));
+	halt_and_wait(h, MIN);
 	assert_int_equal(hv_sim_counts(h->hv, "slow").creates, 1);
 	assert_int_equal(h_hv_count(h, "slow"), 0);
 	h_free(h);

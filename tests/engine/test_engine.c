@@ -341,8 +341,7 @@ static void preserve_keeps_the_crashed_domain(void **state)
 	assert_reason_has(h, "p", "preserved");
 	assert_int_equal(h_hv_count(h, "p"), 1);
 	/* the husk is still stopped at host shutdown */
-	xd_engine_shutdown_host(h->e);
-	assert_true(h_run_until(h, h_is_down, MIN));
+	halt_and_wait(h, MIN);
 	assert_int_equal(h_hv_count(h, "p"), 0);
 	h_free(h);
 }
@@ -377,8 +376,7 @@ static void host_shutdown_goes_in_reverse_dependency_order(void **state)
 		 "[domain web]\nshutdown_ms = 300\n[domain other]\nshutdown_ms = 2000\n");
 	h_start(h);
 	h_boot(h, MIN);
-	xd_engine_shutdown_host(h->e);
-	assert_true(h_run_until(h, h_is_down, 10 * MIN));
+	halt_and_wait(h, 10 * MIN);
 	assert_true(h_first(h, "web", XD_INACTIVE) <= h_first(h, "db", XD_STOPPING));
 	assert_true(h_first(h, "db", XD_INACTIVE) <= h_first(h, "net", XD_STOPPING));
 	/* independent domains stop in parallel */
@@ -406,8 +404,7 @@ static void max_parallel_stops_is_respected(void **state)
 	h->cfg->global.max_parallel_stops = 2;
 	h_start(h);
 	h_boot(h, MIN);
-	xd_engine_shutdown_host(h->e);
-	assert_true(h_run_until(h, h_is_down, 10 * MIN));
+	halt_and_wait(h, 10 * MIN);
 	assert_int_equal(h->max_stopping, 2);
 	h_free(h);
 }
@@ -421,8 +418,7 @@ static void hvm_without_pv_drivers_gets_the_power_button(void **state)
 	h_start(h);
 	h_cfg(h, "win")->hvm = true;
 	h_boot(h, MIN);
-	xd_engine_shutdown_host(h->e);
-	assert_true(h_run_until(h, h_is_down, MIN));
+	halt_and_wait(h, MIN);
 	bool saw_button = false;
 	for (size_t i = 0; i < h->n_recs; i++)
 		saw_button |= strstr(h->recs[i].reason, "power button") != NULL;
@@ -443,8 +439,7 @@ static void shutdown_timeout_falls_back_to_destroy(void **state)
 	h_cfg(h, "stuck")->shutdown_timeout_ms = 7000;
 	h_boot(h, MIN);
 	uint64_t t0 = xd_timers_now(&h->timers);
-	xd_engine_shutdown_host(h->e);
-	assert_true(h_run_until(h, h_is_down, MIN));
+	halt_and_wait(h, MIN);
 	assert_int_equal(h_state(h, "stuck"), XD_INACTIVE);
 	assert_reason_has(h, "stuck", "did not stop within 7 s");
 	assert_true(h_first(h, "stuck", XD_INACTIVE) - t0 >= 7000);
@@ -463,8 +458,7 @@ static void shutdown_fallback_leave_leaves_it_running(void **state)
 	h->cfg->global.shutdown_fallback = XD_FALLBACK_LEAVE;
 	h_cfg(h, "stuck")->shutdown_timeout_ms = 3000;
 	h_boot(h, MIN);
-	xd_engine_shutdown_host(h->e);
-	assert_true(h_run_until(h, h_is_down, MIN));
+	halt_and_wait(h, MIN);
 	assert_int_equal(h_hv_count(h, "stuck"), 1);
 	assert_reason_has(h, "stuck", "left running");
 	h_free(h);
@@ -516,8 +510,7 @@ static void save_at_halt_then_restore_at_next_boot(void **state)
 	h_cfg(h, "db")->on_host_shutdown = XD_HOST_SAVE;
 	h_cfg(h, "web")->on_host_shutdown = XD_HOST_SAVE;
 	h_boot(h, MIN);
-	xd_engine_shutdown_host(h->e);
-	assert_true(h_run_until(h, h_is_down, MIN));
+	halt_and_wait(h, MIN);
 	assert_int_equal(h_state(h, "db"), XD_SAVED);
 	assert_int_equal(h_state(h, "web"), XD_SAVED);
 	assert_true(h_first(h, "web", XD_SAVED) <= h_first(h, "db", XD_SAVING));
@@ -553,8 +546,7 @@ static void failed_save_at_halt_falls_back_to_shutdown(void **state)
 	h_start(h);
 	h_cfg(h, "s")->on_host_shutdown = XD_HOST_SAVE;
 	h_boot(h, MIN);
-	xd_engine_shutdown_host(h->e);
-	assert_true(h_run_until(h, h_is_down, MIN));
+	halt_and_wait(h, MIN);
 	assert_int_equal(h_state(h, "s"), XD_INACTIVE);
 	assert_int_equal(h_count(h, "s", XD_SAVING), 1);
 	assert_int_equal(h_count(h, "s", XD_STOPPING), 1);
@@ -576,8 +568,7 @@ static void save_that_never_ends_is_cut_at_save_timeout(void **state)
 	h_cfg(h, "t")->shutdown_timeout_ms = 10000;
 	h_boot(h, MIN);
 	uint64_t t0 = h->timers.now;
-	xd_engine_shutdown_host(h->e);
-	assert_true(h_run_until(h, h_is_down, 10 * MIN));
+	halt_and_wait(h, 10 * MIN);
 	/* s: cut at 30 s, resumed and shut down cleanly */
 	assert_int_equal(h_state(h, "s"), XD_INACTIVE);
 	assert_true(h_first(h, "s", XD_STOPPING) - t0 >= 30000);
@@ -661,8 +652,7 @@ static struct h *halt_with_saved(const char *name)
 	h_start(h);
 	h_cfg(h, name)->on_host_shutdown = XD_HOST_SAVE;
 	h_boot(h, MIN);
-	xd_engine_shutdown_host(h->e);
-	assert_true(h_run_until(h, h_is_down, MIN));
+	halt_and_wait(h, MIN);
 	return h;
 }
 
@@ -767,8 +757,7 @@ static void running_domains_are_adopted_not_created(void **state)
 	assert_int_equal(h_state(h, "fresh"), XD_RUNNING);
 	/* the unmanaged domain is known, and stopped at halt (stop_unmanaged) */
 	assert_int_equal(h_state(h, "stranger"), XD_RUNNING);
-	xd_engine_shutdown_host(h->e);
-	assert_true(h_run_until(h, h_is_down, MIN));
+	halt_and_wait(h, MIN);
 	assert_int_equal(h_hv_count(h, "stranger"), 0);
 	h_free(h);
 }
@@ -925,8 +914,7 @@ static void configuration_error_fails_only_that_domain(void **state)
 	assert_int_equal(hv_sim_counts(h->hv, "needs").creates, 0);
 
 	/* and the halt is not held by it */
-	xd_engine_shutdown_host(h->e);
-	assert_true(h_run_until(h, h_is_down, MIN));
+	halt_and_wait(h, MIN);
 	h_free(h);
 }
 

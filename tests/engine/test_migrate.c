@@ -42,12 +42,6 @@ static struct h *booted(const char *scenario)
 	return h;
 }
 
-static void halt_and_wait(struct h *h, uint64_t limit_ms)
-{
-	xd_engine_shutdown_host(h->e);
-	assert_true(h_run_until(h, h_is_down, limit_ms));
-}
-
 static void migration_at_halt_leaves_the_host(void **state)
 {
 	(void)state;
