@@ -18,6 +18,7 @@
  * delivered, so a full pipe can never lose a signal.
  */
 #include "evloop/loop.h"
+#include "util/callstat.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -405,18 +406,11 @@ static int poll_timeout(struct xd_loop *l)
 	return next - now > INT_MAX ? INT_MAX : (int)(next - now);
 }
 
-static uint64_t clock_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 /* How long one turn kept the loop from poll(): what a request that
  * arrived at its start waited at most for the loop alone. */
 static void count_turn(struct xd_loop *l, uint64_t woke_us)
 {
-	uint64_t d = clock_us() - woke_us;
+	uint64_t d = xd_callstat_clock_us() - woke_us;
 	l->stats.turns++;
 	if (d > l->stats.busy_max_us)
 		l->stats.busy_max_us = d;
@@ -444,7 +438,7 @@ int xd_loop_run(struct xd_loop *l)
 {
 	l->quit = false;
 	for (;;) {
-		uint64_t woke = clock_us();
+		uint64_t woke = xd_callstat_clock_us();
 		run_timers(l);
 		deliver_signals(l);
 		dispatch_io(l);

@@ -56,7 +56,7 @@ static void on_sigchld(int signo, void *arg)
 {
 	(void)signo;
 	struct hv_libxl *x = arg;
-	XLB_TV(x, "libxl_childproc_sigchld_occurred", (libxl_childproc_sigchld_occurred(x->ctx), 0));
+	XLB_TV(x, "libxl_childproc_sigchld_occurred", libxl_childproc_sigchld_occurred(x->ctx));
 	for (struct cfgent *e = x->cfgs; e; e = e->next)
 		if (e->child)
 			xlb_child_sigchld(e->child);

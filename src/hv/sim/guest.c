@@ -179,6 +179,18 @@ struct sim_dom *dom_add(struct hv_sim *s, struct sim_profile *prof, const char *
 	return d;
 }
 
+/* A domain already up: unpaused, ready, its fate (crash, reboot, scripted
+ * writes) armed. */
+struct sim_dom *dom_add_running(struct hv_sim *s, struct sim_profile *prof, uint64_t mem_kb,
+				bool hvm)
+{
+	struct sim_dom *d = dom_add(s, prof, prof->name, mem_kb, hvm);
+	d->paused = false;
+	guest_ready(d);
+	guest_arm_fate(d);
+	return d;
+}
+
 void dom_free(struct sim_dom *d)
 {
 	guest_timers_disarm(d);

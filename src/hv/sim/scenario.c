@@ -317,22 +317,21 @@ static int start_running(struct parse *ps, const struct xd_config *cfg)
 	struct hv_sim *s = ps->sim;
 	for (size_t i = 0; i < s->n_profs; i++) {
 		struct sim_profile *p = s->profs[i];
+		if (!p->running && !p->arrive_ms)
+			continue;
 		long at = cfg ? xd_config_find(cfg, p->name) : -1;
 		const struct xd_domain_cfg *dc = at >= 0 ? &cfg->domains[at] : NULL;
 		uint64_t kb = cfg_mem_kb(dc);
-		if (p->arrive_ms && !p->running)
+		if (!p->running) {
 			arm_arrival(s, p, kb);
-		if (!p->running)
 			continue;
+		}
 		if (kb > s->free_kb) {
 			ps->line = p->line;
 			return parse_fail(ps, "running domain %s needs %" PRIu64 " MiB, only %" PRIu64
 					  " MiB free", p->name, kb / 1024, s->free_kb / 1024);
 		}
-		struct sim_dom *d = dom_add(s, p, p->name, kb, profile_hvm(p, dc && dc->hvm));
-		d->paused = false;
-		guest_ready(d);
-		guest_arm_fate(d);
+		dom_add_running(s, p, kb, profile_hvm(p, dc && dc->hvm));
 	}
 	return 1;
 }

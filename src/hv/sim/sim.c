@@ -190,9 +190,5 @@ int hv_sim_arrive(struct hv *hv, const char *name, uint64_t mem_kb)
 	struct sim_dom *old = dom_by_name(s, name);
 	if (old || mem_kb > s->free_kb)
 		return HV_EFAIL;
-	struct sim_dom *d = dom_add(s, profile_get(s, name), name, mem_kb, false);
-	d->paused = false;
-	guest_ready(d);
-	guest_arm_fate(d);
-	return (int)d->domid;
+	return (int)dom_add_running(s, profile_get(s, name), mem_kb, false)->domid;
 }

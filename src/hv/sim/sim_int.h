@@ -185,6 +185,8 @@ struct sim_dom *dom_live(struct hv_sim *s, uint32_t domid);
 struct sim_dom *dom_by_name(struct hv_sim *s, const char *name);
 struct sim_dom *dom_add(struct hv_sim *s, struct sim_profile *prof, const char *name,
 			uint64_t mem_kb, bool hvm);
+struct sim_dom *dom_add_running(struct hv_sim *s, struct sim_profile *prof, uint64_t mem_kb,
+				bool hvm);
 void dom_free(struct sim_dom *d);
 void dom_remove(struct sim_dom *d);
 void fill_info(const struct sim_dom *d, struct hv_dominfo *o);
